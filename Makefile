@@ -1,0 +1,219 @@
+# l1 - build, test, install.  `make help` lists the targets.
+#
+# CONFIG=release|debug|asan|ubsan|tsan|scalar|coverage   (default release)
+# WERROR=1        treat warnings as errors (CI)
+# ARCH=aarch64    cross-compile with aarch64-linux-gnu-gcc; tests run under qemu-aarch64
+# PREFIX, DESTDIR, LIBDIR, INCLUDEDIR   for install/uninstall
+
+CONFIG ?= release
+WERROR ?= 0
+PARITY ?= auto
+ARCH ?= $(shell uname -m)
+HOST_ARCH := $(shell uname -m)
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+VERSION_MAJOR := $(shell sed -n 's/^\#define L1_VERSION_MAJOR \([0-9]*\).*/\1/p' include/l1.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define L1_VERSION_MINOR \([0-9]*\).*/\1/p' include/l1.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define L1_VERSION_PATCH \([0-9]*\).*/\1/p' include/l1.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+ifeq ($(ARCH),$(HOST_ARCH))
+  CC ?= cc
+  BUILD := build/$(CONFIG)
+  RUNNER :=
+else ifeq ($(ARCH),aarch64)
+  CC := aarch64-linux-gnu-gcc
+  BUILD := build/aarch64-$(CONFIG)
+  RUNNER := qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu
+else
+  $(error ARCH=$(ARCH): only the host architecture and aarch64 are supported)
+endif
+ifeq ($(origin CC),default)
+  CC := cc
+  ifeq ($(ARCH),aarch64)
+    ifneq ($(HOST_ARCH),aarch64)
+      CC := aarch64-linux-gnu-gcc
+    endif
+  endif
+endif
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wcast-qual -Wundef -Wno-unused-parameter
+ifeq ($(WERROR),1)
+  WARN += -Werror
+endif
+
+OPT_release  := -O2 -g
+OPT_debug    := -O0 -g3
+OPT_asan     := -O1 -g -fsanitize=address -fno-omit-frame-pointer
+OPT_ubsan    := -O1 -g -fsanitize=undefined -fno-sanitize-recover=all
+OPT_tsan     := -O1 -g -fsanitize=thread
+OPT_scalar   := -O2 -g -DL1_SCALAR_ONLY=1
+OPT_coverage := -O0 -g --coverage
+OPT := $(OPT_$(CONFIG))
+ifeq ($(OPT),)
+  $(error CONFIG=$(CONFIG): use release, debug, asan, ubsan, tsan, scalar or coverage)
+endif
+LDSAN := $(filter -fsanitize=% --coverage,$(OPT))
+
+CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE -MMD -MP
+CFLAGS += -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden
+LDLIBS += -lm -lpthread
+
+# Per-ISA kernel files carry their own target flags; the rest of the library
+# is built for the baseline of the architecture.
+ISA_FLAGS_avx2   := -mavx2 -mfma -mf16c
+ISA_FLAGS_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+ISA_FLAGS_neon   := -march=armv8.2-a+dotprod+fp16
+
+LIB_SRC_ALL := $(wildcard lib/*.c)
+ifeq ($(ARCH),aarch64)
+  LIB_SRC := $(filter-out %_avx2.c %_avx512.c,$(LIB_SRC_ALL))
+else
+  LIB_SRC := $(filter-out %_neon.c,$(LIB_SRC_ALL))
+endif
+ifeq ($(CONFIG),scalar)
+  LIB_SRC := $(filter-out %_avx2.c %_avx512.c %_neon.c,$(LIB_SRC))
+endif
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+
+CLI_SRC := $(wildcard tools/l1/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+STATIC_LIB := $(BUILD)/libl1.a
+SONAME := libl1.so.$(VERSION_MAJOR)
+SHARED_LIB := $(BUILD)/libl1.so.$(VERSION)
+CLI := $(BUILD)/l1
+
+.PHONY: all lib test check-deps parity parity-fetch bench fuzz demo install uninstall \
+        symbols format clean help
+
+all: lib $(CLI) $(EXAMPLE_BIN)
+lib: $(STATIC_LIB) $(SHARED_LIB)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA_FLAGS_$(lastword $(subst _, ,$(basename $(notdir $<))))) -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDSAN) -o $@ $^ $(LDLIBS)
+	ln -sf libl1.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libl1.so
+
+$(CLI): $(CLI_OBJ) $(STATIC_LIB)
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(LDLIBS)
+
+$(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(STATIC_LIB) $(LDSAN) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(STATIC_LIB) $(LDSAN) $(LDLIBS)
+
+# Test binaries see the library's internal headers and link it statically,
+# so they can exercise hidden functions.
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(STATIC_LIB) \
+	    $(LDSAN) -lcmocka $(LDLIBS)
+
+# ---- tests -------------------------------------------------------------------
+
+check-deps:
+	@tools/ensure-deps.sh cmocka
+
+test: check-deps all $(TEST_BIN)
+	@BUILD=$(BUILD) RUNNER="$(RUNNER)" CONFIG=$(CONFIG) ARCH=$(ARCH) CC="$(CC)" \
+	    PARITY=$(PARITY) tests/run.sh $(TEST_BIN)
+
+# The llama.cpp parity suite: fetches the pinned reference (npm packages,
+# cached under build/reference) and compares l1 with it.
+REF := build/reference
+parity-fetch:
+	@tools/fetch-reference.sh $(REF)
+
+parity: parity-fetch all
+	@$(MAKE) --no-print-directory -f tests/parity/parity.mk BUILD=$(BUILD) REF=$(REF) \
+	    CC="$(CC)" CFLAGS="$(CFLAGS)" CPPFLAGS="$(CPPFLAGS)" LDLIBS="$(LDLIBS)" LDSAN="$(LDSAN)" run
+
+bench: all $(BENCH_BIN)
+	@echo "benchmarks built in $(BUILD)/bench; see bench/README.md"
+
+fuzz:
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk
+
+demo: all
+	@tools/demo.sh $(BUILD) $(MODEL)
+
+# ---- install -------------------------------------------------------------------
+
+$(BUILD)/l1.pc: Makefile include/l1.h
+	@mkdir -p $(dir $@)
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: l1\nDescription: CPU inference for Qwen2 reasoning models in GGUF files\nVersion: %s\nLibs: -L$${libdir} -ll1\nLibs.private: -lm -lpthread\nCflags: -I$${includedir}\n' \
+	    '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' > $@
+
+install: all $(BUILD)/l1.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/l1.h $(DESTDIR)$(INCLUDEDIR)/l1.h
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/libl1.a
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/libl1.so.$(VERSION)
+	ln -sf libl1.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libl1.so
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/l1
+	install -m 644 $(BUILD)/l1.pc $(DESTDIR)$(PKGCONFIGDIR)/l1.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/l1.h $(DESTDIR)$(LIBDIR)/libl1.a \
+	    $(DESTDIR)$(LIBDIR)/libl1.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libl1.so $(DESTDIR)$(BINDIR)/l1 $(DESTDIR)$(PKGCONFIGDIR)/l1.pc
+
+# ---- housekeeping ----------------------------------------------------------------
+
+symbols: $(SHARED_LIB)
+	@nm -D --defined-only $(SHARED_LIB) | awk '$$2 ~ /^[TDBR]$$/ {print $$3}' | sort > $(BUILD)/symbols.txt
+	@cat $(BUILD)/symbols.txt
+	@if grep -v '^l1_' $(BUILD)/symbols.txt; then \
+	    echo "symbols: the lines above are exported without the l1_ prefix" >&2; exit 1; fi
+	@if grep '^l1__' $(BUILD)/symbols.txt; then \
+	    echo "symbols: internal l1__ names are exported" >&2; exit 1; fi
+
+format:
+	clang-format -i include/*.h lib/*.c lib/*.h tools/l1/*.c tests/*.c examples/*.c
+
+clean:
+	rm -rf build/release build/debug build/asan build/ubsan build/tsan build/scalar \
+	    build/coverage build/aarch64-* build/fuzz
+
+help:
+	@echo "make [all]        library (static + shared), the l1 tool, examples  -> $(BUILD)/"
+	@echo "make test         build and run every test (installs cmocka if it can)"
+	@echo "make parity       compare with llama.cpp (fetches the pinned reference from npm)"
+	@echo "make bench        build the benchmarks (see bench/README.md)"
+	@echo "make fuzz         build and briefly run the libFuzzer targets (clang)"
+	@echo "make demo         synthesize a small model and generate with a budget (MODEL=f.gguf to use yours)"
+	@echo "make install      PREFIX=$(PREFIX) DESTDIR= LIBDIR= INCLUDEDIR=   (writes l1.pc)"
+	@echo "make uninstall    remove what install wrote"
+	@echo "make symbols      list exported symbols; fails unless all are l1_*"
+	@echo "make format       clang-format the sources"
+	@echo "make clean        remove build outputs (keeps build/reference)"
+	@echo "options: CONFIG=release|debug|asan|ubsan|tsan|scalar|coverage  WERROR=1  ARCH=aarch64"
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d)

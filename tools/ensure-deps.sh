@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Makes sure a build or test dependency is present: installs it with apt-get
+# when running as root, or prints the one command that does.
+# Usage: tools/ensure-deps.sh cmocka|clang|qemu|unicode-data|npm ...
+set -u
+need=()
+for dep in "$@"; do
+    case "$dep" in
+    cmocka) [ -f /usr/include/cmocka.h ] || need+=(libcmocka-dev pkg-config) ;;
+    clang) command -v clang >/dev/null && [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || need+=(clang libclang-rt-dev) ;;
+    qemu) command -v qemu-aarch64 >/dev/null && command -v aarch64-linux-gnu-gcc >/dev/null || need+=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross) ;;
+    unicode-data) [ -f /usr/share/unicode/UnicodeData.txt ] || need+=(unicode-data) ;;
+    npm) command -v npm >/dev/null || need+=(npm) ;;
+    *) echo "ensure-deps: unknown dependency '$dep'" >&2; exit 2 ;;
+    esac
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "installing: ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get install -y -q "${need[@]}" || { apt-get update -q && apt-get install -y -q "${need[@]}"; }; } >&2 || {
+        echo "ensure-deps: apt-get install ${need[*]} failed" >&2; exit 1; }
+else
+    echo "missing packages; install them with:  sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+fi
