@@ -8,6 +8,7 @@
 CONFIG ?= release
 WERROR ?= 0
 PARITY ?= auto
+BUILDROOT ?= build
 ARCH ?= $(shell uname -m)
 HOST_ARCH := $(shell uname -m)
 PREFIX ?= /usr/local
@@ -23,11 +24,11 @@ VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 ifeq ($(ARCH),$(HOST_ARCH))
   CC ?= cc
-  BUILD := build/$(CONFIG)
+  BUILD := $(BUILDROOT)/$(CONFIG)
   RUNNER :=
 else ifeq ($(ARCH),aarch64)
   CC := aarch64-linux-gnu-gcc
-  BUILD := build/aarch64-$(CONFIG)
+  BUILD := $(BUILDROOT)/aarch64-$(CONFIG)
   RUNNER := qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu
 else
   $(error ARCH=$(ARCH): only the host architecture and aarch64 are supported)
@@ -141,7 +142,7 @@ check-deps:
 	@tools/ensure-deps.sh cmocka
 
 test: check-deps all $(TEST_BIN)
-	@BUILD=$(BUILD) RUNNER="$(RUNNER)" CONFIG=$(CONFIG) ARCH=$(ARCH) CC="$(CC)" \
+	@BUILDROOT=$(BUILDROOT) BUILD=$(BUILD) RUNNER="$(RUNNER)" CONFIG=$(CONFIG) ARCH=$(ARCH) CC="$(CC)" \
 	    PARITY=$(PARITY) tests/run.sh $(TEST_BIN)
 
 # The llama.cpp parity suite: fetches the pinned reference (npm packages,

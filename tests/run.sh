@@ -59,7 +59,7 @@ if [ "$run_checks" -eq 1 ] && [ "${PARITY:-auto}" != skip ]; then
     elif [ ! -f build/reference/.ok ]; then why="reference not fetched (make parity-fetch)"; fi
     if [ -z "$why" ]; then
         plog=$(mktemp)
-        MAKEFLAGS= make --no-print-directory parity >"$plog" 2>&1
+        MAKEFLAGS= make --no-print-directory parity BUILDROOT="${BUILDROOT:-build}" >"$plog" 2>&1
         prc=$?
         cat "$plog"
         pp=$(sed -n 's/^tests: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$plog" | tail -n 1)

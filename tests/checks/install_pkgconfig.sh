@@ -5,7 +5,7 @@
 set -eu
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
-make --no-print-directory -s install DESTDIR="$dest" PREFIX=/usr CONFIG="${CONFIG:-release}" >/dev/null
+make --no-print-directory -s install DESTDIR="$dest" PREFIX=/usr CONFIG="${CONFIG:-release}" BUILDROOT="${BUILDROOT:-build}" >/dev/null
 export PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
 flags=$(pkg-config --cflags --libs l1)
 case "$flags" in *"$dest/usr/include"*) ;; *) echo "pkg-config gave no include path: $flags"; exit 1 ;; esac
@@ -21,5 +21,5 @@ LD_LIBRARY_PATH="$dest/usr/lib" ldd "$dest/version" | grep -Eq "libl1\.so\.[0-9]
 cc $san -o "$dest/version-static" examples/version.c $(pkg-config --static --cflags l1) \
     "$dest/usr/lib/libl1.a" $(pkg-config --static --libs-only-l l1 | sed 's/-ll1//')
 [ "$("$dest/version-static")" = "libl1 $ver" ]
-make --no-print-directory -s uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null
+make --no-print-directory -s uninstall DESTDIR="$dest" PREFIX=/usr BUILDROOT="${BUILDROOT:-build}" >/dev/null
 [ ! -e "$dest/usr/include/l1.h" ] || { echo "uninstall left l1.h"; exit 1; }
