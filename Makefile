@@ -139,7 +139,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(STATIC_LIB)
 # ---- tests -------------------------------------------------------------------
 
 check-deps:
-	@tools/ensure-deps.sh cmocka
+	@tools/ensure-deps.sh cmocka $(if $(RUNNER),qemu cmocka-arm64)
 
 test: check-deps all $(TEST_BIN)
 	@BUILDROOT=$(BUILDROOT) BUILD=$(BUILD) RUNNER="$(RUNNER)" CONFIG=$(CONFIG) ARCH=$(ARCH) CC="$(CC)" \

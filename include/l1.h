@@ -110,6 +110,60 @@ typedef void (*l1_log_fn)(l1_log_level level, const char *msg, void *user);
 L1_API void l1_log_set(l1_log_fn fn, void *user);
 L1_API void l1_log_set_level(l1_log_level level);
 
+/* ---- handles ------------------------------------------------------------ */
+
+/* A loaded model: weights (mapped), hyper-parameters and tokenizer.
+ * Immutable after l1_model_load; may be shared by any number of threads. */
+typedef struct l1_model l1_model;
+
+/* A token id, 0 <= id < n_vocab. */
+typedef int32_t l1_token;
+
+/* ---- tokenizer ------------------------------------------------------------ */
+
+/* Flags for l1_tokenize. */
+#define L1_TOKENIZE_SPECIAL 1u /* recognise special/control token strings ("<think>") in text */
+#define L1_TOKENIZE_ADD_BOS 2u /* prepend the model's BOS token when it has one */
+
+/* Returned by the buffer functions below on invalid arguments (NULL model,
+ * NULL text with len > 0, negative cap, token out of range); l1_last_error()
+ * says which. */
+#define L1_TOKEN_ERROR INT32_MIN
+
+/* Tokenizes `len` bytes of `text` (need not be NUL-terminated nor valid
+ * UTF-8).  Writes up to `cap` ids to `out` and returns how many it wrote, or
+ * minus the number needed when `cap` is too small (then `out` holds the
+ * first `cap` ids).  `out` may be NULL when cap is 0. */
+L1_API int32_t l1_tokenize(const l1_model *model, const char *text, size_t len, l1_token *out,
+                           int32_t cap, uint32_t flags);
+
+/* The bytes of one token (a byte-level piece may be part of a UTF-8
+ * character).  Returns the byte count written to buf (no NUL), or minus the
+ * size needed when `cap` is too small. */
+L1_API int32_t l1_token_to_piece(const l1_model *model, l1_token token, char *buf, int32_t cap);
+
+/* The text of n tokens, concatenated bytes; invalid UTF-8 is kept as is.
+ * Returns bytes written (no NUL) or minus the size needed. */
+L1_API int32_t l1_detokenize(const l1_model *model, const l1_token *tokens, int32_t n, char *buf,
+                             int32_t cap);
+
+/* Token roles read from the model's metadata. */
+typedef enum l1_special {
+    L1_SPECIAL_BOS = 0,
+    L1_SPECIAL_EOS = 1,
+    L1_SPECIAL_PAD = 2,
+    L1_SPECIAL_THINK_OPEN = 3,  /* "<think>" */
+    L1_SPECIAL_THINK_CLOSE = 4, /* "</think>" */
+    L1_SPECIAL_USER = 5,        /* "<｜User｜>" */
+    L1_SPECIAL_ASSISTANT = 6    /* "<｜Assistant｜>" */
+} l1_special;
+
+/* The id of a role's token, or -1 when the model has none. */
+L1_API l1_token l1_token_special(const l1_model *model, l1_special role);
+
+/* Vocabulary size (0 for a NULL model). */
+L1_API int32_t l1_n_vocab(const l1_model *model);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,14 @@ for dep in "$@"; do
     cmocka) [ -f /usr/include/cmocka.h ] || need+=(libcmocka-dev pkg-config) ;;
     clang) command -v clang >/dev/null && [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || need+=(clang libclang-rt-dev) ;;
     qemu) command -v qemu-aarch64 >/dev/null && command -v aarch64-linux-gnu-gcc >/dev/null || need+=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross) ;;
+    cmocka-arm64)
+        if [ ! -e /usr/lib/aarch64-linux-gnu/libcmocka.so ]; then
+            if [ "$(id -u)" -eq 0 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+                echo "adding the arm64 architecture to dpkg (for libcmocka-dev:arm64)" >&2
+                dpkg --add-architecture arm64 && apt-get update -q >&2
+            fi
+            need+=(libcmocka-dev:arm64)
+        fi ;;
     unicode-data) [ -f /usr/share/unicode/UnicodeData.txt ] || need+=(unicode-data) ;;
     npm) command -v npm >/dev/null || need+=(npm) ;;
     *) echo "ensure-deps: unknown dependency '$dep'" >&2; exit 2 ;;
