@@ -119,6 +119,10 @@ l1_status l1__gguf_get_arr_str(const l1__gguf *g, const char *key, uint64_t i, c
 l1_status l1__gguf_get_arr_data(const l1__gguf *g, const char *key, l1__gguf_vtype elem,
                                 const void **data, uint64_t *n);
 
+/* The encoded value of pair i exactly as stored in the file (after its type
+ * field), valid while g is open; used to copy values, nested arrays included. */
+l1_status l1__gguf_kv_raw(const l1__gguf *g, int64_t i, const void **data, uint64_t *len);
+
 /* ---- tensors ---------------------------------------------------------------- */
 
 int64_t l1__gguf_n_tensors(const l1__gguf *g);

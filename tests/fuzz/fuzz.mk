@@ -1,0 +1,114 @@
+# tests/fuzz/fuzz.mk - libFuzzer targets, run by `make fuzz`.
+#
+# Targets (each built with clang -fsanitize=fuzzer,address,undefined):
+#   fuzz_gguf       the GGUF reader and writer on arbitrary bytes
+#   fuzz_model      l1_model_load of mutated tiny Qwen2 files
+#   fuzz_tokenizer  tokenize/detokenize of arbitrary bytes on the Qwen2 vocabulary
+#   fuzz_sample     the sampler and budget controller (when tests/fuzz/fuzz_sample.c exists)
+# `make fuzz` builds them, writes the seed corpora with the generators,
+# replays the regression corpus (tests/corpus/fuzz/<target>/ and, for
+# fuzz_model, tests/corpus/bad/) and then fuzzes each target in turn for
+# FUZZ_SECONDS, one after the other so that one core is used at a time.
+#   make fuzz FUZZ_SECONDS=300         longer runs
+#   make fuzz FUZZ_ARGS=-jobs=2        extra libFuzzer flags
+#   make fuzz FUZZ_TARGETS=fuzz_model  a subset
+#   make -f tests/fuzz/fuzz.mk corpus  regenerate tests/corpus/bad (gen_bad)
+# Logs go to $(BUILDROOT)/fuzz/<target>.log; a crash leaves its input in
+# $(BUILDROOT)/fuzz/<target>-crash-*, to be minimized (-minimize_crash=1)
+# into tests/corpus/fuzz/<target>/ with a regression test.
+
+BUILDROOT ?= build
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_ARGS ?=
+FUZZ := $(BUILDROOT)/fuzz
+CORPUS := $(FUZZ)/corpus
+REGRESS := tests/corpus/fuzz
+VOCAB ?= build/reference/llama.cpp/models/ggml-vocab-qwen2.gguf
+
+FUZZ_CFLAGS := -std=c11 -g -O1 -Iinclude -Ilib -Itests -D_GNU_SOURCE -fno-omit-frame-pointer
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+# The GGUF target builds from the reader, the writer and what they stand on
+# only, so the rest of the library's state does not matter to it.
+GGUF_SRC := lib/base.c lib/file.c lib/types.c lib/gguf.c lib/gguf_write.c
+
+# Every other target links the whole library, instrumented.
+LIB_SRC := $(filter-out %_neon.c,$(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ)/obj/%.o)
+ISA_avx2 := -mavx2 -mfma -mf16c
+ISA_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+
+ALL_TARGETS := fuzz_gguf fuzz_model fuzz_tokenizer $(if $(wildcard tests/fuzz/fuzz_sample.c),fuzz_sample)
+FUZZ_TARGETS ?= $(ALL_TARGETS)
+
+.PHONY: run build seeds replay corpus
+run: build seeds replay
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    echo "$$t: $(FUZZ_SECONDS) s"; \
+	    rc=0; $(FUZZ)/$$t $(CORPUS)/$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -max_len=$$(case $$t in fuzz_tokenizer) echo 8192;; fuzz_sample) echo 16384;; *) echo 65536;; esac) \
+	        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ)/$$t- \
+	        $(FUZZ_ARGS) 2>$(FUZZ)/$$t.log || rc=$$?; \
+	    if [ $$rc -ne 0 ]; then tail -n 40 $(FUZZ)/$$t.log; echo "$$t: FAILED (log: $(FUZZ)/$$t.log)"; exit $$rc; fi; \
+	    grep -a -h '^Done\|^stat::number_of_executed_units' $(FUZZ)/$$t.log; \
+	done
+
+build: $(addprefix $(FUZZ)/,$(ALL_TARGETS) gen_gguf_corpus gen_bad gen_text_seeds)
+
+# Seeds: generated valid inputs plus the committed malformed corpus.
+seeds: build
+	@mkdir -p $(CORPUS)/fuzz_gguf $(CORPUS)/fuzz_model $(CORPUS)/fuzz_tokenizer $(CORPUS)/fuzz_sample
+	@$(FUZZ)/gen_gguf_corpus $(CORPUS)/fuzz_gguf
+	@cp tests/corpus/bad/*.gguf $(CORPUS)/fuzz_gguf/
+	@$(FUZZ)/gen_bad seeds $(CORPUS)/fuzz_model
+	@cp tests/corpus/bad/*.gguf $(CORPUS)/fuzz_model/
+	@$(FUZZ)/gen_text_seeds tokenizer $(CORPUS)/fuzz_tokenizer $(wildcard $(VOCAB).inp)
+	@$(FUZZ)/gen_text_seeds sample $(CORPUS)/fuzz_sample
+
+# Every committed regression input must pass (libFuzzer runs each file given
+# on the command line once).
+replay: build
+	@set -e; for t in $(ALL_TARGETS); do \
+	    files=$$(ls $(REGRESS)/$$t/* 2>/dev/null || true); \
+	    [ $$t = fuzz_model ] && files="$$files $$(ls tests/corpus/bad/*.gguf)"; \
+	    [ $$t = fuzz_gguf ] && files="$$files $$(ls tests/corpus/bad/*.gguf)"; \
+	    [ -n "$$files" ] || continue; \
+	    if ! $(FUZZ)/$$t $$files >$(FUZZ)/$$t.replay.log 2>&1; then \
+	        tail -n 40 $(FUZZ)/$$t.replay.log; echo "$$t: regression replay FAILED"; exit 1; fi; \
+	    echo "$$t: replayed $$(echo $$files | wc -w) regression inputs"; \
+	done
+
+corpus: $(FUZZ)/gen_bad
+	@rm -f tests/corpus/bad/*.gguf
+	@$(FUZZ)/gen_bad bad tests/corpus/bad
+
+$(FUZZ)/obj/%.o: %.c
+	@tools/ensure-deps.sh clang
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer-no-link \
+	    $(ISA_$(lastword $(subst _, ,$(basename $(notdir $<))))) -MMD -MP -c $< -o $@
+
+$(FUZZ)/fuzz_gguf: tests/fuzz/fuzz_gguf.c $(GGUF_SRC) lib/gguf.h lib/base.h lib/types.h include/l1.h
+	@tools/ensure-deps.sh clang
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_gguf.c $(GGUF_SRC) -lm -lpthread
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< $(LIB_OBJ) -lm -lpthread
+
+# Generators: sanitized but not fuzzed.
+$(FUZZ)/gen_gguf_corpus: tests/fuzz/gen_gguf_corpus.c $(GGUF_SRC) lib/gguf.h lib/base.h include/l1.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/gen_gguf_corpus.c $(GGUF_SRC) -lm -lpthread
+
+$(FUZZ)/gen_bad: tests/corpus/gen_bad.c tests/support/gguf_craft.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -o $@ tests/corpus/gen_bad.c tests/support/gguf_craft.c $(LIB_OBJ) -lm -lpthread
+
+$(FUZZ)/gen_text_seeds: tests/fuzz/gen_text_seeds.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $<
+
+-include $(LIB_OBJ:.o=.d)
