@@ -4,7 +4,7 @@
  *
  * f32 -> f16 and f32 -> bf16 round to nearest, ties to even, as the hardware
  * conversion instructions do; NaN stays NaN (quiet).  f16 -> f32 and
- * bf16 -> f32 are exact.
+ * bf16 -> f32 are exact, except that a signalling f16 NaN comes out quiet.
  */
 #ifndef L1_FP16_H
 #define L1_FP16_H
@@ -29,7 +29,11 @@ static inline float l1__f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
     uint32_t exp = (h >> 10) & 0x1f;
     uint32_t man = h & 0x3ff;
-    if (exp == 0x1f) return l1__bits_f32(sign | 0x7f800000u | (man << 13));
+    if (exp == 0x1f) {
+        /* Infinity, or NaN made quiet as the hardware conversion does. */
+        uint32_t quiet = man ? 0x400000u : 0;
+        return l1__bits_f32(sign | 0x7f800000u | quiet | (man << 13));
+    }
     if (exp == 0) {
         /* Subnormal or zero: value = man * 2^-24, exact in f32. */
         float v = (float)man * 5.9604644775390625e-08f;

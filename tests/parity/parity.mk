@@ -16,4 +16,4 @@ $(BUILD)/parity/%: tests/parity/%.c $(PARITY_SUPPORT) $(BUILD)/libl1.a $(wildcar
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests -Itests/parity $(REF_INC) $(CFLAGS) -Wno-pedantic -o $@ $< $(PARITY_SUPPORT) \
 	    $(BUILD)/libl1.a -L$(REF_LIB) -Wl,-rpath,$(REF_LIB) \
-	    -l:libllama.v0.4.0.so -l:libggml.v0.4.0.so -l:libggml-base.so $(LDSAN) -lcmocka $(LDLIBS)
+	    -l:libllama.v0.4.0.so -l:libggml.v0.4.0.so -l:libggml-base.so $(LDSAN) -lcmocka $(LDLIBS) -ldl
