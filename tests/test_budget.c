@@ -1,0 +1,568 @@
+/*
+ * test_budget.c - the budget controller, driven by scripted fake models and
+ * the real sampler over a 64-token vocabulary.
+ *
+ * A script is a small deterministic "model": its logits at each step are
+ * hashed noise plus what its kind dictates (never close the thinking, close
+ * it at a chosen step, write EOS while thinking, push stray tags in the
+ * answer, end the answer after a chosen length).  The generate loop below is
+ * the one budget.h documents.  Each property is checked on every response.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base.h"
+#include "budget.h"
+#include "sample.h"
+
+enum { V = 64, EOS = 0, OPEN = 1, CLOSE = 2, LINE = 7, MAXLEN = 5000 };
+/* Tokens 3..6 end a sentence, 7 ends a line, 8.. are plain. */
+static uint8_t g_flags[V];
+static const l1_token g_transition[4] = {10, 11, 12, 13};
+
+#if defined(__SANITIZE_ADDRESS__)
+#  define N_SCRIPTS 2000 /* the release build runs the full 10,000 */
+#else
+#  define N_SCRIPTS 10000
+#endif
+
+static int setup(void **state) {
+    (void)state;
+    for (int i = 3; i <= 6; i++) g_flags[i] = L1__PIECE_SENTENCE_END;
+    g_flags[LINE] = L1__PIECE_LINE_END;
+    return 0;
+}
+
+static l1__budget_tokens tokens(void) {
+    l1__budget_tokens t = {V, OPEN, CLOSE, EOS, g_transition, 4, g_flags};
+    return t;
+}
+
+/* ---- scripted model ------------------------------------------------------------------ */
+
+typedef struct script {
+    uint64_t seed;
+    int close_at;    /* step at which it wants to close; -1: almost never */
+    int eos_think;   /* step from which it wants EOS while thinking; -1: never */
+    int answer_len;  /* answer tokens before it wants EOS */
+    bool open_first; /* writes <think> as its first token */
+    bool strays;     /* pushes <think>/</think> in the answer */
+    bool clean;      /* never gives EOS while thinking nor a tag out of place */
+} script;
+
+typedef struct model_state {
+    int step;
+    bool closed;
+    int answer;
+} model_state;
+
+static uint64_t mix(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdu;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53u;
+    return x ^ (x >> 33);
+}
+
+static void script_logits(const script *sc, const model_state *m, float *l) {
+    uint64_t h = mix(sc->seed ^ ((uint64_t)m->step << 20));
+    for (int i = 0; i < V; i++) {
+        h = mix(h + (uint64_t)i);
+        l[i] = (float)(h >> 40) / (float)(1u << 24) * 2.0f - 1.0f; /* [-1, 1) */
+    }
+    l[EOS] = l[OPEN] = -8.0f;
+    l[CLOSE] = -30.0f;
+    if (!m->closed) {
+        if (m->step == 0 && sc->open_first) l[OPEN] = 20.0f;
+        if (sc->close_at >= 0 && m->step >= sc->close_at) l[CLOSE] = 20.0f;
+        if (sc->eos_think >= 0 && m->step >= sc->eos_think) l[EOS] = 25.0f;
+    } else {
+        if (m->answer >= sc->answer_len) l[EOS] = 20.0f;
+        if (sc->strays && m->answer % 3 == 1) l[CLOSE] = l[OPEN] = 15.0f;
+    }
+    if (sc->clean) {
+        if (!m->closed) l[EOS] = -INFINITY;
+        else l[CLOSE] = -INFINITY;
+        if (m->step > 0 || !sc->open_first) l[OPEN] = -INFINITY;
+    }
+}
+
+static void model_accept(model_state *m, l1_token t) {
+    m->step++;
+    if (m->closed) m->answer++;
+    if (t == CLOSE) m->closed = true;
+}
+
+typedef struct response {
+    l1_token tok[MAXLEN];
+    bool forced[MAXLEN];
+    int n;
+    l1__budget_report rep;
+    l1__budget b; /* the final state */
+} response;
+
+/* The generate loop of budget.h, capped at MAXLEN for mode off. */
+static void generate(const script *sc, const l1__budget_params *bp, uint64_t seed, response *r) {
+    l1__budget_tokens t = tokens();
+    assert_int_equal(l1__budget_init(&r->b, bp, &t), L1_OK);
+    l1__sample_params sp;
+    l1__sample_params_default(&sp);
+    sp.temperature = 1.0f;
+    sp.top_p = 1.0f; /* the full distribution: every token the script allows can come */
+    sp.seed = seed;
+    l1__sampler *s = NULL;
+    assert_int_equal(l1__sampler_create(&sp, V, &s), L1_OK);
+    model_state m = {0, false, 0};
+    float l[V];
+    r->n = 0;
+    while (!l1__budget_done(&r->b) && r->n < MAXLEN) {
+        l1_token tok;
+        bool forced = l1__budget_forced_token(&r->b, &tok);
+        if (!forced) {
+            script_logits(sc, &m, l);
+            l1__budget_before_sample(&r->b, l);
+            assert_int_equal(l1__sampler_sample(s, l, &tok), L1_OK);
+        }
+        l1__budget_accept(&r->b, tok);
+        l1__sampler_accept(s, tok);
+        model_accept(&m, tok);
+        r->forced[r->n] = forced;
+        r->tok[r->n++] = tok;
+    }
+    if (!l1__budget_done(&r->b)) l1__budget_stop(&r->b, L1__FINISH_MAX_TOKENS);
+    l1__budget_report_get(&r->b, &r->rep);
+    l1__sampler_free(s);
+}
+
+static script random_script(uint64_t *rng, int N) {
+    script sc;
+    *rng = mix(*rng + 1);
+    uint64_t r = *rng;
+    sc.seed = r;
+    int kind = (int)(r % 4);
+    sc.close_at = kind == 0 ? -1 : (int)((r >> 8) % (uint64_t)(N + 64)); /* may lie past N */
+    sc.eos_think = kind == 2 ? (int)((r >> 20) % (uint64_t)(N + 1)) : -1;
+    sc.answer_len = (int)((r >> 32) % 200);
+    sc.open_first = (r >> 50) & 1;
+    sc.strays = (r >> 51) & 1;
+    sc.clean = false;
+    return sc;
+}
+
+/* Budgets from 0 to 4096: the small and reserve-sized edges often, the
+ * rest log-uniform. */
+static int random_budget(uint64_t *rng) {
+    *rng = mix(*rng + 7);
+    uint64_t r = *rng;
+    static const int edges[] = {0, 1, 2, 3, 4, 5, 6, 7, 10, 63, 64, 65, 66, 127, 128, 129, 4096};
+    if (r % 8 == 0) return edges[(r >> 8) % (sizeof edges / sizeof edges[0])];
+    double u = (double)(r >> 11) / 9007199254740992.0;
+    return (int)floor(exp(u * log(4097.0)));
+}
+
+/* The properties every max- or exact-mode response has. */
+static void check_response(const response *r, const l1__budget_params *bp, const char *what) {
+    const int N = bp->budget;
+    const int Rp = bp->reserve < N ? bp->reserve : N;
+    const int close_at = N - Rp;
+    const int t_eff = (Rp - 2 > 4 ? 4 : (Rp - 2 > 0 ? Rp - 2 : 0));
+    if (r->n > N) fail_msg("%s: %d tokens for N = %d", what, r->n, N);
+    int close_pos = -1, n_close = 0;
+    for (int i = 0; i < r->n; i++) {
+        if (r->tok[i] == CLOSE) {
+            n_close++;
+            if (close_pos < 0) close_pos = i;
+        }
+        if (r->tok[i] == EOS && (close_pos < 0 || i != r->n - 1))
+            fail_msg("%s: EOS at %d before the close or not last", what, i);
+        if (r->tok[i] == OPEN && (close_pos >= 0 || (i > 0 && bp->thinking_open)))
+            fail_msg("%s: stray <think> at %d", what, i);
+    }
+    if (N == 0) {
+        assert_int_equal(r->n, 0);
+        assert_int_equal(r->rep.finish, L1__FINISH_BUDGET);
+        assert_int_equal(r->rep.close, L1__CLOSE_NONE);
+        return;
+    }
+    if (n_close != 1) fail_msg("%s: %d closes (N = %d, n = %d)", what, n_close, N, r->n);
+    if (r->rep.close == L1__CLOSE_FORCED) {
+        assert_int_equal(close_pos, close_at);
+        assert_true(r->forced[close_pos]);
+        for (int k = 0; k < t_eff; k++) {
+            assert_int_equal(r->tok[close_pos + 1 + k], g_transition[k]);
+            assert_true(r->forced[close_pos + 1 + k]);
+        }
+        if (N >= 2) {
+            /* At least one sampled answer token, and it is no EOS. */
+            int first = close_pos + 1 + t_eff;
+            if (first >= r->n) fail_msg("%s: no answer token after a forced close (N = %d)", what, N);
+            assert_false(r->forced[first]);
+            assert_int_not_equal(r->tok[first], EOS);
+        }
+    } else {
+        assert_int_equal(r->rep.close, L1__CLOSE_NATURAL);
+        assert_false(r->forced[close_pos]);
+        if (close_pos >= close_at) fail_msg("%s: natural close at %d, forced close due at %d", what, close_pos, close_at);
+        if (r->n - close_pos - 1 < Rp && r->tok[r->n - 1] != EOS)
+            fail_msg("%s: a natural close left fewer than R' answer slots", what);
+    }
+    assert_int_equal(r->rep.tokens_thinking, close_pos + 1);
+    assert_int_equal(r->rep.tokens_answer, r->n - close_pos - 1);
+    assert_int_equal(r->rep.used, r->n);
+    assert_int_equal(r->rep.limit, N);
+    if (r->tok[r->n - 1] == EOS) assert_int_equal(r->rep.finish, L1__FINISH_EOS);
+    else {
+        assert_int_equal(r->rep.finish, L1__FINISH_BUDGET);
+        assert_int_equal(r->n, N);
+    }
+}
+
+/* ---- the guarantees over random scripts ------------------------------------------------ */
+
+static void run_random(l1__budget_mode mode, int n_scripts, uint64_t seed) {
+    static response r;
+    uint64_t rng = seed;
+    int forced = 0, natural = 0;
+    for (int k = 0; k < n_scripts; k++) {
+        int N = random_budget(&rng);
+        script sc = random_script(&rng, N);
+        l1__budget_params bp;
+        l1__budget_params_default(&bp);
+        bp.mode = mode;
+        bp.budget = N;
+        bp.thinking_open = !sc.open_first;
+        generate(&sc, &bp, sc.seed, &r);
+        char what[64];
+        snprintf(what, sizeof what, "script %d", k);
+        check_response(&r, &bp, what);
+        if (mode == L1__BUDGET_EXACT && r.rep.close != L1__CLOSE_NONE) {
+            int floor_ = N - (bp.reserve + bp.window);
+            for (int i = 0; i < r.n; i++)
+                if (r.tok[i] == CLOSE && i < floor_) fail_msg("%s: exact mode closed at %d < %d", what, i, floor_);
+        }
+        forced += r.rep.close == L1__CLOSE_FORCED;
+        natural += r.rep.close == L1__CLOSE_NATURAL;
+    }
+    /* The scripts exercise both kinds of close. */
+    assert_true(forced > n_scripts / 10);
+    assert_true(natural > n_scripts / 10);
+}
+
+static void budget_max_never_exceeds_n_and_always_answers(void **state) {
+    (void)state;
+    run_random(L1__BUDGET_MAX, N_SCRIPTS, 1);
+}
+
+static void budget_exact_never_closes_early(void **state) {
+    (void)state;
+    run_random(L1__BUDGET_EXACT, N_SCRIPTS / 5, 2);
+}
+
+static void budget_natural_closes_are_untouched(void **state) {
+    (void)state;
+    /* Clean scripts that close on their own before N - R: with the boost
+     * off, max mode emits exactly what mode off does (same sampler seed). */
+    static response a, b;
+    uint64_t rng = 3;
+    for (int k = 0; k < 300; k++) {
+        rng = mix(rng + 1);
+        int N = 200 + (int)(rng % 2000);
+        script sc = {rng, (int)((rng >> 16) % (uint64_t)(N - 64)), -1, (int)((rng >> 40) % 60), false, false, true};
+        l1__budget_params bp;
+        l1__budget_params_default(&bp);
+        bp.budget = N;
+        bp.thinking_open = true;
+        bp.boost = 0.0f;
+        bp.mode = L1__BUDGET_OFF;
+        generate(&sc, &bp, rng, &a);
+        bp.mode = L1__BUDGET_MAX;
+        generate(&sc, &bp, rng, &b);
+        assert_int_equal(b.rep.close, L1__CLOSE_NATURAL);
+        assert_int_equal(a.n, b.n);
+        assert_memory_equal(a.tok, b.tok, (size_t)a.n * sizeof a.tok[0]);
+        /* The boost, on, changes nothing either when the close comes before
+         * the soft-landing window. */
+        if (sc.close_at < N - bp.reserve - bp.window) {
+            bp.boost = L1__BUDGET_DEFAULT_BOOST;
+            generate(&sc, &bp, rng, &b);
+            assert_int_equal(a.n, b.n);
+            assert_memory_equal(a.tok, b.tok, (size_t)a.n * sizeof a.tok[0]);
+        }
+    }
+}
+
+static void budget_stray_tags_are_suppressed_after_the_close(void **state) {
+    (void)state;
+    static response r;
+    script sc = {99, 20, -1, 150, false, true, false};
+    l1__budget_params bp;
+    l1__budget_params_default(&bp);
+    bp.thinking_open = true;
+    bp.budget = 1000;
+    /* Mode off shows the script does push strays... */
+    bp.mode = L1__BUDGET_OFF;
+    generate(&sc, &bp, 5, &r);
+    int strays = 0;
+    for (int i = 21; i < r.n; i++) strays += r.tok[i] == OPEN || r.tok[i] == CLOSE;
+    assert_true(strays > 10);
+    /* ...and max mode removes them. */
+    bp.mode = L1__BUDGET_MAX;
+    generate(&sc, &bp, 5, &r);
+    check_response(&r, &bp, "strays");
+    assert_int_equal(r.rep.close, L1__CLOSE_NATURAL);
+}
+
+static void budget_same_seed_same_response(void **state) {
+    (void)state;
+    static response a, b;
+    script sc = {1234, -1, 100, 40, true, true, false};
+    l1__budget_params bp;
+    l1__budget_params_default(&bp);
+    bp.mode = L1__BUDGET_MAX;
+    bp.budget = 700;
+    generate(&sc, &bp, 77, &a);
+    generate(&sc, &bp, 77, &b);
+    assert_int_equal(a.n, b.n);
+    assert_memory_equal(a.tok, b.tok, (size_t)a.n * sizeof a.tok[0]);
+    generate(&sc, &bp, 78, &b);
+    assert_true(a.n != b.n || memcmp(a.tok, b.tok, (size_t)a.n * sizeof a.tok[0]) != 0);
+}
+
+/* ---- edges, by hand ------------------------------------------------------------------------ */
+
+static void init_max(l1__budget *b, int N, bool open) {
+    l1__budget_params bp;
+    l1__budget_params_default(&bp);
+    bp.mode = L1__BUDGET_MAX;
+    bp.budget = N;
+    bp.thinking_open = open;
+    l1__budget_tokens t = tokens();
+    assert_int_equal(l1__budget_init(b, &bp, &t), L1_OK);
+}
+
+static void budget_n_zero_emits_nothing(void **state) {
+    (void)state;
+    l1__budget b;
+    init_max(&b, 0, true);
+    assert_true(l1__budget_done(&b));
+    l1_token t;
+    assert_false(l1__budget_forced_token(&b, &t));
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.finish, L1__FINISH_BUDGET);
+    assert_int_equal(r.used, 0);
+    assert_string_equal(l1__finish_name(r.finish), "budget");
+}
+
+static void budget_n_one_is_the_close_alone(void **state) {
+    (void)state;
+    l1__budget b;
+    init_max(&b, 1, false);
+    l1_token t;
+    assert_true(l1__budget_forced_token(&b, &t));
+    assert_int_equal(t, CLOSE);
+    l1__budget_accept(&b, t);
+    assert_true(l1__budget_done(&b));
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.tokens_thinking, 1);
+    assert_int_equal(r.tokens_answer, 0);
+    assert_int_equal(r.close, L1__CLOSE_FORCED);
+    assert_string_equal(l1__close_name(r.close), "forced");
+}
+
+static void budget_small_n_closes_at_once_and_shrinks_the_transition(void **state) {
+    (void)state;
+    /* N = 2: </think>, then one sampled answer token with EOS masked.
+     * N = 5 (< R): </think>, 3 of the 4 transition tokens, one answer slot. */
+    static const int Ns[] = {2, 5, 10};
+    static const int t_eff[] = {0, 3, 4};
+    for (int c = 0; c < 3; c++) {
+        l1__budget b;
+        init_max(&b, Ns[c], true);
+        l1_token t;
+        assert_true(l1__budget_forced_token(&b, &t));
+        assert_int_equal(t, CLOSE);
+        l1__budget_accept(&b, t);
+        for (int k = 0; k < t_eff[c]; k++) {
+            assert_true(l1__budget_forced_token(&b, &t));
+            assert_int_equal(t, g_transition[k]);
+            l1__budget_accept(&b, t);
+        }
+        assert_false(l1__budget_forced_token(&b, &t));
+        float l[V] = {0};
+        l1__budget_before_sample(&b, l);
+        assert_true(isinf(l[EOS]) && isinf(l[CLOSE]) && isinf(l[OPEN]));
+        l1__budget_accept(&b, 20);
+        l1__budget_report r;
+        l1__budget_report_get(&b, &r);
+        assert_int_equal(r.used, 2 + t_eff[c]);
+        assert_int_equal(l1__budget_done(&b), Ns[c] == 2 + t_eff[c]);
+        if (!l1__budget_done(&b)) {
+            float m[V] = {0};
+            l1__budget_before_sample(&b, m);
+            assert_true(m[EOS] == 0.0f); /* EOS is free again after the first answer token */
+        }
+    }
+}
+
+static void budget_soft_landing_follows_its_formula(void **state) {
+    (void)state;
+    /* N = 200, R = 64, W = 64: close forced at 136, window [72, 136).  The
+     * boost at n is 10 * ((n - 72 + 1) / 64)^2 * f, f = 1 after a line end,
+     * 0.75 after a sentence end, 0.125 otherwise. */
+    l1__budget b;
+    init_max(&b, 200, true);
+    float l[V];
+    for (int n = 0; n < 136; n++) {
+        l1_token prev = n % 3 == 0 ? LINE : (n % 3 == 1 ? 4 : 30);
+        memset(l, 0, sizeof l);
+        l1__budget_before_sample(&b, l);
+        double want = 0.0;
+        if (n >= 72) {
+            double prog = (double)(n - 72 + 1) / 64.0;
+            l1_token last = n == 0 ? -1 : (n - 1) % 3 == 0 ? LINE : ((n - 1) % 3 == 1 ? 4 : 30);
+            double f = last == LINE ? 1.0 : last == 4 ? 0.75 : 0.125;
+            want = 10.0 * prog * prog * f;
+        }
+        assert_float_equal(l[CLOSE], want, 1e-5);
+        assert_true(isinf(l[EOS]) && l[EOS] < 0);
+        assert_true(isinf(l[OPEN])); /* the prompt opened thinking */
+        l1_token t;
+        assert_false(l1__budget_forced_token(&b, &t));
+        l1__budget_accept(&b, prev);
+    }
+    l1_token t;
+    assert_true(l1__budget_forced_token(&b, &t));
+    assert_int_equal(t, CLOSE);
+}
+
+static void budget_exact_masks_the_close_before_the_floor(void **state) {
+    (void)state;
+    l1__budget_params bp;
+    l1__budget_params_default(&bp);
+    bp.mode = L1__BUDGET_EXACT;
+    bp.budget = 500;
+    bp.tolerance = 100; /* floor 400, window [400, 436), forced at 436 */
+    l1__budget_tokens t = tokens();
+    l1__budget b;
+    assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
+    float l[V];
+    for (int n = 0; n < 436; n++) {
+        memset(l, 0, sizeof l);
+        l1__budget_before_sample(&b, l);
+        if (n < 400) assert_true(isinf(l[CLOSE]) && l[CLOSE] < 0);
+        else assert_true(l[CLOSE] > 0.0f);
+        l1__budget_accept(&b, 30);
+    }
+    l1_token tok;
+    assert_true(l1__budget_forced_token(&b, &tok));
+}
+
+static void budget_model_may_open_thinking_once(void **state) {
+    (void)state;
+    l1__budget b;
+    init_max(&b, 300, false);
+    float l[V] = {0};
+    l1__budget_before_sample(&b, l);
+    assert_true(l[OPEN] == 0.0f);
+    l1__budget_accept(&b, 8); /* text before <think> counts as thinking */
+    l1__budget_accept(&b, OPEN);
+    memset(l, 0, sizeof l);
+    l1__budget_before_sample(&b, l);
+    assert_true(isinf(l[OPEN]));
+    l1__budget_accept(&b, CLOSE);
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.tokens_thinking, 3);
+    assert_int_equal(r.close, L1__CLOSE_NATURAL);
+    assert_int_equal(r.phase, L1__PHASE_ANSWER);
+}
+
+static void budget_off_counts_but_never_edits(void **state) {
+    (void)state;
+    l1__budget_params bp;
+    l1__budget_params_default(&bp);
+    bp.budget = 3;
+    l1__budget_tokens t = tokens();
+    l1__budget b;
+    assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
+    for (int n = 0; n < 10; n++) {
+        float l[V] = {0};
+        l1__budget_before_sample(&b, l);
+        for (int i = 0; i < V; i++) assert_true(l[i] == 0.0f);
+        l1_token tok;
+        assert_false(l1__budget_forced_token(&b, &tok));
+        l1__budget_accept(&b, n == 4 ? CLOSE : 30);
+    }
+    assert_false(l1__budget_done(&b));
+    l1__budget_stop(&b, L1__FINISH_STOP);
+    l1__budget_stop(&b, L1__FINISH_ABORTED); /* the first reason stays */
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.finish, L1__FINISH_STOP);
+    assert_int_equal(r.tokens_thinking, 5);
+    assert_int_equal(r.tokens_answer, 5);
+    assert_int_equal(r.limit, 0);
+    assert_string_equal(l1__budget_mode_name(r.mode), "off");
+}
+
+static void expect_bad(const l1__budget_params *p, const l1__budget_tokens *t, const char *field) {
+    l1__budget b;
+    assert_int_equal(l1__budget_init(&b, p, t), L1_ERR_INVALID_ARG);
+    if (!strstr(l1_last_error(), field)) fail_msg("message \"%s\" does not name %s", l1_last_error(), field);
+}
+
+static void budget_check_rejects_bad_parameters_naming_them(void **state) {
+    (void)state;
+    l1__budget_params d, p;
+    l1__budget_params_default(&d);
+    d.mode = L1__BUDGET_MAX;
+    d.budget = 512;
+    l1__budget_tokens td = tokens(), t = td;
+    assert_int_equal(l1__budget_check(&d, &td), L1_OK);
+    p = d, p.budget = -1, expect_bad(&p, &td, "budget");
+    p = d, p.reserve = 5, expect_bad(&p, &td, "reserve"); /* < 2 + 4 transition tokens */
+    p = d, p.window = -3, expect_bad(&p, &td, "window");
+    p = d, p.mode = L1__BUDGET_EXACT, p.tolerance = 10, expect_bad(&p, &td, "tolerance");
+    p = d, p.boost = NAN, expect_bad(&p, &td, "boost");
+    p = d, p.boost = -1.0f, expect_bad(&p, &td, "boost");
+    p = d, p.mode = (l1__budget_mode)7, expect_bad(&p, &td, "mode");
+    t = td, t.think_close = -1, expect_bad(&d, &t, "think_close");
+    t = td, t.eos = V, expect_bad(&d, &t, "eos");
+    t = td, t.think_open = CLOSE, expect_bad(&d, &t, "same token");
+    t = td, t.n_transition = 33, expect_bad(&d, &t, "n_transition");
+    static const l1_token bad_tr[2] = {5, EOS};
+    t = td, t.transition = bad_tr, t.n_transition = 2, expect_bad(&d, &t, "transition[1]");
+    t = td, t.n_vocab = 0, expect_bad(&d, &t, "n_vocab");
+    /* Mode off needs no close or EOS token. */
+    p = d, p.mode = L1__BUDGET_OFF, t = td, t.think_close = -1, t.eos = -1;
+    assert_int_equal(l1__budget_check(&p, &t), L1_OK);
+    assert_int_equal(l1__budget_check(NULL, &t), L1_ERR_INVALID_ARG);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(budget_max_never_exceeds_n_and_always_answers),
+        cmocka_unit_test(budget_exact_never_closes_early),
+        cmocka_unit_test(budget_natural_closes_are_untouched),
+        cmocka_unit_test(budget_stray_tags_are_suppressed_after_the_close),
+        cmocka_unit_test(budget_same_seed_same_response),
+        cmocka_unit_test(budget_n_zero_emits_nothing),
+        cmocka_unit_test(budget_n_one_is_the_close_alone),
+        cmocka_unit_test(budget_small_n_closes_at_once_and_shrinks_the_transition),
+        cmocka_unit_test(budget_soft_landing_follows_its_formula),
+        cmocka_unit_test(budget_exact_masks_the_close_before_the_floor),
+        cmocka_unit_test(budget_model_may_open_thinking_once),
+        cmocka_unit_test(budget_off_counts_but_never_edits),
+        cmocka_unit_test(budget_check_rejects_bad_parameters_naming_them),
+    };
+    return cmocka_run_group_tests_name("budget", tests, setup, NULL);
+}
