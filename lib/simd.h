@@ -1,0 +1,91 @@
+/*
+ * simd.h - the ISA tiers of the kernel layer and the lookup of their
+ * quantized dot products and activation quantizers.
+ *
+ * A tier is a set of kernels compiled for one instruction-set level
+ * (quant_avx2.c, quant_avx512.c, quant_neon.c).  The best tier the CPU
+ * supports is chosen once; L1_FORCE_SCALAR=1 in the environment, or
+ * l1__tier_set, overrides the choice.  Lookups take the tier explicitly, so
+ * tests can run every supported tier on one host, and return NULL where a
+ * tier has no kernel of its own: the caller then uses the scalar reference
+ * of quant.h (l1__quant_traits), which every tier agrees with.
+ *
+ * Contracts of the kernels (same as the scalar traits):
+ *   vec_dot:      *s = sum_i x[i] * y[i] over n values; x of the weight type,
+ *                 y of its vec_dot_type; n a multiple of both block sizes.
+ *                 Any alignment.  Integer block sums are exact; the float
+ *                 result may differ from the scalar one by rounding.
+ *   vec_dot_rows: s[r] = vec_dot(n, x + r * bx, y) for r < nr (1..4): the
+ *                 activation row is loaded once for nr weight rows.
+ *   quantize_row: y = the activation format of n floats (Q8_0/Q8_1/Q8_K),
+ *                 bit-identical to the scalar quantizer.
+ */
+#ifndef L1_SIMD_H
+#define L1_SIMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "types.h"
+
+typedef enum l1__tier {
+    L1_TIER_SCALAR = 0,
+    L1_TIER_AVX2 = 1,   /* x86-64: AVX2 + FMA + F16C */
+    L1_TIER_AVX512 = 2, /* x86-64: AVX-512 F/BW/VL/DQ + VNNI */
+    L1_TIER_NEON = 3,   /* aarch64: NEON + dotprod + fp16 */
+    L1_TIER_COUNT = 4
+} l1__tier;
+
+typedef void (*l1__vec_dot_fn)(int64_t n, float *s, const void *x, const void *y);
+typedef void (*l1__vec_dot_rows_fn)(int64_t n, float *s, const void *x, size_t bx,
+                                    const void *y, int nr);
+typedef void (*l1__quantize_row_fn)(const float *x, void *y, int64_t n);
+
+#define L1__VEC_DOT_MAX_ROWS 4
+
+/* "scalar", "avx2", "avx512", "neon"; "unknown" otherwise. */
+const char *l1__tier_name(l1__tier tier);
+
+/* Whether the tier's kernels are in this build (ISA and CONFIG). */
+bool l1__tier_compiled(l1__tier tier);
+
+/* Compiled in and the CPU (and OS) supports its instructions.  Scalar is
+ * always supported. */
+bool l1__tier_supported(l1__tier tier);
+
+/* The tier kernels should use: the one set by l1__tier_set if any, else
+ * scalar when L1_FORCE_SCALAR=1, else the best supported one. */
+l1__tier l1__tier_best(void);
+
+/* Makes l1__tier_best return `tier` (false, and no change, when it is not
+ * supported); L1_TIER_COUNT clears the override.  For tests and benchmarks;
+ * not thread-safe against concurrent kernel selection. */
+bool l1__tier_set(l1__tier tier);
+
+/* The tier's dot product of weight `type` with its activation type, or
+ * NULL when the tier has none (scalar always NULL: use the traits). */
+l1__vec_dot_fn l1__simd_vec_dot(uint32_t type, l1__tier tier);
+
+/* The tier's multi-row dot product of weight `type`, or NULL. */
+l1__vec_dot_rows_fn l1__simd_vec_dot_rows(uint32_t type, l1__tier tier);
+
+/* The tier's quantizer into activation type act_type (L1_TYPE_Q8_0, Q8_1,
+ * Q8_K), or NULL. */
+l1__quantize_row_fn l1__simd_quantize_row(uint32_t act_type, l1__tier tier);
+
+/* ---- per-tier tables (defined in the ISA files) -------------------------- */
+
+typedef struct l1__simd_kernels {
+    l1__vec_dot_fn vec_dot[L1_TYPE_COUNT]; /* by l1__type id; NULL = none */
+    l1__vec_dot_rows_fn vec_dot_rows[L1_TYPE_COUNT];
+    l1__quantize_row_fn quantize[L1_TYPE_COUNT]; /* by activation type id */
+} l1__simd_kernels;
+
+/* Each fills `k` with its tier's kernels (only present in builds that
+ * compile the tier). */
+void l1__simd_fill_avx2(l1__simd_kernels *k);
+void l1__simd_fill_avx512(l1__simd_kernels *k);
+void l1__simd_fill_neon(l1__simd_kernels *k);
+
+#endif /* L1_SIMD_H */

@@ -1,0 +1,617 @@
+/*
+ * test_kernels.c - the kernel layer: the thread pool, tier selection, and
+ * every SIMD kernel of every tier this host can run, checked against the
+ * scalar reference of quant.h.
+ *
+ * Weights are random bytes with sane scale fields (so every code pattern
+ * occurs, -128 in Q8_0 included); activations come from the scalar
+ * activation quantizer (so their codes are in [-127, 127], as the kernels
+ * require).  Float results are checked against a double-precision dot of
+ * the dequantized operands; integer block sums are checked exactly on
+ * inputs whose scales are 1, where the float result is an exact integer.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base.h"
+#include "fp16.h"
+#include "quant.h"
+#include "quant_blocks.h"
+#include "simd.h"
+#include "threadpool.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#  define L1_TEST_SLOW 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#    define L1_TEST_SLOW 1
+#  endif
+#endif
+#ifndef L1_TEST_SLOW
+#  define L1_TEST_SLOW 0
+#endif
+
+/* A kernel's f32 result may differ from the exact dot by f32 rounding of
+ * the per-block scales and of the running sum: relative to sum |a_i b_i|,
+ * a few units of 2^-24 per accumulated block.  1e-5 allows ~100 of them
+ * while any wrong code, scale or offset shows up as an O(1) error. */
+#define DOT_RTOL 1e-5
+/* Absolute slack for dot products that cancel to nearly zero. */
+#define DOT_ATOL 1e-6
+
+static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd(void) {
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return (uint32_t)(g_rng >> 16);
+}
+static float rnd_f(float lo, float hi) { return lo + (hi - lo) * (float)(rnd() & 0xFFFFFF) / 16777216.0f; }
+
+/* ---- thread pool ----------------------------------------------------------------- */
+
+typedef struct {
+    _Atomic int calls;
+    _Atomic int mask; /* bit ith set by thread ith */
+    int nth_seen[L1__POOL_MAX_THREADS];
+} run_log;
+
+static void log_fn(void *arg, int ith, int nth) {
+    run_log *l = arg;
+    atomic_fetch_add(&l->calls, 1);
+    atomic_fetch_or(&l->mask, 1 << ith);
+    l->nth_seen[ith] = nth;
+}
+
+static void pool_runs_fn_once_on_every_thread(void **state) {
+    (void)state;
+    for (int n = 1; n <= 4; n++) {
+        l1__pool *p;
+        assert_int_equal(l1__pool_new(n, &p), L1_OK);
+        assert_int_equal(l1__pool_size(p), n);
+        for (int r = 0; r < 50; r++) {
+            run_log l;
+            memset(&l, 0, sizeof l);
+            l1__pool_run(p, log_fn, &l);
+            assert_int_equal(atomic_load(&l.calls), n);
+            assert_int_equal(atomic_load(&l.mask), (1 << n) - 1);
+            for (int t = 0; t < n; t++) assert_int_equal(l.nth_seen[t], n);
+        }
+        l1__pool_free(p);
+    }
+    run_log l;
+    memset(&l, 0, sizeof l);
+    l1__pool_run(NULL, log_fn, &l); /* NULL pool: inline, one thread */
+    assert_int_equal(atomic_load(&l.calls), 1);
+    l1__pool_free(NULL);
+}
+
+typedef struct {
+    int64_t n;
+    int64_t *out; /* plain memory: the run's completion must publish it */
+} sum_job;
+
+static void square_fn(void *arg, int ith, int nth) {
+    sum_job *j = arg;
+    int64_t lo, hi;
+    l1__pool_split(j->n, 1, ith, nth, &lo, &hi);
+    for (int64_t i = lo; i < hi; i++) j->out[i] = i * i;
+}
+
+static void pool_publishes_writes_across_many_runs(void **state) {
+    (void)state;
+    const int runs = L1_TEST_SLOW ? 300 : 3000;
+    for (int n = 2; n <= 4; n++) {
+        l1__pool *p;
+        assert_int_equal(l1__pool_new(n, &p), L1_OK);
+        int64_t buf[37];
+        for (int r = 0; r < runs; r++) {
+            memset(buf, 0, sizeof buf);
+            sum_job j = {37, buf};
+            l1__pool_run(p, square_fn, &j);
+            for (int i = 0; i < 37; i++) assert_true(buf[i] == (int64_t)i * i);
+            /* Now and then let the workers fall asleep between runs. */
+            if (r % 500 == 250) usleep(3000);
+        }
+        l1__pool_free(p);
+    }
+}
+
+typedef struct {
+    l1__pool *pool;
+    int *cells; /* one per thread, written in phase k, read by all in k + 1 */
+    int bad;    /* written only by thread 0 */
+    int phases;
+} barrier_job;
+
+static void barrier_fn(void *arg, int ith, int nth) {
+    barrier_job *j = arg;
+    for (int ph = 0; ph < j->phases; ph++) {
+        j->cells[ith] = ph * 1000 + ith;
+        l1__pool_barrier(j->pool);
+        int ok = 1;
+        for (int t = 0; t < nth; t++) ok &= j->cells[t] == ph * 1000 + t;
+        if (!ok && ith == 0) j->bad = 1;
+        l1__pool_barrier(j->pool);
+        if (!ok) return; /* every thread leaves: no barrier is left waiting */
+    }
+}
+
+static void pool_barrier_separates_phases(void **state) {
+    (void)state;
+    for (int n = 1; n <= 4; n++) {
+        l1__pool *p;
+        assert_int_equal(l1__pool_new(n, &p), L1_OK);
+        int cells[4] = {0};
+        barrier_job j = {p, cells, 0, L1_TEST_SLOW ? 100 : 1000};
+        l1__pool_run(p, barrier_fn, &j);
+        assert_int_equal(j.bad, 0);
+        l1__pool_free(p);
+    }
+}
+
+static void pool_rejects_bad_sizes_and_survives_alloc_failure(void **state) {
+    (void)state;
+    l1__pool *p = (l1__pool *)&p;
+    assert_int_equal(l1__pool_new(0, &p), L1_ERR_INVALID_ARG);
+    assert_null(p);
+    assert_int_equal(l1__pool_new(L1__POOL_MAX_THREADS + 1, &p), L1_ERR_INVALID_ARG);
+    int64_t live = l1__alloc_live();
+    l1__alloc_fail_after(0);
+    assert_int_equal(l1__pool_new(3, &p), L1_ERR_NOMEM);
+    l1__alloc_fail_reset();
+    assert_null(p);
+    assert_int_equal(l1__alloc_live(), live);
+}
+
+static void pool_split_covers_range_in_aligned_parts(void **state) {
+    (void)state;
+    for (int64_t n = 0; n < 70; n++) {
+        for (int64_t align = 1; align <= 8; align *= 2) {
+            for (int nth = 1; nth <= 5; nth++) {
+                int64_t next = 0;
+                for (int t = 0; t < nth; t++) {
+                    int64_t lo, hi;
+                    l1__pool_split(n, align, t, nth, &lo, &hi);
+                    assert_true(lo == next && lo <= hi && hi <= n);
+                    assert_true(lo % align == 0 || lo == n);
+                    next = hi;
+                }
+                assert_true(next == n);
+            }
+        }
+    }
+}
+
+/* ---- tiers --------------------------------------------------------------------------- */
+
+/* Runs first, in a child process, before anything has chosen a tier. */
+static void force_scalar_env_selects_scalar(void **state) {
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("L1_FORCE_SCALAR", "1", 1);
+        _exit(l1__tier_best() == L1_TIER_SCALAR ? 0 : 1);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void tier_set_picks_supported_tiers_only(void **state) {
+    (void)state;
+    const l1__tier best = l1__tier_best();
+    assert_true(l1__tier_supported(best));
+    assert_true(l1__tier_supported(L1_TIER_SCALAR));
+    for (int t = 0; t < L1_TIER_COUNT; t++) {
+        if (l1__tier_supported((l1__tier)t)) {
+            assert_true(l1__tier_set((l1__tier)t));
+            assert_int_equal(l1__tier_best(), t);
+        } else {
+            assert_false(l1__tier_set((l1__tier)t));
+        }
+        assert_string_not_equal(l1__tier_name((l1__tier)t), "unknown");
+    }
+    assert_true(l1__tier_set(L1_TIER_COUNT));
+    assert_int_equal(l1__tier_best(), best);
+    assert_null(l1__simd_vec_dot(L1_TYPE_Q4_K, L1_TIER_SCALAR));
+    assert_null(l1__simd_vec_dot(9999, best));
+#if defined(__x86_64__) && !defined(L1_SCALAR_ONLY)
+    assert_true(l1__tier_compiled(L1_TIER_AVX2) && l1__tier_compiled(L1_TIER_AVX512));
+    assert_false(l1__tier_compiled(L1_TIER_NEON));
+#elif defined(__aarch64__) && !defined(L1_SCALAR_ONLY)
+    assert_true(l1__tier_compiled(L1_TIER_NEON));
+#endif
+}
+
+/* ---- kernel inputs ------------------------------------------------------------------- */
+
+static const uint32_t k_weight_types[] = {
+    L1_TYPE_F32,  L1_TYPE_F16,  L1_TYPE_BF16, L1_TYPE_Q8_0,  L1_TYPE_Q4_0,   L1_TYPE_Q4_1,
+    L1_TYPE_Q5_0, L1_TYPE_Q5_1, L1_TYPE_Q2_K, L1_TYPE_Q3_K,  L1_TYPE_Q4_K,   L1_TYPE_Q5_K,
+    L1_TYPE_Q6_K, L1_TYPE_IQ4_NL, L1_TYPE_IQ4_XS,
+};
+
+static void put_f16(uint8_t *p, float v) {
+    uint16_t h = l1__f32_to_f16(v);
+    memcpy(p, &h, 2);
+}
+
+/* Offsets of the f16 scale fields of one block (d first, then dmin/m). */
+static int scale_fields(uint32_t type, size_t off[2]) {
+    switch (type) {
+    case L1_TYPE_Q4_0: case L1_TYPE_Q5_0: case L1_TYPE_Q8_0: case L1_TYPE_IQ4_NL:
+        off[0] = 0; return 1;
+    case L1_TYPE_Q4_1: case L1_TYPE_Q5_1: off[0] = 0; off[1] = 2; return 2;
+    case L1_TYPE_Q4_K: case L1_TYPE_Q5_K: off[0] = 0; off[1] = 2; return 2;
+    case L1_TYPE_Q2_K: off[0] = offsetof(l1__block_q2_K, d); off[1] = offsetof(l1__block_q2_K, dmin); return 2;
+    case L1_TYPE_Q3_K: off[0] = offsetof(l1__block_q3_K, d); return 1;
+    case L1_TYPE_Q6_K: off[0] = offsetof(l1__block_q6_K, d); return 1;
+    case L1_TYPE_IQ4_XS: off[0] = 0; return 1;
+    default: return 0;
+    }
+}
+
+/* n values of `type` in random bytes; scale fields random in
+ * [0.5, 1) * scale, or exactly `fixed` when fixed > 0. */
+static void fill_weights(uint32_t type, uint8_t *w, int64_t n, float scale, float fixed) {
+    const l1__quant_traits *t = l1__quant_traits_get(type);
+    if (type == L1_TYPE_F32 || type == L1_TYPE_F16 || type == L1_TYPE_BF16) {
+        for (int64_t i = 0; i < n; i++) {
+            float v = fixed > 0 ? (float)((int)(rnd() % 15) - 7) : rnd_f(-1.0f, 1.0f);
+            if (type == L1_TYPE_F32) memcpy(w + 4 * i, &v, 4);
+            else if (type == L1_TYPE_F16) put_f16(w + 2 * i, v);
+            else { uint16_t h = l1__f32_to_bf16(v); memcpy(w + 2 * i, &h, 2); }
+        }
+        return;
+    }
+    const int64_t nb = n / t->block_size;
+    size_t off[2];
+    const int nf = scale_fields(type, off);
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t *blk = w + (size_t)b * t->type_size;
+        for (uint32_t k = 0; k < t->type_size; k++) blk[k] = (uint8_t)rnd();
+        for (int f = 0; f < nf; f++) put_f16(blk + off[f], fixed > 0 ? fixed : scale * rnd_f(0.5f, 1.0f));
+    }
+}
+
+/* Activations for `type`: n floats quantized by the scalar quantizer of
+ * its vec_dot_type (or converted, for float types). */
+static void make_acts(uint32_t type, uint8_t *a, int64_t n, float *tmp) {
+    const l1__quant_traits *t = l1__quant_traits_get(type);
+    const l1__quant_traits *at = l1__quant_traits_get(t->vec_dot_type);
+    for (int64_t i = 0; i < n; i++) tmp[i] = rnd_f(-2.0f, 2.0f) * (i % 17 == 0 ? 4.0f : 1.0f);
+    at->from_float(tmp, a, n);
+}
+
+/* sum of |a_i b_i| and sum a_i b_i in double, from the dequantized operands. */
+static double ref_dot(uint32_t type, const void *w, const void *a, int64_t n, double *abs_sum) {
+    const l1__quant_traits *t = l1__quant_traits_get(type);
+    const l1__quant_traits *at = l1__quant_traits_get(t->vec_dot_type);
+    float *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+    t->to_float(w, x, n);
+    at->to_float(a, y, n);
+    double s = 0, sa = 0;
+    for (int64_t i = 0; i < n; i++) {
+        s += (double)x[i] * y[i];
+        sa += fabs((double)x[i] * y[i]);
+    }
+    free(x);
+    free(y);
+    if (t->vec_dot_type == L1_TYPE_Q8_1) {
+        /* The format defines the offset term through the f16 block sum s,
+         * not through the codes: m * s replaces m * d * sum(q). */
+        const l1__block_q8_1 *q8 = a;
+        for (int64_t b = 0; b < n / 32; b++) {
+            uint16_t mh;
+            memcpy(&mh, (const uint8_t *)w + (size_t)b * t->type_size + 2, 2);
+            int sq = 0;
+            for (int l = 0; l < 32; l++) sq += q8[b].qs[l];
+            s += (double)l1__f16_to_f32(mh) *
+                 ((double)l1__f16_to_f32(q8[b].s) - (double)l1__f16_to_f32(q8[b].d) * sq);
+        }
+    }
+    *abs_sum = sa;
+    return s;
+}
+
+static size_t row_bytes(uint32_t type, int64_t n) {
+    const l1__quant_traits *t = l1__quant_traits_get(type);
+    return (size_t)(n / t->block_size) * t->type_size;
+}
+
+static int n_tiers_run;
+
+/* The alignment a row of `type` has in a file (that of its widest field). */
+static size_t type_align(uint32_t type) {
+    return type == L1_TYPE_F32 || type == L1_TYPE_Q8_K ? 4 : 2;
+}
+
+/* ---- vec_dot ------------------------------------------------------------------------- */
+
+static void check_vec_dot_random(l1__tier tier, uint32_t type, int64_t n, size_t mis) {
+    const l1__quant_traits *t = l1__quant_traits_get(type);
+    l1__vec_dot_fn fn = l1__simd_vec_dot(type, tier);
+    if (!fn) return;
+    uint8_t *wb = malloc(row_bytes(type, n) + 64), *ab = malloc(row_bytes(t->vec_dot_type, n) + 64);
+    float *tmp = malloc((size_t)n * sizeof *tmp);
+    /* Offsets that keep each type's natural alignment (as rows in a file
+     * have) but break every vector alignment. */
+    uint8_t *w = wb + mis * type_align(type), *a = ab + ((mis + 1) % 3) * type_align(t->vec_dot_type);
+    fill_weights(type, w, n, 0.01f, 0.0f);
+    make_acts(type, a, n, tmp);
+    double abs_sum;
+    const double want = ref_dot(type, w, a, n, &abs_sum);
+    float got = NAN, scalar = NAN;
+    fn(n, &got, w, a);
+    t->vec_dot(n, &scalar, w, a);
+    const double tol = DOT_ATOL + DOT_RTOL * abs_sum;
+    if (!(fabs(got - want) <= tol) || !(fabs(scalar - want) <= tol))
+        fail_msg("%s/%s n=%lld: simd %.9g scalar %.9g double %.9g (tol %.3g)", l1__tier_name(tier),
+                 t->name, (long long)n, got, scalar, want, tol);
+    free(wb);
+    free(ab);
+    free(tmp);
+}
+
+static void simd_vec_dot_matches_reference_within_tolerance(void **state) {
+    (void)state;
+    n_tiers_run = 0;
+    for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
+        if (!l1__tier_supported((l1__tier)tier)) continue;
+        n_tiers_run++;
+        for (size_t k = 0; k < L1_ARRAY_LEN(k_weight_types); k++) {
+            const uint32_t type = k_weight_types[k];
+            const uint32_t bs = l1__quant_traits_get(type)->block_size;
+            const int64_t unit = bs == 1 ? 32 : bs;
+            const int64_t counts[] = {1, 2, 3, 7, 13, 48};
+            for (size_t c = 0; c < L1_ARRAY_LEN(counts); c++)
+                for (size_t mis = 0; mis < 3; mis++)
+                    check_vec_dot_random((l1__tier)tier, type, unit * counts[c], mis);
+            /* Float types also take lengths that are not a multiple of 16. */
+            if (bs == 1) check_vec_dot_random((l1__tier)tier, type, 1536 + 5, 1);
+        }
+    }
+#if defined(__x86_64__) && !defined(L1_SCALAR_ONLY)
+    if (l1__cpu_get()->avx2) assert_true(n_tiers_run >= 1);
+#endif
+}
+
+/* With every scale 1 (and codes small enough for exact f32 sums) the dot
+ * product is an integer that kernel and reference must both hit exactly. */
+static void check_vec_dot_exact(l1__tier tier, uint32_t type, int64_t n) {
+    const l1__quant_traits *t = l1__quant_traits_get(type);
+    l1__vec_dot_fn fn = l1__simd_vec_dot(type, tier);
+    if (!fn) return;
+    uint8_t *w = malloc(row_bytes(type, n)), *a = malloc(row_bytes(t->vec_dot_type, n) + 8);
+    float *tmp = malloc((size_t)n * sizeof *tmp);
+    fill_weights(type, w, n, 0.0f, 1.0f);
+    /* Activations with scale 1: integers in [-7, 7] (0 stays 0 under the
+     * float types too). */
+    const l1__quant_traits *at = l1__quant_traits_get(t->vec_dot_type);
+    for (int64_t i = 0; i < n; i++) tmp[i] = (float)((int)(rnd() % 15) - 7);
+    if (t->vec_dot_type == L1_TYPE_Q8_K) {
+        l1__block_q8_K *y = (l1__block_q8_K *)a;
+        for (int64_t b = 0; b < n / 256; b++) {
+            y[b].d = 1.0f;
+            for (int g = 0; g < 16; g++) {
+                int s = 0;
+                for (int l = 0; l < 16; l++) s += y[b].qs[16 * g + l] = (int8_t)tmp[256 * b + 16 * g + l];
+                y[b].bsums[g] = (int16_t)s;
+            }
+        }
+    } else if (t->vec_dot_type == L1_TYPE_Q8_0 || t->vec_dot_type == L1_TYPE_Q8_1) {
+        const size_t bsz = at->type_size;
+        for (int64_t b = 0; b < n / 32; b++) {
+            uint8_t *blk = a + (size_t)b * bsz;
+            int s = 0;
+            put_f16(blk, 1.0f);
+            int8_t *qs = (int8_t *)(blk + bsz - 32);
+            for (int l = 0; l < 32; l++) s += qs[l] = (int8_t)tmp[32 * b + l];
+            if (bsz == 36) put_f16(blk + 2, (float)s);
+        }
+    } else {
+        at->from_float(tmp, a, n);
+    }
+    double abs_sum;
+    const double want = ref_dot(type, w, a, n, &abs_sum);
+    assert_true(fabs(want) < 16777216.0 && want == floor(want));
+    float got = NAN, scalar = NAN;
+    fn(n, &got, w, a);
+    t->vec_dot(n, &scalar, w, a);
+    if ((double)got != want || (double)scalar != want)
+        fail_msg("%s/%s n=%lld: simd %.1f scalar %.1f exact %.1f", l1__tier_name(tier), t->name,
+                 (long long)n, got, scalar, want);
+    free(w);
+    free(a);
+    free(tmp);
+}
+
+static void simd_vec_dot_integer_sums_are_exact(void **state) {
+    (void)state;
+    for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
+        if (!l1__tier_supported((l1__tier)tier)) continue;
+        for (size_t k = 0; k < L1_ARRAY_LEN(k_weight_types); k++) {
+            const uint32_t type = k_weight_types[k];
+            const uint32_t bs = l1__quant_traits_get(type)->block_size;
+            for (int rep = 0; rep < 20; rep++)
+                check_vec_dot_exact((l1__tier)tier, type, bs == 1 ? 96 : (bs == 32 ? 32 * 5 : 256));
+        }
+    }
+}
+
+/* ---- vec_dot_rows ----------------------------------------------------------------- */
+
+/* The types whose multi-row kernels decode depends on: every SIMD tier
+ * must have them. */
+static const uint32_t k_rows_types[] = {
+    L1_TYPE_Q4_K, L1_TYPE_Q6_K, L1_TYPE_Q4_0, L1_TYPE_Q8_0, L1_TYPE_Q5_K, L1_TYPE_Q3_K, L1_TYPE_Q2_K,
+};
+
+/* n_rows weight rows `stride` bytes apart (padding between rows) against
+ * one activation row, in calls of up to L1__VEC_DOT_MAX_ROWS rows (so the
+ * last call takes the remainder).  Each result must be bit-identical to the
+ * same tier's single-row kernel (same block order, one accumulator per row)
+ * and within tolerance of the double reference.  With `fixed`, scales are 1
+ * and the results exact integers. */
+static void check_vec_dot_rows(l1__tier tier, uint32_t type, int64_t n, int n_rows, size_t mis, int fixed) {
+    const l1__quant_traits *t = l1__quant_traits_get(type);
+    l1__vec_dot_rows_fn rows = l1__simd_vec_dot_rows(type, tier);
+    l1__vec_dot_fn one = l1__simd_vec_dot(type, tier);
+    if (!rows) return;
+    assert_non_null(one);
+    const size_t rb = row_bytes(type, n), stride = rb + 3 * type_align(type);
+    uint8_t *wb = malloc((size_t)n_rows * stride + 64), *ab = malloc(row_bytes(t->vec_dot_type, n) + 64);
+    float *tmp = malloc((size_t)n * sizeof *tmp);
+    uint8_t *w = wb + mis * type_align(type), *a = ab + ((mis + 2) % 3) * type_align(t->vec_dot_type);
+    for (int r = 0; r < n_rows; r++) fill_weights(type, w + (size_t)r * stride, n, 0.01f, fixed ? 1.0f : 0.0f);
+    if (fixed) {
+        /* Codes in [-7, 7] with scale 1 (and exact Q8_K group sums). */
+        for (int64_t i = 0; i < n; i++) tmp[i] = (float)((int)(rnd() % 15) - 7);
+        if (t->vec_dot_type == L1_TYPE_Q8_K) {
+            l1__block_q8_K *y = (l1__block_q8_K *)a;
+            for (int64_t b = 0; b < n / 256; b++) {
+                y[b].d = 1.0f;
+                for (int g = 0; g < 16; g++) {
+                    int sum = 0;
+                    for (int l = 0; l < 16; l++) sum += y[b].qs[16 * g + l] = (int8_t)tmp[256 * b + 16 * g + l];
+                    y[b].bsums[g] = (int16_t)sum;
+                }
+            }
+        } else {
+            l1__block_q8_0 *y = (l1__block_q8_0 *)a;
+            for (int64_t b = 0; b < n / 32; b++) {
+                put_f16((uint8_t *)&y[b].d, 1.0f);
+                for (int l = 0; l < 32; l++) y[b].qs[l] = (int8_t)tmp[32 * b + l];
+            }
+        }
+    } else {
+        make_acts(type, a, n, tmp);
+    }
+    float got[16], single[16];
+    assert_true(n_rows <= 16);
+    for (int r0 = 0; r0 < n_rows; r0 += L1__VEC_DOT_MAX_ROWS) {
+        const int nr = n_rows - r0 < L1__VEC_DOT_MAX_ROWS ? n_rows - r0 : L1__VEC_DOT_MAX_ROWS;
+        for (int r = 0; r < nr; r++) got[r0 + r] = NAN;
+        rows(n, &got[r0], w + (size_t)r0 * stride, stride, a, nr);
+    }
+    for (int r = 0; r < n_rows; r++) {
+        const uint8_t *wr = w + (size_t)r * stride;
+        one(n, &single[r], wr, a);
+        double abs_sum;
+        const double want = ref_dot(type, wr, a, n, &abs_sum);
+        const double tol = fixed ? 0.0 : DOT_ATOL + DOT_RTOL * abs_sum;
+        if (memcmp(&got[r], &single[r], sizeof(float)) != 0 || !(fabs(got[r] - want) <= tol))
+            fail_msg("%s/%s rows n=%lld row %d of %d: rows %.9g single %.9g double %.9g", l1__tier_name(tier),
+                     t->name, (long long)n, r, n_rows, got[r], single[r], want);
+    }
+    free(wb);
+    free(ab);
+    free(tmp);
+}
+
+static void simd_vec_dot_rows_match_single_row_kernels(void **state) {
+    (void)state;
+    int checked = 0;
+    for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
+        if (!l1__tier_supported((l1__tier)tier)) continue;
+        for (size_t k = 0; k < L1_ARRAY_LEN(k_rows_types); k++)
+            if (!l1__simd_vec_dot_rows(k_rows_types[k], (l1__tier)tier))
+                fail_msg("%s has no vec_dot_rows for %s", l1__tier_name((l1__tier)tier),
+                         l1__quant_traits_get(k_rows_types[k])->name);
+        for (size_t k = 0; k < L1_ARRAY_LEN(k_weight_types); k++) {
+            const uint32_t type = k_weight_types[k];
+            const int64_t bs = l1__quant_traits_get(type)->block_size;
+            const int64_t unit = bs == 1 ? 32 : bs;
+            const int row_counts[] = {1, 2, 3, 4, 5, 7, 9};
+            const int64_t lens[] = {1, 3, 6};
+            for (size_t c = 0; c < L1_ARRAY_LEN(row_counts); c++)
+                for (size_t l = 0; l < L1_ARRAY_LEN(lens); l++) {
+                    check_vec_dot_rows((l1__tier)tier, type, unit * lens[l], row_counts[c], (c + l) % 3, 0);
+                    check_vec_dot_rows((l1__tier)tier, type, unit * lens[l], row_counts[c], c % 3, 1);
+                }
+            checked += l1__simd_vec_dot_rows(type, (l1__tier)tier) != NULL;
+        }
+    }
+    assert_null(l1__simd_vec_dot_rows(L1_TYPE_Q4_K, L1_TIER_SCALAR));
+#if defined(__x86_64__) && !defined(L1_SCALAR_ONLY)
+    if (l1__cpu_get()->avx2) assert_true(checked >= (int)L1_ARRAY_LEN(k_rows_types));
+#endif
+}
+
+/* ---- activation quantizers ---------------------------------------------------------- */
+
+/* Inputs that stress rounding: ties after scaling, zero blocks, a negative
+ * extreme, +amax and -amax in one block (the first one decides Q8_K's sign),
+ * tiny and huge magnitudes. */
+static void fill_quant_input(float *x, int64_t n, int pattern) {
+    for (int64_t i = 0; i < n; i++) {
+        switch (pattern) {
+        case 0: x[i] = rnd_f(-1.0f, 1.0f); break;
+        case 1: x[i] = (float)((int)(rnd() % 255) - 127) * 0.5f; break; /* halves: ties */
+        case 2: x[i] = (i / 32) % 3 == 0 ? 0.0f : rnd_f(-1e-3f, 1e-3f); break;
+        case 3: x[i] = (i % 64 == 5) ? -3.0f : (i % 64 == 9 ? 3.0f : rnd_f(-3.0f, 3.0f)); break;
+        case 4: x[i] = rnd_f(-6e4f, 6e4f); break;
+        default: x[i] = (float)((int)(rnd() % 17) - 8) / 8.0f * 127.0f; break;
+        }
+    }
+}
+
+static void simd_quantizers_are_bit_identical(void **state) {
+    (void)state;
+    const uint32_t acts[] = {L1_TYPE_Q8_0, L1_TYPE_Q8_1, L1_TYPE_Q8_K};
+    for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
+        if (!l1__tier_supported((l1__tier)tier)) continue;
+        for (size_t k = 0; k < L1_ARRAY_LEN(acts); k++) {
+            const l1__quant_traits *at = l1__quant_traits_get(acts[k]);
+            l1__quantize_row_fn fn = l1__simd_quantize_row(acts[k], (l1__tier)tier);
+            if (!fn) continue;
+            for (int pattern = 0; pattern < 6; pattern++) {
+                for (int64_t nb = 1; nb <= 7; nb += 3) {
+                    const int64_t n = nb * at->block_size;
+                    float *xb = malloc((size_t)n * sizeof(float) + 16);
+                    float *x = (float *)((char *)xb + 4 * (pattern % 3)); /* unaligned */
+                    uint8_t *want = calloc(1, row_bytes(acts[k], n)), *gotb = calloc(1, row_bytes(acts[k], n) + 8);
+                    uint8_t *got = gotb + 4 * (pattern % 2); /* 4-aligned, not 8 */
+                    fill_quant_input(x, n, pattern);
+                    at->from_float(x, want, n);
+                    fn(x, got, n);
+                    if (memcmp(want, got, row_bytes(acts[k], n)) != 0)
+                        fail_msg("%s quantize %s pattern %d n=%lld differs", l1__tier_name((l1__tier)tier),
+                                 at->name, pattern, (long long)n);
+                    free(xb);
+                    free(want);
+                    free(gotb);
+                }
+            }
+        }
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(force_scalar_env_selects_scalar),
+        cmocka_unit_test(tier_set_picks_supported_tiers_only),
+        cmocka_unit_test(pool_runs_fn_once_on_every_thread),
+        cmocka_unit_test(pool_publishes_writes_across_many_runs),
+        cmocka_unit_test(pool_barrier_separates_phases),
+        cmocka_unit_test(pool_rejects_bad_sizes_and_survives_alloc_failure),
+        cmocka_unit_test(pool_split_covers_range_in_aligned_parts),
+        cmocka_unit_test(simd_vec_dot_matches_reference_within_tolerance),
+        cmocka_unit_test(simd_vec_dot_integer_sums_are_exact),
+        cmocka_unit_test(simd_vec_dot_rows_match_single_row_kernels),
+        cmocka_unit_test(simd_quantizers_are_bit_identical),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
