@@ -164,6 +164,378 @@ L1_API l1_token l1_token_special(const l1_model *model, l1_special role);
 /* Vocabulary size (0 for a NULL model). */
 L1_API int32_t l1_n_vocab(const l1_model *model);
 
+/* ---- model ----------------------------------------------------------------- */
+
+/* Load progress: called with the fraction done in [0, 1]; return nonzero to
+ * cancel the load, which then fails with L1_ERR_ABORTED. */
+typedef int (*l1_progress_fn)(float fraction, void *user);
+
+typedef struct l1_model_params {
+    int32_t vocab_only;      /* nonzero: metadata and tokenizer only; no weight is bound or checked */
+    uint64_t memory_limit;   /* bytes the weights may take, 0 = no limit (L1_ERR_LIMIT beyond) */
+    l1_progress_fn progress; /* may be NULL */
+    void *progress_user;
+} l1_model_params;
+
+/* Defaults: everything zero / NULL. */
+L1_API l1_model_params l1_model_default_params(void);
+
+/* Opens the GGUF file at `path`, maps it, checks every hyper-parameter and
+ * tensor shape and type, and loads the tokenizer.  `params` may be NULL
+ * (defaults).  On success *out owns the model (free with l1_model_free); on
+ * failure *out is NULL and l1_last_error() names the key or tensor at
+ * fault, e.g. "tensor blk.3.attn_q.weight: shape [256, 128], expected
+ * [256, 256]". */
+L1_API l1_status l1_model_load(const char *path, const l1_model_params *params, l1_model **out);
+
+/* Releases the model and unmaps its file; NULL is a no-op.  Every context
+ * made from it must be freed first. */
+L1_API void l1_model_free(l1_model *model);
+
+/* Memory a context would need, in bytes.  Weights are used in place from the
+ * mapped file (page cache, shared between processes); kv and scratch are
+ * allocated by l1_ctx_new. */
+typedef struct l1_memory {
+    uint64_t weights; /* mapped, not allocated */
+    uint64_t kv;      /* KV cache for n_ctx positions */
+    uint64_t scratch; /* activations, quantized inputs, logits */
+    uint64_t total;   /* the sum */
+} l1_memory;
+
+/* A description of a loaded model.  Strings belong to the model and are
+ * valid until l1_model_free. */
+typedef struct l1_model_desc {
+    const char *arch;        /* "qwen2" */
+    const char *name;        /* general.name, or "" */
+    const char *weight_type; /* type holding most matrix bytes ("Q4_K"), "" if vocab_only */
+    int32_t n_vocab;
+    int32_t n_ctx_train;     /* qwen2.context_length */
+    int32_t n_embd;
+    int32_t n_ff;
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t head_dim;
+    float rope_theta;
+    float rms_eps;
+    int32_t tied_embeddings; /* nonzero: the output head reuses token_embd.weight */
+    int32_t vocab_only;
+    uint64_t n_params;       /* values in every weight tensor */
+    uint64_t file_bytes;
+    l1_memory memory;        /* for l1_ctx_default_params() */
+} l1_model_desc;
+
+/* Fills *out; L1_ERR_INVALID_ARG on NULL arguments. */
+L1_API l1_status l1_model_info(const l1_model *model, l1_model_desc *out);
+
+/* ---- context: KV cache and evaluation -------------------------------------- */
+
+/* A context holds one token sequence's KV cache, scratch buffers and last
+ * logits.  Used by one thread at a time; several contexts may share a model. */
+typedef struct l1_ctx l1_ctx;
+
+typedef enum l1_kv_type {
+    L1_KV_F16 = 0, /* half the memory; what llama.cpp uses by default */
+    L1_KV_F32 = 1
+} l1_kv_type;
+
+/* Polled between layers during l1_ctx_eval; return nonzero to stop it. */
+typedef int (*l1_abort_fn)(void *user);
+
+typedef struct l1_ctx_params {
+    int32_t n_ctx;               /* positions the cache holds; 0 = the model's context_length,
+                                    at most 4096 */
+    int32_t n_batch;             /* most tokens per forward step (scratch is sized by it);
+                                    longer evals are split; 0 = 512 */
+    int32_t n_threads;           /* 0 = one per physical core */
+    l1_kv_type kv_type;
+    int32_t f32_activations;     /* nonzero: matmul and attention inputs stay f32 instead of
+                                    being rounded to each weight's activation type (a
+                                    higher-precision reference, slower) */
+    int32_t allow_ctx_over_train;/* nonzero: n_ctx may exceed the model's context_length */
+    uint64_t memory_limit;       /* bytes for weights + KV + scratch, 0 = no limit */
+    l1_abort_fn abort_fn;        /* may be NULL */
+    void *abort_user;
+} l1_ctx_params;
+
+/* Defaults: n_ctx 0 (min(4096, context_length)), n_batch 512, F16 cache, no limit. */
+L1_API l1_ctx_params l1_ctx_default_params(void);
+
+/* The memory a context with `params` (NULL = defaults) would take. */
+L1_API l1_status l1_ctx_memory(const l1_model *model, const l1_ctx_params *params, l1_memory *out);
+
+/* Creates a context (all its memory is allocated here; evaluation allocates
+ * nothing per token).  Refuses n_ctx above the model's context_length
+ * unless allow_ctx_over_train (L1_ERR_LIMIT), and a total above
+ * memory_limit (L1_ERR_LIMIT).  The model must outlive the context. */
+L1_API l1_status l1_ctx_new(const l1_model *model, const l1_ctx_params *params, l1_ctx **out);
+
+/* Releases the context; NULL is a no-op. */
+L1_API void l1_ctx_free(l1_ctx *ctx);
+
+/* Flag for l1_ctx_eval: keep the logits of every evaluated position, not
+ * only the last. */
+#define L1_EVAL_ALL_LOGITS 1u
+
+/* Appends n >= 1 tokens at positions n_past .. n_past + n - 1, runs the
+ * model over them and stores their logits.  When they do not fit, returns
+ * L1_ERR_CONTEXT_FULL and changes nothing.  On any failure (including
+ * L1_ERR_ABORTED) n_past is unchanged and no logits are available. */
+L1_API l1_status l1_ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t flags);
+
+/* The n_vocab logits of position i of the last l1_ctx_eval (0 <= i < n;
+ * -1 = its last token), or NULL when not available (i out of range, no
+ * L1_EVAL_ALL_LOGITS for i < n - 1, failed or no eval).  Valid until the
+ * next eval, truncate or free. */
+L1_API const float *l1_ctx_logits(const l1_ctx *ctx, int32_t i);
+
+/* Positions held in the cache (0 for NULL). */
+L1_API int32_t l1_ctx_n_past(const l1_ctx *ctx);
+
+/* Positions the cache can hold (0 for NULL). */
+L1_API int32_t l1_ctx_n_ctx(const l1_ctx *ctx);
+
+/* Forgets every position >= n_keep (0 <= n_keep <= n_past), so a shared
+ * prefix can be reused.  Drops the stored logits. */
+L1_API l1_status l1_ctx_truncate(l1_ctx *ctx, int32_t n_keep);
+
+/* The model a context was made from. */
+L1_API const l1_model *l1_ctx_model(const l1_ctx *ctx);
+
+/* ---- generation -------------------------------------------------------------- */
+
+/* Generation turns a user prompt into a streamed response: it renders the
+ * prompt in the model's chat format (optionally with the LCPO instruction
+ * "Think for maximum N tokens."), evaluates it, then samples token after
+ * token under the budget controller, which keeps the response within N
+ * tokens and makes it end with an answer:
+ *
+ *  - mode max: the response (thinking, `</think>` and answer, every token
+ *    counted as the paper counts them) never exceeds N tokens.  If the model
+ *    is still thinking when N - reserve tokens are spent, l1 writes
+ *    `</think>` and the transition text itself and lets the model answer in
+ *    the reserve.  In the `window` tokens before that point the `</think>`
+ *    logit is raised progressively, most after sentence and line ends, so
+ *    most closes are the model's own and none cuts a word.
+ *  - mode exact: as max, and thinking may not close before N minus a
+ *    tolerance (reserve + window).
+ *  - mode off: nothing is enforced; tokens are still counted per phase.
+ *
+ * `<think>` and `</think>` are reported as phase markers (L1_PIECE_THINK_BEGIN
+ * / L1_PIECE_THINK_END), never as text: a reader that shows the answer alone
+ * needs no parsing, and a reader that wants the tags back can print them.
+ * Control tokens (EOS, BOS, <｜User｜> ...) produce no text. */
+
+typedef enum l1_budget_mode {
+    L1_BUDGET_OFF = 0,  /* count only */
+    L1_BUDGET_MAX = 1,  /* "Think for maximum N tokens.": never more than N */
+    L1_BUDGET_EXACT = 2 /* "Think for N tokens.": at least N - tolerance thinking, at most N */
+} l1_budget_mode;
+
+typedef enum l1_phase {
+    L1_PHASE_THINKING = 0, /* everything before the first `</think>` */
+    L1_PHASE_ANSWER = 1
+} l1_phase;
+
+typedef enum l1_close {
+    L1_CLOSE_NONE = 0,    /* thinking never closed */
+    L1_CLOSE_NATURAL = 1, /* the model wrote `</think>` */
+    L1_CLOSE_FORCED = 2   /* the budget controller wrote it */
+} l1_close;
+
+typedef enum l1_finish {
+    L1_FINISH_NONE = 0,        /* still running */
+    L1_FINISH_EOS = 1,         /* the model ended its response */
+    L1_FINISH_BUDGET = 2,      /* the response reached N tokens (max, exact) */
+    L1_FINISH_MAX_TOKENS = 3,  /* the caller's max_tokens */
+    L1_FINISH_STOP = 4,        /* a stop string appeared (it is not emitted) */
+    L1_FINISH_ABORTED = 5,     /* on_piece, abort_fn or l1_gen_abort stopped it */
+    L1_FINISH_CONTEXT_FULL = 6 /* the KV cache is full */
+} l1_finish;
+
+/* How the prompt is wrapped. */
+typedef enum l1_template {
+    L1_TEMPLATE_AUTO = 0, /* the DeepSeek-R1 format when the model's tokenizer.chat_template is of
+                             that family (it names <｜User｜> and <｜Assistant｜>), or when the model
+                             has no template but has those tokens; raw otherwise */
+    L1_TEMPLATE_R1 = 1,   /* <｜begin▁of▁sentence｜><｜User｜>{user}<｜Assistant｜>, no system prompt */
+    L1_TEMPLATE_RAW = 2   /* the text as is: special-token strings in it are recognised, and no
+                             BOS is added (write it in the text if the model wants one) */
+} l1_template;
+
+/* What is appended to each user message when budget > 0 (the paper's
+ * prompt: user text, one space, then the sentences). */
+typedef enum l1_think_sentence {
+    L1_SENTENCE_FULL = 0,        /* " Let's think step by step and output the final answer within
+                                    \boxed{}. Think for maximum N tokens." (exact: "Think for N
+                                    tokens.") */
+    L1_SENTENCE_BUDGET_ONLY = 1, /* " Think for maximum N tokens." alone */
+    L1_SENTENCE_NONE = 2         /* nothing: the controller alone keeps the budget */
+} l1_think_sentence;
+
+/* A sparse logit bias: logits[token] += bias before sampling (-inf bans). */
+typedef struct l1_logit_bias {
+    l1_token token;
+    float bias;
+} l1_logit_bias;
+
+typedef struct l1_gen_params {
+    /* Sampling.  temperature 0 = greedy (highest logit, lowest id on ties). */
+    float temperature;       /* >= 0; default 0.6 */
+    int32_t top_k;           /* 0 = off (default) */
+    float top_p;             /* (0, 1]; default 0.95; 1 = off */
+    float min_p;             /* [0, 1]; 0 = off (default) */
+    float repeat_penalty;    /* > 0; 1 = off (default) */
+    float presence_penalty;  /* 0 = off */
+    float frequency_penalty; /* 0 = off */
+    int32_t penalty_window;  /* tokens the penalties look back over; default 64 */
+    uint64_t seed;           /* same seed, params and prompt: same tokens, whatever the threads */
+    const l1_logit_bias *bias; /* n_bias entries (copied), or NULL */
+    int32_t n_bias;
+
+    /* Budget. */
+    l1_budget_mode budget_mode; /* default L1_BUDGET_OFF */
+    int32_t budget;             /* N, tokens of the whole response; 0 with mode off = no sentence */
+    int32_t reserve;            /* R: tokens kept for the close and the answer; 0 = default 64 */
+    int32_t window;             /* W: soft-landing window; -1 = none, 0 = default 64 */
+    const char *transition;     /* written after a forced `</think>`; NULL = "\n\n**Final Answer**\n",
+                                   "" = nothing */
+
+    /* Prompt. */
+    l1_template template_mode;        /* default L1_TEMPLATE_AUTO */
+    l1_think_sentence think_sentence; /* default L1_SENTENCE_FULL; written when budget > 0 (mode
+                                         off writes the max-mode sentence: the paper's own setting,
+                                         instruction without enforcement) */
+    int32_t think_prefix;             /* append "<think>\n" after <｜Assistant｜>: -1 = as the model's
+                                         template does (default), 0 = no, 1 = yes */
+
+    /* Limits. */
+    int32_t max_tokens;       /* most tokens generated; 0 = no cap but the budget and context */
+    const char *const *stop;  /* n_stop NUL-terminated strings (copied); the text stops before the
+                                 first occurrence of any, in either phase */
+    int32_t n_stop;
+    l1_abort_fn abort_fn;     /* polled between layers and between tokens, also during the
+                                 prompt's evaluation; nonzero = stop (finish aborted); may be NULL */
+    void *abort_user;
+} l1_gen_params;
+
+/* Defaults as documented above: temperature 0.6, top-p 0.95, budget off. */
+L1_API l1_gen_params l1_gen_default_params(void);
+
+typedef enum l1_piece_kind {
+    L1_PIECE_TEXT = 0,        /* text (UTF-8, whole characters) of the given phase */
+    L1_PIECE_THINK_BEGIN = 1, /* the model opened its thinking with `<think>` */
+    L1_PIECE_THINK_END = 2,   /* thinking closed (`</think>`, the model's or forced) */
+    L1_PIECE_END = 3          /* l1_gen_next only: the response is over */
+} l1_piece_kind;
+
+/* One streamed event.  `text` is valid only until the callback returns or
+ * the next l1_gen_next / l1_gen_end call; it is not NUL-terminated. */
+typedef struct l1_piece {
+    l1_piece_kind kind;
+    const char *text;  /* L1_PIECE_TEXT: len bytes; "" otherwise */
+    int32_t len;
+    l1_phase phase;    /* the phase the text belongs to (after a marker: the new phase) */
+    int32_t forced;    /* nonzero when the budget controller wrote this (close, transition) */
+    int32_t used;      /* budget progress: response tokens so far ("thinking 312/512") */
+    int32_t limit;     /* N, or 0 when the mode is off */
+    l1_finish finish;  /* L1_PIECE_END: why the response ended */
+} l1_piece;
+
+/* Streaming callback: return nonzero to stop (finish L1_FINISH_ABORTED). */
+typedef int (*l1_piece_fn)(const l1_piece *piece, void *user);
+
+typedef struct l1_gen_result {
+    l1_budget_mode budget_mode;
+    int32_t budget;           /* N as requested (0 when none) */
+    int32_t tokens_thinking;  /* up to and including `</think>` (`<think>` too if the model wrote it) */
+    int32_t tokens_answer;    /* after `</think>`, transition and EOS included */
+    l1_close close;
+    l1_finish finish;
+    int32_t prompt_tokens;    /* tokens of the rendered prompt */
+    int32_t prompt_reused;    /* of which were already in the cache (l1_gen only) */
+    /* Timings (model loading not included).  prefill: the prompt tokens
+     * evaluated; decode: every generated token, from the end of the prefill
+     * to the end of the response (evaluation and sampling). */
+    int32_t prefill_tokens;
+    double prefill_ms;
+    int32_t decode_tokens;
+    double decode_ms;
+} l1_gen_result;
+
+/* Renders `prompt` as the response would see it and generates the
+ * response, calling on_piece (may be NULL) for each piece.  The context's
+ * cache is cleared first (l1_ctx_truncate(ctx, 0)); to reuse a shared
+ * prefix across calls, keep an l1_gen.  On L1_OK *result (may be NULL)
+ * holds the counts; every ending listed in l1_finish is L1_OK, including
+ * aborts.  Errors: L1_ERR_INVALID_ARG (a parameter, named), L1_ERR_CONTEXT_FULL
+ * (the prompt alone does not fit), L1_ERR_UNSUPPORTED (a budget mode on a
+ * model without `</think>`), evaluation errors. */
+L1_API l1_status l1_generate(l1_ctx *ctx, const char *prompt, const l1_gen_params *params,
+                             l1_piece_fn on_piece, void *user, l1_gen_result *result);
+
+/* ---- step-wise generation and chat -------------------------------------------- */
+
+/* A generator bound to one context.  It keeps what it built per model (the
+ * sentence-end table the soft landing uses) and the tokens it placed in the
+ * cache, so the next l1_gen_begin evaluates only what differs from them (a
+ * chat re-sends its history).  If anything else evaluates or truncates the
+ * context in between, the generator notices the changed length and starts
+ * over.  Same threading rules as the context, except l1_gen_abort. */
+typedef struct l1_gen l1_gen;
+
+/* The ctx must outlive the generator.  Free with l1_gen_free (NULL is fine). */
+L1_API l1_status l1_gen_new(l1_ctx *ctx, l1_gen **out);
+L1_API void l1_gen_free(l1_gen *gen);
+
+typedef enum l1_msg_role {
+    L1_MSG_USER = 0,
+    L1_MSG_ASSISTANT = 1 /* only the text after the last `</think>` is kept, as the R1 template does */
+} l1_msg_role;
+
+typedef struct l1_message {
+    l1_msg_role role;
+    const char *text; /* NUL-terminated */
+} l1_message;
+
+/* Renders `msgs` (the last must be a user message) and evaluates what is not
+ * already in the cache; the response is then pulled with l1_gen_next.
+ * Abortable (abort_fn, l1_gen_abort) during the evaluation: then L1_OK and
+ * the first l1_gen_next returns L1_PIECE_END with L1_FINISH_ABORTED.  A
+ * generation still running is ended first. */
+L1_API l1_status l1_gen_begin_chat(l1_gen *gen, const l1_message *msgs, int32_t n_msgs,
+                                   const l1_gen_params *params);
+
+/* l1_gen_begin_chat with one user message. */
+L1_API l1_status l1_gen_begin(l1_gen *gen, const char *prompt, const l1_gen_params *params);
+
+/* The next piece of the response (never an empty L1_PIECE_TEXT); at the end,
+ * L1_PIECE_END with its finish, again on every later call.
+ * L1_ERR_INVALID_ARG before l1_gen_begin. */
+L1_API l1_status l1_gen_next(l1_gen *gen, l1_piece *out);
+
+/* Ends the response (finish aborted if it was still running) and fills
+ * *out (may be NULL).  The generated tokens, except the last, stay in the
+ * cache for the next turn. */
+L1_API l1_status l1_gen_end(l1_gen *gen, l1_gen_result *out);
+
+/* Asks the running l1_gen_begin / l1_gen_next to stop as soon as possible,
+ * also in the middle of the prompt's evaluation.  Safe from any thread and
+ * from signal handlers.  Cleared by the next l1_gen_begin. */
+L1_API void l1_gen_abort(l1_gen *gen);
+
+/* The rendered prompt for `msgs` with `params` (NULL = defaults), as text:
+ * special tokens appear as their strings.  Returns the bytes written (no
+ * NUL) or minus the size needed; L1_TOKEN_ERROR on invalid arguments. */
+L1_API int32_t l1_render_prompt(const l1_model *model, const l1_message *msgs, int32_t n_msgs,
+                                const l1_gen_params *params, char *buf, int32_t cap);
+
+/* Static names: "off"/"max"/"exact", "none"/"natural"/"forced",
+ * "eos"/"budget"/"max_tokens"/"stop"/"aborted"/"context_full" ("" for none). */
+L1_API const char *l1_budget_mode_name(l1_budget_mode mode);
+L1_API const char *l1_close_name(l1_close close);
+L1_API const char *l1_finish_name(l1_finish finish);
+
 #ifdef __cplusplus
 }
 #endif

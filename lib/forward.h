@@ -1,0 +1,58 @@
+/*
+ * forward.h - the context: KV cache, scratch buffers and the batched Qwen2
+ * forward pass (forward.c).  Public entry points are the l1_ctx_* functions
+ * of l1.h; this header exposes the layout to the library's own layers and
+ * tests.
+ */
+#ifndef L1_FORWARD_H
+#define L1_FORWARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base.h"
+#include "kernels.h"
+#include "model.h"
+
+struct l1_ctx {
+    const l1_model *model;
+    const l1__kernels *kern;
+    l1_ctx_params params;   /* as given, with defaults resolved */
+    int32_t n_ctx;          /* positions the cache holds */
+    int32_t n_batch;        /* rows of every scratch buffer */
+    int32_t n_past;         /* positions filled */
+    uint32_t kv_type;       /* L1_TYPE_F16 or L1_TYPE_F32 */
+    size_t kv_elt;          /* bytes per cached value */
+    /* KV cache, one allocation: for each layer K then V, each laid out
+     * (n_head_kv, n_ctx, head_dim) so one head's positions are contiguous. */
+    uint8_t *kv;
+    size_t kv_layer_bytes;  /* bytes of one layer's K (or V) */
+
+    /* Scratch, one allocation, each buffer n_batch rows: */
+    uint8_t *arena;
+    float *x;               /* (n_batch, n_embd) residual stream */
+    float *xn;              /* (n_batch, n_embd) normalised input of a block */
+    float *q;               /* (n_batch, n_embd) queries, then attention output */
+    float *k, *v;           /* (n_batch, n_embd_kv) */
+    float *tmp;             /* (n_batch, n_embd) projection output */
+    float *gate, *up;       /* (n_batch, n_ff) */
+    float *wrow;            /* (max(n_embd, n_ff)) one dequantized weight row (f32 path) */
+    float *cs, *sn;         /* (n_batch, head_dim / 2) RoPE cos / sin per token */
+    uint8_t *xq;            /* (n_batch, xq_row_bytes) matmul inputs in the activation type */
+    size_t xq_row_bytes;
+    uint8_t *attn_work;     /* l1__attn_work_bytes(head_dim) per thread */
+    float *logits;          /* (logits_rows, n_vocab) */
+    int32_t logits_rows;    /* rows allocated in logits (>= 1) */
+
+    /* Outputs of the last eval. */
+    int32_t n_out;          /* tokens of the last eval; 0 = no logits */
+    bool out_all;           /* logits of every position kept */
+};
+
+/* Byte sizes of a context's KV cache and scratch for `p` (defaults already
+ * resolved), with checked arithmetic. */
+l1_status l1__ctx_sizes(const l1_model *m, const l1_ctx_params *p, uint64_t *kv_bytes,
+                        uint64_t *scratch_bytes);
+
+#endif /* L1_FORWARD_H */

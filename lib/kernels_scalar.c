@@ -1,0 +1,194 @@
+/*
+ * kernels_scalar.c - the reference tier of the kernel table: plain C loops
+ * over the quant traits, written for clarity and for matching the
+ * reference implementation's arithmetic (where it rounds, we round), not for
+ * speed.  Faster tiers are tested against these.
+ *
+ * Sums over many terms (dot products of f32/f16 vectors, the mean square of
+ * RMSNorm) are taken in double: the SIMD code of other tiers keeps several
+ * f32 partial sums, and a double sum is the value both approximate.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base.h"
+#include "fp16.h"
+#include "kernels.h"
+#include "simd.h"
+
+static void matmul_generic(l1__dot_fn dot, const void *w, size_t w_row_bytes, int64_t n,
+                           const void *x, size_t x_stride, int64_t n_tok, float *y, int64_t ldy,
+                           int64_t r0, int64_t r1) {
+    /* Rows outer, tokens inner: each weight row is read once per call and
+     * stays in cache while every token's input passes over it. */
+    const uint8_t *wb = (const uint8_t *)w;
+    const uint8_t *xb = (const uint8_t *)x;
+    for (int64_t r = r0; r < r1; r++) {
+        const void *row = wb + (size_t)r * w_row_bytes;
+        for (int64_t t = 0; t < n_tok; t++) dot(n, &y[t * ldy + r], row, xb + (size_t)t * x_stride);
+    }
+}
+
+static void rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) sum += (double)(x[i] * x[i]);
+    const float mean = (float)(sum / (double)n);
+    const float scale = 1.0f / sqrtf(mean + eps);
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale * w[i];
+}
+
+static void rope_neox(float *x, int64_t n_head, int64_t head_dim, const float *cs, const float *sn) {
+    const int64_t half = head_dim / 2;
+    for (int64_t h = 0; h < n_head; h++) {
+        float *p = x + h * head_dim;
+        for (int64_t i = 0; i < half; i++) {
+            const float x0 = p[i], x1 = p[i + half];
+            p[i] = x0 * cs[i] - x1 * sn[i];
+            p[i + half] = x0 * sn[i] + x1 * cs[i];
+        }
+    }
+}
+
+static void softmax(float *x, int64_t n) {
+    float mx = -INFINITY;
+    for (int64_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        sum += x[i];
+    }
+    const float inv = (float)(1.0 / sum);
+    for (int64_t i = 0; i < n; i++) x[i] *= inv;
+}
+
+/* q . k over d values, k of the cache type; q already rounded for F16_ACC. */
+static float kq_dot(const float *q, const uint16_t *qh, const void *k, uint32_t kv_type, int64_t d) {
+    double s = 0.0;
+    if (kv_type == L1_TYPE_F16) {
+        const uint16_t *kh = (const uint16_t *)k;
+        if (qh)
+            for (int64_t i = 0; i < d; i++) s += (double)(l1__f16_to_f32(kh[i]) * l1__f16_to_f32(qh[i]));
+        else
+            for (int64_t i = 0; i < d; i++) s += (double)(l1__f16_to_f32(kh[i]) * q[i]);
+    } else {
+        const float *kf = (const float *)k;
+        for (int64_t i = 0; i < d; i++) s += (double)(kf[i] * q[i]);
+    }
+    return (float)s;
+}
+
+/* The online softmax of the reference's vector path: one pass over the
+ * positions, the running maximum M and sum S, the value accumulator
+ * rescaled whenever M grows.  With F16_ACC and an F16 cache the accumulator
+ * itself is f16 (each update rounded), as in the reference. */
+static void attention(const l1__attn_args *a) {
+    const int64_t d = a->head_dim;
+    const bool f16acc = a->mode == L1__ATTN_F16_ACC && a->kv_type == L1_TYPE_F16;
+    float *acc = (float *)a->work;                 /* (d) f32 accumulator */
+    uint16_t *acc16 = (uint16_t *)(acc + d);       /* (d) f16 accumulator */
+    uint16_t *qh = acc16 + d;                      /* (d) query as f16 */
+    if (f16acc) {
+        for (int64_t i = 0; i < d; i++) qh[i] = l1__f32_to_f16(a->q[i]);
+        memset(acc16, 0, (size_t)d * sizeof *acc16);
+    } else {
+        memset(acc, 0, (size_t)d * sizeof *acc);
+    }
+    float M = -INFINITY, S = 0.0f;
+    const uint8_t *kb = (const uint8_t *)a->k, *vb = (const uint8_t *)a->v;
+    for (int64_t j = 0; j < a->n_kv; j++) {
+        const void *kr = kb + (size_t)j * a->row_stride;
+        const void *vr = vb + (size_t)j * a->row_stride;
+        const float s = kq_dot(a->q, f16acc ? qh : NULL, kr, a->kv_type, d) * a->scale;
+        float ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            ms = expf(M - s);
+            M = s;
+            if (f16acc)
+                for (int64_t i = 0; i < d; i++) acc16[i] = l1__f32_to_f16(l1__f16_to_f32(acc16[i]) * ms);
+            else
+                for (int64_t i = 0; i < d; i++) acc[i] *= ms;
+        } else {
+            vs = expf(s - M);
+        }
+        if (f16acc) {
+            const uint16_t *vh = (const uint16_t *)vr;
+            for (int64_t i = 0; i < d; i++)
+                acc16[i] = l1__f32_to_f16(l1__f16_to_f32(acc16[i]) + l1__f16_to_f32(vh[i]) * vs);
+        } else if (a->kv_type == L1_TYPE_F16) {
+            const uint16_t *vh = (const uint16_t *)vr;
+            for (int64_t i = 0; i < d; i++) acc[i] += l1__f16_to_f32(vh[i]) * vs;
+        } else {
+            const float *vf = (const float *)vr;
+            for (int64_t i = 0; i < d; i++) acc[i] += vf[i] * vs;
+        }
+        S = S * ms + vs;
+    }
+    if (f16acc)
+        for (int64_t i = 0; i < d; i++) acc[i] = l1__f16_to_f32(acc16[i]);
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int64_t i = 0; i < d; i++) a->out[i] = acc[i] * inv;
+}
+
+static void swiglu(float *y, const float *g, const float *u, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const float s = g[i] / (1.0f + expf(-g[i]));
+        y[i] = s * u[i];
+    }
+}
+
+static void add(float *y, const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+void l1__rope_angles(int64_t pos, int64_t head_dim, float base, float *cs, float *sn) {
+    const float step = powf(base, -2.0f / (float)head_dim);
+    float theta = (float)pos;
+    for (int64_t i = 0; i < head_dim / 2; i++) {
+        cs[i] = cosf(theta);
+        sn[i] = sinf(theta);
+        theta *= step;
+    }
+}
+
+static l1__kernels g_scalar, g_best;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void fill(void) {
+    l1__kernels *k = &g_scalar;
+    k->name = "scalar";
+    for (uint32_t t = 0; t < L1_TYPE_COUNT; t++) {
+        const l1__quant_traits *qt = l1__quant_traits_get(t);
+        if (!qt) continue;
+        k->matmul[t] = matmul_generic;
+        k->dot[t] = qt->vec_dot;
+        k->act_quant[t] = qt->from_float;
+    }
+    k->rmsnorm = rmsnorm;
+    k->rope_neox = rope_neox;
+    k->softmax = softmax;
+    k->attention = attention;
+    k->swiglu = swiglu;
+    k->add = add;
+    /* The best tier: its dot products and quantizers where it has them. */
+    g_best = g_scalar;
+    const l1__tier tier = l1__tier_best();
+    g_best.name = l1__tier_name(tier);
+    for (uint32_t t = 0; t < L1_TYPE_COUNT; t++) {
+        l1__vec_dot_fn d = l1__simd_vec_dot(t, tier);
+        l1__quantize_row_fn q = l1__simd_quantize_row(t, tier);
+        if (d && g_best.dot[t]) g_best.dot[t] = d;
+        if (q && g_best.act_quant[t]) g_best.act_quant[t] = q;
+    }
+}
+
+const l1__kernels *l1__kernels_scalar(void) {
+    pthread_once(&g_once, fill);
+    return &g_scalar;
+}
+
+const l1__kernels *l1__kernels_get(void) {
+    pthread_once(&g_once, fill);
+    return &g_best;
+}

@@ -1,0 +1,87 @@
+/*
+ * model.h - the model layer: Qwen2 hyper-parameters read from GGUF
+ * metadata, weights bound by tensor name and validated (shapes, types,
+ * values) before anything is allocated, and the memory estimate.
+ *
+ * Weights stay in the file mapping: an l1__weight points at the first byte
+ * of a row-major matrix whose rows are contiguous blocks of its type, and
+ * the kernels read them in place.  Only model.c and forward.c read the
+ * fields of struct l1_model; other layers use the accessors below.
+ */
+#ifndef L1_MODEL_H
+#define L1_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base.h"
+#include "gguf.h"
+#include "quant.h"
+
+typedef struct l1__tokenizer l1__tokenizer;
+
+/* A weight matrix (ne1 rows of ne0 values) or vector (ne1 == 1), in place. */
+typedef struct l1__weight {
+    const char *name;              /* the tensor's name, owned by the reader */
+    const void *data;              /* row r starts at data + r * row_bytes */
+    uint32_t type;                 /* l1__type id */
+    int64_t ne0;                   /* values per row */
+    int64_t ne1;                   /* rows */
+    size_t row_bytes;              /* bytes per row */
+    const l1__quant_traits *qt;    /* traits of `type` (never NULL once bound) */
+} l1__weight;
+
+/* One transformer block.  Biases are F32 vectors of the projection's rows. */
+typedef struct l1__layer {
+    l1__weight attn_norm;          /* (n_embd) F32 */
+    l1__weight wq, wk, wv;         /* (n_embd) -> n_embd, n_embd_kv, n_embd_kv */
+    l1__weight bq, bk, bv;         /* (n_embd), (n_embd_kv), (n_embd_kv) F32 */
+    l1__weight wo;                 /* (n_embd) -> n_embd */
+    l1__weight ffn_norm;           /* (n_embd) F32 */
+    l1__weight w_gate, w_up;       /* (n_embd) -> n_ff */
+    l1__weight w_down;             /* (n_ff) -> n_embd */
+} l1__layer;
+
+typedef struct l1__hparams {
+    int32_t n_vocab;
+    int32_t n_ctx_train;           /* qwen2.context_length */
+    int32_t n_embd;
+    int32_t n_ff;
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t head_dim;              /* n_embd / n_head */
+    float rope_theta;              /* qwen2.rope.freq_base */
+    float rms_eps;                 /* qwen2.attention.layer_norm_rms_epsilon */
+} l1__hparams;
+
+struct l1_model {
+    l1__gguf *gguf;                /* owns the mapping the weights point into */
+    l1__tokenizer *tok;            /* NULL only when the tokenizer layer is absent */
+    l1__hparams hp;
+    bool vocab_only;               /* no weights bound */
+    bool tied;                     /* output head is token_embd */
+    l1__weight tok_embd;           /* (n_vocab rows of n_embd) */
+    l1__weight output_norm;        /* (n_embd) F32 */
+    l1__weight output;             /* (n_vocab rows of n_embd); == tok_embd when tied */
+    l1__layer *layers;             /* n_layer */
+    uint64_t weight_bytes;         /* bytes of every bound tensor */
+    uint64_t n_params;             /* values of every bound tensor */
+    char name[128];                /* general.name, or "" */
+    char weight_type[16];          /* most common type of the matrices, by bytes */
+};
+
+/* The model's tokenizer (NULL when none was loaded).  Valid until the model
+ * is freed. */
+const l1__tokenizer *l1__model_tokenizer(const l1_model *m);
+
+/* The opened GGUF file the model reads from.  Valid until the model is
+ * freed. */
+const l1__gguf *l1__model_gguf(const l1_model *m);
+
+/* Bytes of KV cache per position for every layer together, for `kv_type`
+ * (an l1__type id, F16 or F32). */
+uint64_t l1__model_kv_bytes_per_pos(const l1_model *m, uint32_t kv_type);
+
+#endif /* L1_MODEL_H */

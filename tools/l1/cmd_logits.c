@@ -1,0 +1,120 @@
+/*
+ * cmd_logits.c - `l1 logits`: evaluates a token sequence and writes the raw
+ * logits (little-endian f32, n_vocab per position) for parity checks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void logits_usage(FILE *f) {
+    fprintf(f,
+            "usage: l1 logits -m MODEL (--tokens ID,ID,... | --prompt TEXT) [--all] [--ctx N]\n"
+            "                 [--kv f16|f32] [--f32] -o OUT.f32\n"
+            "Writes n_vocab little-endian f32 logits for the last position (every position with\n"
+            "--all).  --f32 keeps activations in f32 (a higher-precision reference).\n");
+}
+
+/* Parses "1,2,3" into a new array; returns the count or -1. */
+static int32_t parse_tokens(const char *s, l1_token **out) {
+    int32_t n = 1;
+    for (const char *p = s; *p; p++) n += *p == ',';
+    l1_token *t = malloc((size_t)n * sizeof *t);
+    if (!t) return -1;
+    const char *p = s;
+    for (int32_t i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 0 || v > INT32_MAX || (*end != ',' && *end != '\0')) {
+            free(t);
+            return -1;
+        }
+        t[i] = (l1_token)v;
+        p = end + 1;
+    }
+    *out = t;
+    return n;
+}
+
+static int32_t tokenize_prompt(const l1_model *m, const char *text, l1_token **out) {
+    int32_t need = l1_tokenize(m, text, strlen(text), NULL, 0, L1_TOKENIZE_SPECIAL);
+    if (need == L1_TOKEN_ERROR) return -1;
+    if (need < 0) need = -need;
+    *out = malloc((size_t)(need ? need : 1) * sizeof **out);
+    if (!*out) return -1;
+    return l1_tokenize(m, text, strlen(text), *out, need, L1_TOKENIZE_SPECIAL);
+}
+
+typedef struct opts {
+    const char *model, *tokens, *prompt, *out;
+    int all, f32;
+    int64_t n_ctx;
+    l1_kv_type kv;
+} opts;
+
+static int parse(int argc, char **argv, opts *o) {
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return logits_usage(stdout), 0;
+        if (l1cli_opt(argc, argv, &i, "-m", &v)) { if (!(o->model = v)) return 2; }
+        else if (l1cli_opt(argc, argv, &i, "--tokens", &v)) { if (!(o->tokens = v)) return 2; }
+        else if (l1cli_opt(argc, argv, &i, "--prompt", &v)) { if (!(o->prompt = v)) return 2; }
+        else if (l1cli_opt(argc, argv, &i, "-o", &v)) { if (!(o->out = v)) return 2; }
+        else if (l1cli_opt(argc, argv, &i, "--ctx", &v)) {
+            if (!v || !l1cli_parse_i64("logits", "--ctx", v, 1, INT32_MAX, &o->n_ctx)) return 2;
+        } else if (l1cli_opt(argc, argv, &i, "--kv", &v)) {
+            if (!v || (strcmp(v, "f16") && strcmp(v, "f32"))) return l1cli_err("logits", "--kv: f16 or f32"), 2;
+            o->kv = strcmp(v, "f32") ? L1_KV_F16 : L1_KV_F32;
+        } else if (!strcmp(argv[i], "--all")) o->all = 1;
+        else if (!strcmp(argv[i], "--f32")) o->f32 = 1;
+        else return l1cli_err("logits", "unknown option '%s'", argv[i]), logits_usage(stderr), 2;
+    }
+    if (!o->model || !o->out || !o->tokens == !o->prompt) return logits_usage(stderr), 2;
+    return -1;
+}
+
+static int run(const opts *o, l1_model *m, const l1_token *toks, int32_t n) {
+    l1_ctx_params cp = l1_ctx_default_params();
+    cp.n_ctx = o->n_ctx ? (int32_t)o->n_ctx : (n > 4096 ? n : 0);
+    cp.kv_type = o->kv;
+    cp.f32_activations = o->f32;
+    l1_ctx *ctx;
+    l1_status st = l1_ctx_new(m, &cp, &ctx);
+    if (st != L1_OK) return l1cli_fail("logits", "context", st);
+    st = l1_ctx_eval(ctx, toks, n, o->all ? L1_EVAL_ALL_LOGITS : 0);
+    if (st != L1_OK) return l1_ctx_free(ctx), l1cli_fail("logits", "eval", st);
+    FILE *f = fopen(o->out, "wb");
+    int rc = 0;
+    if (!f) rc = (l1cli_err("logits", "cannot create %s", o->out), 1);
+    const size_t nv = (size_t)l1_n_vocab(m);
+    for (int32_t i = o->all ? 0 : n - 1; f && !rc && i < n; i++)
+        if (fwrite(l1_ctx_logits(ctx, i), sizeof(float), nv, f) != nv) rc = (l1cli_err("logits", "writing %s failed", o->out), 1);
+    if (f && fclose(f) != 0 && !rc) rc = (l1cli_err("logits", "writing %s failed", o->out), 1);
+    l1_ctx_free(ctx);
+    return rc;
+}
+
+int l1cli_logits(int argc, char **argv) {
+    opts o;
+    int r = parse(argc, argv, &o);
+    if (r >= 0) return r;
+    l1_model *m;
+    l1_status st = l1_model_load(o.model, NULL, &m);
+    if (st != L1_OK) return l1cli_fail("logits", o.model, st);
+    l1_token *toks = NULL;
+    int32_t n = o.tokens ? parse_tokens(o.tokens, &toks) : tokenize_prompt(m, o.prompt, &toks);
+    if (n < 1) {
+        free(toks);
+        l1_model_free(m);
+        l1cli_err("logits", "%s", o.tokens ? "--tokens: expected ID,ID,..." : "the prompt gave no tokens");
+        return 2;
+    }
+    int rc = run(&o, m, toks, n);
+    free(toks);
+    l1_model_free(m);
+    return rc;
+}
