@@ -19,6 +19,12 @@ typedef struct {
 
 static const command k_commands[] = {
     {"info", l1cli_info, "inspect a GGUF file (metadata, tensors, memory; --json)"},
+    {"synth", l1cli_synth, "write a synthetic Qwen2 model (random weights, any shape)"},
+    {"logits", l1cli_logits, "write the raw f32 logits of a token sequence"},
+    {"quantize", l1cli_quantize, "quantize an F32/F16/BF16 model (Q4_0 .. Q6_K, Q4_K_M mixes)"},
+    {"tokenize", l1cli_tokenize, "print the token ids of a text (--json: with pieces)"},
+    {"run", l1cli_run, "generate a response with a thinking budget (--think N; --json)"},
+    {"chat", l1cli_chat, "interactive multi-turn chat (reads lines from stdin)"},
 };
 
 void l1cli_err(const char *cmd, const char *fmt, ...) {

@@ -1,0 +1,131 @@
+/*
+ * cmd_chat.c - `l1 chat`: a multi-turn conversation.  Each line read from
+ * stdin is a user message (a terminal or a pipe alike); the response is
+ * streamed to stdout and its answer (the text after `</think>`) joins the
+ * history, as the R1 template keeps it.  One l1_gen serves every turn, so
+ * each turn evaluates only what follows the cached prefix.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void chat_usage(FILE *f) {
+    fprintf(f, "usage: l1 chat -m MODEL [options]\n"
+               "Reads one user message per line from stdin and streams each response; a summary\n"
+               "per turn goes to stderr.  An empty line is skipped; EOF or /exit ends.\n");
+    l1cli_gen_usage(f);
+}
+
+typedef struct history {
+    l1_message *msgs;
+    int32_t n, cap;
+} history;
+
+static bool history_add(history *h, l1_msg_role role, const char *text) {
+    if (h->n == h->cap) {
+        int32_t cap = h->cap ? h->cap * 2 : 16;
+        l1_message *m = realloc(h->msgs, (size_t)cap * sizeof *m);
+        if (!m) return false;
+        h->msgs = m;
+        h->cap = cap;
+    }
+    char *copy = strdup(text);
+    if (!copy) return false;
+    h->msgs[h->n++] = (l1_message){role, copy};
+    return true;
+}
+
+static void history_free(history *h) {
+    for (int32_t i = 0; i < h->n; i++) free((char *)(uintptr_t)h->msgs[i].text);
+    free(h->msgs);
+}
+
+/* One turn: the response to the history's last message; adds the answer. */
+static int turn(l1_gen *g, const l1cli_gen_opts *o, history *h, double load_ms, int n_turn) {
+    l1_status st = l1_gen_begin_chat(g, h->msgs, h->n, &o->gp);
+    if (st != L1_OK) return l1cli_fail("chat", "generate", st);
+    l1cli_stream s = {o, {0}, {0}, {0}, false};
+    l1_piece p;
+    while ((st = l1_gen_next(g, &p)) == L1_OK && p.kind != L1_PIECE_END) l1cli_on_piece(&p, &s);
+    l1_gen_result r;
+    l1_gen_end(g, &r);
+    int rc = 0;
+    if (st != L1_OK) {
+        rc = l1cli_fail("chat", "generate", st);
+    } else {
+        fputc('\n', stdout);
+        fflush(stdout);
+        l1cli_summary("chat", &r, n_turn == 1 ? load_ms : 0);
+        if (r.prompt_reused)
+            fprintf(stderr, "l1 chat: reused %d of %d prompt tokens from the cache\n", r.prompt_reused,
+                    r.prompt_tokens);
+        /* Without a close the whole response is the answer (as the template
+         * would keep it). */
+        const char *ans = r.close != L1_CLOSE_NONE ? s.answer.data : s.text.data;
+        if (!history_add(h, L1_MSG_ASSISTANT, ans ? ans : "")) {
+            l1cli_err("chat", "out of memory");
+            rc = 1;
+        }
+    }
+    free(s.text.data);
+    free(s.reasoning.data);
+    free(s.answer.data);
+    return rc;
+}
+
+static int chat_loop(l1_gen *g, const l1cli_gen_opts *o, double load_ms) {
+    history h = {0};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0, n_turn = 0;
+    const bool tty = isatty(STDIN_FILENO);
+    for (;;) {
+        if (tty) fputs("> ", stderr);
+        if ((n = getline(&line, &cap, stdin)) < 0) break;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+        if (n == 0) continue;
+        if (!strcmp(line, "/exit")) break;
+        if (!history_add(&h, L1_MSG_USER, line)) {
+            rc = 1;
+            l1cli_err("chat", "out of memory");
+            break;
+        }
+        if ((rc = turn(g, o, &h, load_ms, ++n_turn))) break;
+    }
+    free(line);
+    history_free(&h);
+    return rc;
+}
+
+int l1cli_chat(int argc, char **argv) {
+    l1cli_gen_opts o;
+    l1cli_gen_init(&o);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return chat_usage(stdout), 0;
+        int r = l1cli_gen_parse("chat", argc, argv, &i, &o);
+        if (r == 0) return 2;
+        if (r < 0) {
+            l1cli_err("chat", "unknown option '%s'", argv[i]);
+            chat_usage(stderr);
+            return 2;
+        }
+    }
+    int rc = l1cli_gen_finish_opts("chat", &o);
+    if (rc) return rc;
+    l1_model *m;
+    l1_ctx *c;
+    double load_ms;
+    if ((rc = l1cli_gen_load("chat", &o, &m, &c, &load_ms))) return rc;
+    l1_gen *g;
+    l1_status st = l1_gen_new(c, &g);
+    if (st != L1_OK) rc = l1cli_fail("chat", "generator", st);
+    else rc = chat_loop(g, &o, load_ms);
+    l1_gen_free(g);
+    l1_ctx_free(c);
+    l1_model_free(m);
+    return rc;
+}
