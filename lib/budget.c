@@ -117,7 +117,9 @@ l1_status l1__budget_init(l1__budget *b, const l1__budget_params *p, const l1__b
     b->opened = p->thinking_open;
     if (p->mode == L1__BUDGET_OFF) return L1_OK;
     const int32_t N = p->budget;
-    b->reserve_eff = min32(p->reserve, N);
+    /* Small budgets: the reserve takes at most a quarter of N, but never
+     * less than the close, the transition and one answer token (capped at N). */
+    b->reserve_eff = min32(min32(p->reserve, max32(N / 4, t->n_transition + 2)), N);
     b->close_at = N - b->reserve_eff;
     b->transition_eff = min32(t->n_transition, max32(0, b->reserve_eff - 2));
     int64_t tol = p->tolerance >= 0 ? p->tolerance : (int64_t)p->reserve + p->window;

@@ -34,7 +34,10 @@
  * Mode off: counting and phase tracking only; logits are never touched and
  * nothing is forced.
  *
- * Mode max (LCPO-Max, "Think for maximum N tokens."), with R' = min(R, N):
+ * Mode max (LCPO-Max, "Think for maximum N tokens."), with the effective
+ * reserve R' = min(R, max(N / 4, T + 2), N) (T = transition tokens: a small
+ * budget gives at most a quarter of itself to the reserve, but always room
+ * for the close, the transition and one answer token when N allows):
  *  - the response never exceeds N tokens: when n reaches N the controller
  *    is done (finish "budget");
  *  - if the model is still thinking when n = N - R', the next token is a
@@ -162,7 +165,7 @@ typedef struct l1__budget {
     l1__budget_params p;
     l1__budget_tokens t;
     l1_token transition[L1__BUDGET_MAX_TRANSITION];
-    int32_t reserve_eff;    /* R' = min(R, N) */
+    int32_t reserve_eff;    /* R' = min(R, max(N / 4, T + 2), N) */
     int32_t close_at;       /* n at which the close is forced: N - R' */
     int32_t floor;          /* exact: n before which </think> is masked; 0 otherwise */
     int32_t window_start;   /* first n of the soft-landing window */

@@ -170,7 +170,10 @@ static int random_budget(uint64_t *rng) {
 /* The properties every max- or exact-mode response has. */
 static void check_response(const response *r, const l1__budget_params *bp, const char *what) {
     const int N = bp->budget;
-    const int Rp = bp->reserve < N ? bp->reserve : N;
+    /* The effective reserve as budget.h specifies it: min(R, max(N/4, T+2), N), T = 4. */
+    int Rp = N / 4 > 4 + 2 ? N / 4 : 4 + 2;
+    if (bp->reserve < Rp) Rp = bp->reserve;
+    if (N < Rp) Rp = N;
     const int close_at = N - Rp;
     const int t_eff = (Rp - 2 > 4 ? 4 : (Rp - 2 > 0 ? Rp - 2 : 0));
     if (r->n > N) fail_msg("%s: %d tokens for N = %d", what, r->n, N);
@@ -380,9 +383,11 @@ static void budget_n_one_is_the_close_alone(void **state) {
 
 static void budget_small_n_closes_at_once_and_shrinks_the_transition(void **state) {
     (void)state;
-    /* N = 2: </think>, then one sampled answer token with EOS masked.
-     * N = 5 (< R): </think>, 3 of the 4 transition tokens, one answer slot. */
-    static const int Ns[] = {2, 5, 10};
+    /* R' = min(R, max(N/4, T + 2), N) with T = 4 covers the whole budget here:
+     * N = 2: </think>, then one sampled answer token with EOS masked.
+     * N = 5: </think>, 3 of the 4 transition tokens, one answer slot.
+     * N = 6: </think>, the 4 transition tokens, one answer slot. */
+    static const int Ns[] = {2, 5, 6};
     static const int t_eff[] = {0, 3, 4};
     for (int c = 0; c < 3; c++) {
         l1__budget b;
@@ -415,19 +420,19 @@ static void budget_small_n_closes_at_once_and_shrinks_the_transition(void **stat
 
 static void budget_soft_landing_follows_its_formula(void **state) {
     (void)state;
-    /* N = 200, R = 64, W = 64: close forced at 136, window [72, 136).  The
-     * boost at n is 10 * ((n - 72 + 1) / 64)^2 * f, f = 1 after a line end,
-     * 0.75 after a sentence end, 0.125 otherwise. */
+    /* N = 400, R = 64 (N/4 = 100 > R, so R' = 64), W = 64: close forced at
+     * 336, window [272, 336).  The boost at n is 10 * ((n - 272 + 1) / 64)^2
+     * * f, f = 1 after a line end, 0.75 after a sentence end, 0.125 otherwise. */
     l1__budget b;
-    init_max(&b, 200, true);
+    init_max(&b, 400, true);
     float l[V];
-    for (int n = 0; n < 136; n++) {
+    for (int n = 0; n < 336; n++) {
         l1_token prev = n % 3 == 0 ? LINE : (n % 3 == 1 ? 4 : 30);
         memset(l, 0, sizeof l);
         l1__budget_before_sample(&b, l);
         double want = 0.0;
-        if (n >= 72) {
-            double prog = (double)(n - 72 + 1) / 64.0;
+        if (n >= 272) {
+            double prog = (double)(n - 272 + 1) / 64.0;
             l1_token last = n == 0 ? -1 : (n - 1) % 3 == 0 ? LINE : ((n - 1) % 3 == 1 ? 4 : 30);
             double f = last == LINE ? 1.0 : last == 4 ? 0.75 : 0.125;
             want = 10.0 * prog * prog * f;

@@ -130,16 +130,19 @@ static void budget_max_never_exceeded_and_forced_close_is_answered(void **state)
             for (int32_t i = 0; i < n; i++)
                 if (toks[i] == close) closes++, at = i;
             assert_int_equal(closes, 1);
-            /* Close forced at N - min(R, N) (the prompt did not open thinking,
-             * so the model writing <think> first counts as thinking). */
-            const int32_t r_eff = N < 24 ? N : 24;
+            l1_token tr[32];
+            size_t nt = 0;
+            assert_int_equal(l1__tokenize(l1__model_tokenizer(g_model), "\n\nAnswer: ", 10, 0, tr, 32, &nt),
+                             L1_OK);
+            /* Close forced at N - R', R' = min(R, max(N/4, T + 2), N) as
+             * budget.h specifies (the prompt did not open thinking, so the
+             * model writing <think> first counts as thinking). */
+            int32_t r_eff = N / 4 > (int32_t)nt + 2 ? N / 4 : (int32_t)nt + 2;
+            if (r_eff > 24) r_eff = 24;
+            if (r_eff > N) r_eff = N;
             assert_int_equal(at, N - r_eff);
             if (N >= 2) {
                 /* Transition: min(T, R' - 2) tokens, then sampled answer tokens. */
-                l1_token tr[32];
-                size_t nt = 0;
-                assert_int_equal(l1__tokenize(l1__model_tokenizer(g_model), "\n\nAnswer: ", 10, 0, tr, 32, &nt),
-                                 L1_OK);
                 int32_t te = (int32_t)nt < r_eff - 2 ? (int32_t)nt : r_eff - 2;
                 for (int32_t k = 0; k < te; k++) assert_int_equal(toks[at + 1 + k], tr[k]);
                 assert_true(n >= at + 1 + te + 1);
