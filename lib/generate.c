@@ -298,7 +298,7 @@ l1_status l1_gen_new(l1_ctx *ctx, l1_gen **out) {
     for (int i = 0; i < QUEUE && ok; i++) ok = (g->ev[i].buf = l1__malloc(g->text_cap)) != NULL;
     if (!ok) {
         l1_gen_free(g);
-        return l1__error(L1_ERR_NOMEM, "l1_gen_new: out of memory for a %d-token vocabulary", g->n_vocab);
+        return l1__error(L1_ERR_NOMEM, "l1_gen_new: out of memory for a %d-token vocabulary", (int)nv);
     }
     /* The vocabulary's table is built once per generator (the tokenizer
      * cannot be changed under it). */
