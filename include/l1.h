@@ -175,6 +175,15 @@ typedef struct l1_model_params {
     uint64_t memory_limit;   /* bytes the weights may take, 0 = no limit (L1_ERR_LIMIT beyond) */
     l1_progress_fn progress; /* may be NULL */
     void *progress_user;
+    int32_t check_weights;   /* nonzero: read every weight once at load and refuse NaN or
+                                infinity (L1_ERR_NUMERIC naming the tensor and row) */
+    /* Caps on what the file may ask for, against hostile files; 0 = default
+     * (16 Mi bytes per string, 16 Mi elements per array, 65536 tensors,
+     * 512 MiB of parsed metadata).  Exceeding one gives L1_ERR_LIMIT. */
+    uint64_t max_string_len;
+    uint64_t max_array_len;
+    uint64_t max_tensors;
+    uint64_t max_metadata_bytes;
 } l1_model_params;
 
 /* Defaults: everything zero / NULL. */
@@ -279,7 +288,7 @@ L1_API void l1_ctx_free(l1_ctx *ctx);
 
 /* Appends n >= 1 tokens at positions n_past .. n_past + n - 1, runs the
  * model over them and stores their logits.  When they do not fit, returns
- * L1_ERR_CONTEXT_FULL and changes nothing.  On any failure (including
+ * L1_ERR_CONTEXT_FULL and leaves the cache unchanged.  On any failure (including
  * L1_ERR_ABORTED) n_past is unchanged and no logits are available. */
 L1_API l1_status l1_ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t flags);
 

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "forward.h"
+#include "numcheck.h"
 #include "fp16.h"
 
 /* Steps of at least this many tokens take the reference's tiled f32 flash
@@ -453,15 +454,16 @@ static l1_status check_tokens(const l1_ctx *c, const l1_token *tokens, int32_t n
 }
 
 l1_status l1_ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t flags) {
-    if (!ctx || !tokens || n < 1)
-        return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_eval: NULL ctx or tokens, or n < 1");
+    if (!ctx) return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_eval: NULL ctx");
+    ctx->n_out = 0; /* whatever happens next, the previous logits are gone */
+    if (!tokens || n < 1)
+        return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_eval: NULL tokens, or n < 1");
     if (n > ctx->n_ctx - ctx->n_past)
         return l1__error(L1_ERR_CONTEXT_FULL, "l1_ctx_eval: %d tokens do not fit: %d of %d "
                          "positions used", n, ctx->n_past, ctx->n_ctx);
     l1_status st = check_tokens(ctx, tokens, n);
     if (st != L1_OK) return st;
     const bool all = (flags & L1_EVAL_ALL_LOGITS) != 0;
-    ctx->n_out = 0;
     if (all && (st = grow_logits(ctx, n))) return st;
     const size_t nv = (size_t)ctx->model->hp.n_vocab;
     for (int32_t s = 0; s < n; s += ctx->n_batch) {
@@ -470,6 +472,10 @@ l1_status l1_ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t f
         float *out = all ? ctx->logits + (size_t)s * nv : (last ? ctx->logits : NULL);
         if ((st = step(ctx, tokens + s, m, (int64_t)ctx->n_past + s, out, all))) return st;
     }
+    /* A NaN weight or scale poisons the logits; report it instead of handing
+     * NaN to a sampler.  Only the rows just written are checked. */
+    const int64_t rows = all ? n : 1, first = all ? ctx->n_past : (int64_t)ctx->n_past + n - 1;
+    if ((st = l1__numcheck_logits(ctx->logits, rows, (int64_t)nv, first))) return st;
     ctx->n_past += n;
     ctx->n_out = n;
     ctx->out_all = all;

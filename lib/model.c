@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "numcheck.h"
 #include "types.h"
 
 #if defined(__has_include)
@@ -356,7 +357,12 @@ static void read_name(l1_model *m) {
 }
 
 static l1_status load(l1_model *m, const char *path, const l1_model_params *p) {
-    l1_status st = l1__gguf_open(path, NULL, &m->gguf);
+    l1__gguf_limits lim = {0}; /* zero fields take the reader's defaults */
+    lim.max_string_len = p->max_string_len;
+    lim.max_array_len = p->max_array_len;
+    lim.max_tensors = p->max_tensors;
+    lim.max_metadata_bytes = p->max_metadata_bytes;
+    l1_status st = l1__gguf_open(path, &lim, &m->gguf);
     if (st != L1_OK) return st;
     if ((st = progress(p, 0.0f))) return st;
     if ((st = check_arch(m->gguf))) return st;
@@ -375,6 +381,7 @@ static l1_status load(l1_model *m, const char *path, const l1_model_params *p) {
     m->layers = l1__calloc((size_t)m->hp.n_layer, sizeof *m->layers);
     if (!m->layers) return l1__error(L1_ERR_NOMEM, "model: out of memory for %d layers", m->hp.n_layer);
     if ((st = bind_all(m, p))) return st;
+    if (p->check_weights && (st = l1__numcheck_model(m))) return st;
     return progress(p, 1.0f);
 }
 
@@ -388,7 +395,8 @@ l1_status l1_model_load(const char *path, const l1_model_params *params, l1_mode
     if (!m) return l1__error(L1_ERR_NOMEM, "l1_model_load: out of memory");
     l1_status st = load(m, path, p);
     if (st != L1_OK) {
-        l1__error_prefix("%s", path);
+        /* Name the file once: the GGUF reader's own messages already do. */
+        if (strncmp(l1_last_error(), path, strlen(path)) != 0) l1__error_prefix("%s", path);
         l1_model_free(m);
         return st;
     }

@@ -217,6 +217,12 @@ static void full_cache_returns_context_full_and_changes_nothing(void **state) {
     assert_int_equal(l1_ctx_eval(c, t + 6, 2, 0), L1_OK);
     assert_int_equal(l1_ctx_n_past(c), 8);
     assert_int_equal(l1_ctx_eval(c, t, 1, 0), L1_ERR_CONTEXT_FULL);
+    /* A failed eval leaves no logits (l1.h), but the cache is intact:
+     * re-evaluating the last position gives the logits of a fresh run. */
+    assert_null(l1_ctx_logits(c, -1));
+    assert_int_equal(l1_ctx_n_past(c), 8);
+    assert_int_equal(l1_ctx_truncate(c, 7), L1_OK);
+    assert_int_equal(l1_ctx_eval(c, t + 7, 1, 0), L1_OK);
     assert_int_equal(l1_ctx_eval(ref, t, 8, 0), L1_OK);
     assert_memory_equal(l1_ctx_logits(ref, -1), l1_ctx_logits(c, -1), (size_t)nv * sizeof(float));
     l1_ctx_free(c);
