@@ -25,3 +25,14 @@ $(BUILD)/bench/ref/%: bench/ref/%.c bench/tok_corpus.h $(BUILD)/libl1.a
 	$(CC) -std=c11 -O2 -g -D_GNU_SOURCE -Iinclude -Ilib -Ibench $(REF_INC) -o $@ $< $(BUILD)/libl1.a \
 	    -L$(REF_LIB) -Wl,-rpath,$(REF_LIB) -l:libllama.v0.4.0.so -l:libggml.v0.4.0.so -l:libggml-base.so \
 	    -lm -lpthread
+
+# l1 against the reference on one model file, alternating pp and tg runs
+# (bench/ref/bench_vs_llama.c; see bench/README.md):
+#   make -f bench/ref.mk BUILD=build/release speed MODEL=build/bench/l1-1.5b-q4_k_m.gguf
+MODEL ?= build/bench/l1-1.5b-q4_k_m.gguf
+THREADS ?= 2
+PROMPT ?= 512
+GEN ?= 128
+.PHONY: speed
+speed: $(BUILD)/bench/ref/bench_vs_llama
+	L1_REF_LIB=$(REF_LIB) $(BUILD)/bench/ref/bench_vs_llama $(MODEL) -p $(PROMPT) -n $(GEN) -r $(RUNS) -t $(THREADS)

@@ -256,7 +256,7 @@ typedef struct l1_ctx_params {
                                     at most 4096 */
     int32_t n_batch;             /* most tokens per forward step (scratch is sized by it);
                                     longer evals are split; 0 = 512 */
-    int32_t n_threads;           /* 0 = one per physical core */
+    int32_t n_threads;           /* 0 = one per physical core; at most 256 (L1_ERR_INVALID_ARG) */
     l1_kv_type kv_type;
     int32_t f32_activations;     /* nonzero: matmul and attention inputs stay f32 instead of
                                     being rounded to each weight's activation type (a

@@ -38,6 +38,7 @@
 #include "forward.h"
 #include "numcheck.h"
 #include "fp16.h"
+#include "matmul.h"
 
 /* Steps of at least this many tokens take the reference's tiled f32 flash
  * attention; shorter ones its f16-accumulating vector path. */
@@ -60,6 +61,9 @@ static l1_status resolve_params(const l1_model *m, const l1_ctx_params *in, l1_c
         return l1__error(L1_ERR_INVALID_ARG, "context: the model was loaded with vocab_only");
     if (p->n_ctx < 0 || p->n_batch < 0 || p->n_threads < 0)
         return l1__error(L1_ERR_INVALID_ARG, "context: negative n_ctx, n_batch or n_threads");
+    if (p->n_threads > L1__POOL_MAX_THREADS)
+        return l1__error(L1_ERR_INVALID_ARG, "context: n_threads %d is above the maximum of %d",
+                         p->n_threads, L1__POOL_MAX_THREADS);
     if (p->kv_type != L1_KV_F16 && p->kv_type != L1_KV_F32)
         return l1__error(L1_ERR_INVALID_ARG, "context: kv_type %d is not F16 or F32", (int)p->kv_type);
     if (p->n_ctx == 0) p->n_ctx = m->hp.n_ctx_train < DEFAULT_CTX ? m->hp.n_ctx_train : DEFAULT_CTX;
@@ -213,7 +217,7 @@ l1_status l1_ctx_new(const l1_model *model, const l1_ctx_params *params, l1_ctx 
     c->n_batch = p.n_batch;
     c->kv_type = p.kv_type == L1_KV_F32 ? L1_TYPE_F32 : L1_TYPE_F16;
     c->kv_elt = p.kv_type == L1_KV_F32 ? 4 : 2;
-    if ((st = ctx_alloc(c, kv_bytes))) {
+    if ((st = ctx_alloc(c, kv_bytes)) || (st = l1__pool_new(p.n_threads, &c->pool))) {
         l1_ctx_free(c);
         return st;
     }
@@ -226,6 +230,7 @@ void l1_ctx_free(l1_ctx *ctx) {
     if (ctx->logits_rows > 1) l1__aligned_free(ctx->logits);
     l1__aligned_free(ctx->arena);
     l1__aligned_free(ctx->kv);
+    l1__pool_free(ctx->pool);
     l1__free(ctx);
 }
 
@@ -297,14 +302,15 @@ static void matmul(l1_ctx *c, act *a, const l1__weight *w, float *y, int64_t ldy
         const l1__quant_traits *vq = l1__quant_traits_get(vt);
         stride = (size_t)(a->n / vq->block_size) * vq->type_size;
         if (a->have != vt) {
-            for (int64_t t = 0; t < a->n_tok; t++)
-                c->kern->act_quant[vt](a->x + t * a->ldx, c->xq + (size_t)t * stride, a->n);
+            l1__matmul_quantize(c->pool, c->kern->act_quant[vt], a->x, a->ldx, a->n, a->n_tok, c->xq,
+                                stride);
             a->have = vt;
         }
         xin = c->xq;
     }
-    c->kern->matmul[w->type](c->kern->dot[w->type], w->data, w->row_bytes, a->n, xin, stride, a->n_tok, y, ldy, 0,
-                             w->ne1);
+    const l1__matmul_op op = {w->type, c->kern->dot[w->type], w->data, w->row_bytes, w->ne1, a->n,
+                              xin, stride, y, ldy};
+    l1__matmul(c->pool, &op, 1, a->n_tok);
 }
 
 static void add_bias(const l1_ctx *c, float *y, int64_t ld, int64_t n_tok, const l1__weight *b) {
@@ -337,9 +343,18 @@ static void store_kv(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
     }
 }
 
-/* Causal GQA attention of the step's queries (ctx->q) over the cache;
- * output in ctx->xn.  Token t (position p0 + t) sees positions 0 .. p0 + t. */
-static void attend(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
+typedef struct attend_job {
+    l1_ctx *c;
+    int il;
+    int64_t n_tok, p0;
+} attend_job;
+
+/* Thread ith takes the (token, head) pairs ith, ith + nth, ...: later
+ * tokens see more positions, so interleaving keeps the shares even.  Each
+ * thread has its own work buffer. */
+static void attend_worker(void *arg, int ith, int nth) {
+    const attend_job *j = (const attend_job *)arg;
+    l1_ctx *c = j->c;
     const l1__hparams *hp = &c->model->hp;
     const int64_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
     l1__attn_args a;
@@ -347,18 +362,24 @@ static void attend(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
     a.kv_type = c->kv_type;
     a.head_dim = hd;
     a.scale = 1.0f / sqrtf((float)hd);
-    a.mode = (c->params.f32_activations || n_tok >= REF_ATTN_TILE) ? L1__ATTN_F32 : L1__ATTN_F16_ACC;
-    a.work = c->attn_work;
-    for (int64_t t = 0; t < n_tok; t++) {
-        for (int64_t h = 0; h < hp->n_head; h++) {
-            a.q = c->q + t * hp->n_embd + h * hd;
-            a.k = kv_head(c, il, 0, h / group);
-            a.v = kv_head(c, il, 1, h / group);
-            a.n_kv = p0 + t + 1;
-            a.out = c->xn + t * hp->n_embd + h * hd;
-            c->kern->attention(&a);
-        }
+    a.mode = (c->params.f32_activations || j->n_tok >= REF_ATTN_TILE) ? L1__ATTN_F32 : L1__ATTN_F16_ACC;
+    a.work = c->attn_work + (size_t)ith * l1__attn_work_bytes(hd);
+    for (int64_t i = ith; i < j->n_tok * hp->n_head; i += nth) {
+        const int64_t t = i / hp->n_head, h = i % hp->n_head;
+        a.q = c->q + t * hp->n_embd + h * hd;
+        a.k = kv_head(c, j->il, 0, h / group);
+        a.v = kv_head(c, j->il, 1, h / group);
+        a.n_kv = j->p0 + t + 1;
+        a.out = c->xn + t * hp->n_embd + h * hd;
+        c->kern->attention(&a);
     }
+}
+
+/* Causal GQA attention of the step's queries (ctx->q) over the cache;
+ * output in ctx->xn.  Token t (position p0 + t) sees positions 0 .. p0 + t. */
+static void attend(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
+    attend_job j = {c, il, n_tok, p0};
+    l1__pool_run(c->pool, attend_worker, &j);
 }
 
 static void layer(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {

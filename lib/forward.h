@@ -14,10 +14,12 @@
 #include "base.h"
 #include "kernels.h"
 #include "model.h"
+#include "threadpool.h"
 
 struct l1_ctx {
     const l1_model *model;
     const l1__kernels *kern;
+    l1__pool *pool;         /* params.n_threads threads (the caller of l1_ctx_eval included) */
     l1_ctx_params params;   /* as given, with defaults resolved */
     int32_t n_ctx;          /* positions the cache holds */
     int32_t n_batch;        /* rows of every scratch buffer */

@@ -177,9 +177,17 @@ static void ctx_new_null_and_odd_sizes(void **state) {
 }
 
 /* Thread counts 0 (one per core), 1 and 1024 all evaluate, to the same logits. */
-static void ctx_threads_0_1_1024_give_the_same_logits(void **state) {
+static void ctx_threads_to_256_give_the_same_logits_1024_is_refused(void **state) {
     (void)state;
-    const int32_t threads[] = {0, 1, 1024};
+    /* Above the documented maximum (256): refused, nothing built. */
+    l1_ctx_params big = l1_ctx_default_params();
+    big.n_threads = 1024;
+    l1_ctx *none = (l1_ctx *)&big;
+    assert_int_equal(l1_ctx_new(g_model, &big, &none), L1_ERR_INVALID_ARG);
+    assert_null(none);
+    assert_non_null(strstr(l1_last_error(), "n_threads 1024"));
+    /* Any accepted count gives bit-identical logits. */
+    const int32_t threads[] = {0, 1, 2, 3, 256};
     float first[300];
     assert_true(g_nv <= 300);
     for (size_t i = 0; i < L1_ARRAY_LEN(threads); i++) {
@@ -302,7 +310,7 @@ int main(void) {
         cmocka_unit_test(token_to_piece_out_of_range_ids),
         cmocka_unit_test(detokenize_bad_ids_counts_and_buffers),
         cmocka_unit_test(ctx_new_null_and_odd_sizes),
-        cmocka_unit_test(ctx_threads_0_1_1024_give_the_same_logits),
+        cmocka_unit_test(ctx_threads_to_256_give_the_same_logits_1024_is_refused),
         cmocka_unit_test(eval_bad_tokens_and_counts_change_nothing),
         cmocka_unit_test(logits_index_rules),
         cmocka_unit_test(generate_nan_parameters_are_invalid_arguments),

@@ -22,6 +22,7 @@ int l1cli_logits(int argc, char **argv);
 int l1cli_tokenize(int argc, char **argv);
 int l1cli_run(int argc, char **argv);
 int l1cli_chat(int argc, char **argv);
+int l1cli_bench(int argc, char **argv);
 
 /* Prints "l1 <cmd>: <message>" to stderr. */
 void l1cli_err(const char *cmd, const char *fmt, ...)

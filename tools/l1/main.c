@@ -25,6 +25,7 @@ static const command k_commands[] = {
     {"tokenize", l1cli_tokenize, "print the token ids of a text (--json: with pieces)"},
     {"run", l1cli_run, "generate a response with a thinking budget (--think N; --json)"},
     {"chat", l1cli_chat, "interactive multi-turn chat (reads lines from stdin)"},
+    {"bench", l1cli_bench, "prompt and generation speed, llama-bench style (-p 512 -n 128)"},
 };
 
 void l1cli_err(const char *cmd, const char *fmt, ...) {

@@ -1,0 +1,195 @@
+/*
+ * bench_vs_llama.c - l1 and the reference implementation on the same GGUF
+ * file in one process, measured the same way (llama-bench's method: ppP is
+ * a P-token prompt evaluated from an empty cache, tgN is N tokens evaluated
+ * one at a time from an empty cache; one warm-up run each), alternating
+ * engine by engine and test by test (ref pp, l1 pp, ref tg, l1 tg, ...) so
+ * that whatever else loads the machine weighs on both alike.  Prints the
+ * mean +- stddev t/s of each and the ratio l1 / reference.
+ *
+ * The reference runs with its defaults for a CPU build (flash attention
+ * "auto", F16 cache, n_batch = n_ubatch = 512) and the given threads for
+ * both generation and batches.  Built by bench/ref.mk:
+ *
+ *   make -f bench/ref.mk BUILD=build/release speed MODEL=f.gguf [THREADS=2 RUNS=3]
+ *   build/release/bench/ref/bench_vs_llama MODEL.gguf [-p 512] [-n 128] [-r 3] [-t 2] [--only ref|l1]
+ *
+ * --only times one engine alone (the other is still loaded), e.g. the
+ * reference's baseline on a file where l1 would take long.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct gguf_context; /* named in llama.h before its declaration */
+#include "ggml-backend.h"
+#include "l1.h"
+#include "llama.h"
+
+#define MAX_RUNS 100
+#define N_BATCH 512
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void quiet(enum ggml_log_level level, const char *text, void *user) {
+    (void)level;
+    (void)text;
+    (void)user;
+}
+
+static unsigned g_rng = 2024u;
+static int32_t random_token(int32_t n_vocab) {
+    g_rng = g_rng * 1664525u + 1013904223u;
+    return (int32_t)((g_rng >> 8) % (unsigned)n_vocab);
+}
+
+typedef struct engines {
+    struct llama_model *rm;
+    struct llama_context *rctx;
+    l1_model *lm;
+    l1_ctx *lctx;
+    int32_t n_vocab;
+    int32_t *toks;
+} engines;
+
+/* Seconds for one run of the reference: n_prompt tokens in batches, or
+ * n_gen tokens one at a time, from an empty cache; negative on failure. */
+static double run_ref(engines *e, int n_prompt, int n_gen) {
+    llama_memory_clear(llama_get_memory(e->rctx), false);
+    for (int i = 0; i < n_prompt; i++) e->toks[i] = random_token(e->n_vocab);
+    const double t0 = now_s();
+    for (int i = 0; i < n_prompt; i += N_BATCH) {
+        const int n = n_prompt - i < N_BATCH ? n_prompt - i : N_BATCH;
+        if (llama_decode(e->rctx, llama_batch_get_one(e->toks + i, n)) != 0) return -1;
+    }
+    for (int i = 0; i < n_gen; i++) {
+        llama_token t = random_token(e->n_vocab);
+        if (llama_decode(e->rctx, llama_batch_get_one(&t, 1)) != 0) return -1;
+    }
+    llama_synchronize(e->rctx);
+    return now_s() - t0;
+}
+
+static double run_l1(engines *e, int n_prompt, int n_gen) {
+    if (l1_ctx_truncate(e->lctx, 0) != L1_OK) return -1;
+    for (int i = 0; i < n_prompt; i++) e->toks[i] = random_token(e->n_vocab);
+    const double t0 = now_s();
+    if (n_prompt > 0 && l1_ctx_eval(e->lctx, e->toks, n_prompt, 0) != L1_OK) return -1;
+    for (int i = 0; i < n_gen; i++) {
+        l1_token t = random_token(e->n_vocab);
+        if (l1_ctx_eval(e->lctx, &t, 1, 0) != L1_OK) return -1;
+    }
+    return now_s() - t0;
+}
+
+static void stats(const double *v, int n, double *avg, double *sd) {
+    double s = 0, q = 0;
+    for (int i = 0; i < n; i++) s += v[i];
+    *avg = s / n;
+    for (int i = 0; i < n; i++) q += (v[i] - *avg) * (v[i] - *avg);
+    *sd = n > 1 ? sqrt(q / (n - 1)) : 0.0;
+}
+
+static int open_engines(const char *path, int threads, int n_ctx, engines *e) {
+    llama_log_set(quiet, NULL);
+    ggml_backend_load_all_from_path(getenv("L1_REF_LIB"));
+    llama_backend_init();
+    struct llama_model *rm = e->rm = llama_model_load_from_file(path, llama_model_default_params());
+    if (!rm) {
+        fprintf(stderr, "reference: cannot load %s\n", path);
+        return 1;
+    }
+    struct llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = (uint32_t)n_ctx;
+    cp.n_batch = cp.n_ubatch = N_BATCH;
+    cp.n_threads = cp.n_threads_batch = threads;
+    cp.no_perf = true;
+    e->rctx = llama_init_from_model(rm, cp);
+    e->n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(rm));
+    l1_ctx_params lp = l1_ctx_default_params();
+    lp.n_ctx = n_ctx;
+    lp.n_batch = N_BATCH;
+    lp.n_threads = threads;
+    lp.allow_ctx_over_train = 1;
+    if (!e->rctx || l1_model_load(path, NULL, &e->lm) != L1_OK || l1_ctx_new(e->lm, &lp, &e->lctx) != L1_OK) {
+        fprintf(stderr, "cannot set up %s: %s\n", path, l1_last_error());
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    int n_prompt = 512, n_gen = 128, runs = 3, threads = 2, use[2] = {1, 1};
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-p") && i + 1 < argc) n_prompt = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-n") && i + 1 < argc) n_gen = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-r") && i + 1 < argc) runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+            i++;
+            use[0] = !strcmp(argv[i], "ref");
+            use[1] = !strcmp(argv[i], "l1");
+        } else path = argv[i];
+    }
+    if (!path || n_prompt < 0 || n_gen < 0 || n_prompt + n_gen < 1 || runs < 1 || runs > MAX_RUNS ||
+        threads < 1 || !(use[0] || use[1])) {
+        fprintf(stderr, "usage: %s MODEL.gguf [-p 512] [-n 128] [-r 3] [-t 2] [--only ref|l1]\n", argv[0]);
+        return 2;
+    }
+    engines e = {0};
+    const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
+    if (open_engines(path, threads, n_ctx, &e)) return 1;
+    e.toks = malloc((size_t)(n_prompt + 1) * sizeof *e.toks);
+    if (!e.toks) return 1;
+    /* tests[0] = pp, tests[1] = tg; samples [test][engine][run] in t/s. */
+    const int tp[2] = {n_prompt, 0}, tg[2] = {0, n_gen};
+    static double ts[2][2][MAX_RUNS];
+    for (int t = 0; t < 2; t++) /* warm-up: the prompt, or one token */
+        if (tp[t] + tg[t] > 0 && ((use[0] && run_ref(&e, tp[t], tg[t] ? 1 : 0) < 0) ||
+                                  (use[1] && run_l1(&e, tp[t], tg[t] ? 1 : 0) < 0))) {
+            fprintf(stderr, "warm-up failed: %s\n", l1_last_error());
+            return 1;
+        }
+    for (int r = 0; r < runs; r++)
+        for (int t = 0; t < 2; t++) {
+            if (tp[t] + tg[t] == 0) continue;
+            const double a = use[0] ? run_ref(&e, tp[t], tg[t]) : NAN;
+            const double b = use[1] ? run_l1(&e, tp[t], tg[t]) : NAN;
+            if (a < 0 || b < 0) {
+                fprintf(stderr, "run %d failed: %s\n", r, l1_last_error());
+                return 1;
+            }
+            ts[t][0][r] = (tp[t] + tg[t]) / a;
+            ts[t][1][r] = (tp[t] + tg[t]) / b;
+            fprintf(stderr, "run %d %s: reference %.2f t/s, l1 %.2f t/s\n", r, t ? "tg" : "pp", ts[t][0][r],
+                    ts[t][1][r]);
+        }
+    printf("%s, %d thread%s, %d run%s each, alternating\n\n", path, threads, threads > 1 ? "s" : "", runs,
+           runs > 1 ? "s" : "");
+    printf("| test | llama.cpp t/s | l1 t/s | l1 / llama.cpp |\n|---|---:|---:|---:|\n");
+    for (int t = 0; t < 2; t++) {
+        if (tp[t] + tg[t] == 0) continue;
+        double ar, sr, al, sl;
+        stats(ts[t][0], runs, &ar, &sr);
+        stats(ts[t][1], runs, &al, &sl);
+        char c[3][48];
+        snprintf(c[0], sizeof c[0], use[0] ? "%.2f ± %.2f" : "-", ar, sr);
+        snprintf(c[1], sizeof c[1], use[1] ? "%.2f ± %.2f" : "-", al, sl);
+        snprintf(c[2], sizeof c[2], use[0] && use[1] ? "%.2fx" : "-", al / ar);
+        printf("| %s%d | %s | %s | %s |\n", t ? "tg" : "pp", t ? n_gen : n_prompt, c[0], c[1], c[2]);
+    }
+    free(e.toks);
+    l1_ctx_free(e.lctx);
+    l1_model_free(e.lm);
+    llama_free(e.rctx);
+    llama_model_free(e.rm);
+    llama_backend_free();
+    return 0;
+}
