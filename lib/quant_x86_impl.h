@@ -5,10 +5,21 @@
  * two copies never clash; the including file exports one fill function.
  *
  * The kernels work on 256-bit vectors: decode streams weights from memory,
- * so the width of the arithmetic matters less than the instruction count
- * per weight byte, and the VNNI tier differs only in the integer primitives
- * (vpdpbusd / vpdpwssd fuse the multiply, the pairwise add and the
- * accumulation that AVX2 spells maddubs + madd + add).
+ * so the width of the arithmetic matters less than the number of vector
+ * instructions per weight byte (on the Zen 4 cores measured, 512-bit
+ * operations issue at half rate, and the integer multiplies - maddubs,
+ * madd, vpdpbusd, vpdpwssd - share two ports with the f32 converts and
+ * FMAs, which is what bounds these loops).  The VNNI tier differs in the
+ * integer primitives and, for the K formats, in how sub-block scales are
+ * applied: one vpdpbusd per 32 codes, two sub-blocks' i32 sums packed to
+ * i16, one vpdpwssd with the scales (see k4_isum), against maddubs + a
+ * scale madd per 32 codes on AVX2.
+ *
+ * The quantized formats are written as per-block bodies from which
+ * L1__ROWS_KERNELS makes both the single-row vec_dot and the multi-row
+ * vec_dot_rows (rows share the activation loads and the per-block work on
+ * the activation; each row keeps its own accumulator and block order, so
+ * a row's result is bit-identical in both).
  *
  * Integer sums are exact under one precondition the activation quantizers
  * guarantee: activation codes lie in [-127, 127] (the sign trick used for
@@ -294,7 +305,69 @@ L1__AI __m256 q4_0_blk(const l1__block_q4_0 *x, const l1__block_q8_0 *y, const q
     return scale_acc(dpbusd(sh->seed, nibbles32(x->qs), sh->y), x->d, sh->dy, acc);
 }
 
-L1__ROWS_KERNELS(q4_0, l1__block_q4_0, l1__block_q8_0, L1_QK32)
+/* Q4_0 two blocks per step: their 2 x 16 code bytes fill one vector, low
+ * nibbles (values 0-15 of each block) in one, high nibbles in the other,
+ * against activations permuted to match once for all rows; lanes 0-3
+ * belong to the first block and 4-7 to the second, so one convert and one
+ * FMA serve both blocks.  An odd last block goes through q4_0_blk. */
+typedef struct {
+    __m256i ylo, yhi, seed;
+    __m256 dy;
+} q4_0x2_shared;
+
+L1__AI void q4_0x2_prep(const l1__block_q8_0 *y, q4_0x2_shared *sh) {
+    const __m256i a = loadu256(y[0].qs), b = loadu256(y[1].qs), eight = _mm256_set1_epi8(8);
+    sh->ylo = _mm256_permute2x128_si256(a, b, 0x20);
+    sh->yhi = _mm256_permute2x128_si256(a, b, 0x31);
+    const __m256i off = dpbusd(dpbusd(_mm256_setzero_si256(), eight, sh->ylo), eight, sh->yhi);
+    sh->seed = _mm256_sub_epi32(_mm256_setzero_si256(), off);
+    sh->dy = _mm256_setr_m128(_mm_set1_ps(f16(y[0].d)), _mm_set1_ps(f16(y[1].d)));
+}
+
+L1__AI __m256 q4_0x2_blk(const l1__block_q4_0 *x, const q4_0x2_shared *sh, __m256 acc) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i b = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)x[0].qs)),
+                                              _mm_loadu_si128((const __m128i *)x[1].qs), 1);
+    const __m256i p = dpbusd(dpbusd(sh->seed, _mm256_and_si256(b, m4), sh->ylo),
+                             _mm256_and_si256(_mm256_srli_epi16(b, 4), m4), sh->yhi);
+    const __m128i h = _mm_shuffle_epi8(_mm_cvtsi32_si128((int)((uint32_t)x[0].d | (uint32_t)x[1].d << 16)),
+                                       _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(_mm256_cvtph_ps(h), sh->dy), acc);
+}
+
+L1__AI void q4_0_rows_n(int64_t n, float *s, const uint8_t *x, size_t bx, const l1__block_q8_0 *y, int nr) {
+    __m256 acc[L1__VEC_DOT_MAX_ROWS];
+    for (int r = 0; r < L1__VEC_DOT_MAX_ROWS; r++) acc[r] = _mm256_setzero_ps();
+    const int64_t nb = n / L1_QK32;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        q4_0x2_shared sh;
+        q4_0x2_prep(&y[i], &sh);
+        L1__UNROLL for (int r = 0; r < nr; r++) {
+            const l1__block_q4_0 *xb = (const l1__block_q4_0 *)(x + (size_t)r * bx) + i;
+            if (nr > 1) prefetch_block((const uint8_t *)xb + L1__PREFETCH_AHEAD, 2 * sizeof *xb);
+            acc[r] = q4_0x2_blk(xb, &sh, acc[r]);
+        }
+    }
+    if (i < nb) {
+        q4_0_shared sh;
+        q4_0_prep(&y[i], &sh);
+        L1__UNROLL for (int r = 0; r < nr; r++)
+            acc[r] = q4_0_blk((const l1__block_q4_0 *)(x + (size_t)r * bx) + i, &y[i], &sh, acc[r]);
+    }
+    for (int r = 0; r < nr; r++) s[r] = hsum_ps(acc[r]);
+}
+
+static void vec_dot_q4_0(int64_t n, float *s, const void *x, const void *y) { q4_0_rows_n(n, s, x, 0, y, 1); }
+
+static void vec_dot_rows_q4_0(int64_t n, float *s, const void *x, size_t bx, const void *y, int nr) {
+    switch (nr) {
+    case 4: q4_0_rows_n(n, s, x, bx, y, 4); break;
+    case 3: q4_0_rows_n(n, s, x, bx, y, 3); break;
+    case 2: q4_0_rows_n(n, s, x, bx, y, 2); break;
+    default: q4_0_rows_n(n, s, x, bx, y, 1); break;
+    }
+}
 
 /* ---- other 32-value formats × Q8_0 / Q8_1 ----------------------------------- */
 
@@ -550,15 +623,24 @@ L1__AI __m256 q6_K_blk(const l1__block_q6_K *x, const l1__block_q8_K *y, const k
     return scale_acc(_mm256_sub_epi32(k16_isum(q, y->qs, sc), off), x->d, sh->dy, acc);
 }
 
+/* The 16 signed 6-bit scales of a Q3_K block as i16, unpacked in general
+ * registers: low 4 bits from the nibbles of bytes 0-7, high 2 bits from
+ * bytes 8-11 (sub-block k: byte 8 + k % 4, bits 2 * (k / 4)). */
+static inline __m256i q3_scales(const uint8_t *sp) {
+    uint64_t a;
+    uint32_t c;
+    memcpy(&a, sp, 8);
+    memcpy(&c, sp + 8, 4);
+    const uint64_t m2 = 0x03030303u, m4 = 0x0f0f0f0f0f0f0f0full;
+    const uint64_t h_lo = (c & m2) | (((uint64_t)c >> 2) & m2) << 32;
+    const uint64_t h_hi = (((uint64_t)c >> 4) & m2) | (((uint64_t)c >> 6) & m2) << 32;
+    const uint64_t s_lo = (a & m4) | h_lo << 4, s_hi = ((a >> 4) & m4) | h_hi << 4;
+    const __m256i u = _mm256_cvtepu8_epi16(_mm_set_epi64x((long long)s_hi, (long long)s_lo));
+    return _mm256_sub_epi16(u, _mm256_set1_epi16(32));
+}
+
 L1__AI __m256 q3_K_blk(const l1__block_q3_K *x, const l1__block_q8_K *y, const k16_shared *sh, __m256 acc) {
-    int16_t scv[16];
-    const uint8_t *sp = x->scales;
-    L1__UNROLL for (int k = 0; k < 16; k++) {
-        const int lo = k < 8 ? (sp[k] & 0xF) : (sp[k - 8] >> 4);
-        const int hi = (sp[8 + k % 4] >> (2 * (k / 4))) & 3;
-        scv[k] = (int16_t)((lo | (hi << 4)) - 32);
-    }
-    const __m256i sc = loadu256(scv);
+    const __m256i sc = q3_scales(x->scales);
     const __m256i hm = loadu256(x->hmask), m2 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
     /* Codes are q2 - 4 * (1 - hbit): use u8 q2 + 4 * hbit, minus 4 * sum y. */
     __m256i q[8];

@@ -15,8 +15,11 @@
  *                 y of its vec_dot_type; n a multiple of both block sizes.
  *                 Any alignment.  Integer block sums are exact; the float
  *                 result may differ from the scalar one by rounding.
- *   vec_dot_rows: s[r] = vec_dot(n, x + r * bx, y) for r < nr (1..4): the
- *                 activation row is loaded once for nr weight rows.
+ *   vec_dot_rows: s[r] = vec_dot(n, x + r * bx, y) for r < nr (1..4), bit
+ *                 for bit the same tier's vec_dot: the activation row is
+ *                 loaded once for nr weight rows (bx bytes apart).  It
+ *                 prefetches weight bytes ahead (see quant_x86_impl.h), so
+ *                 a caller walking a matrix should take rows in order.
  *   quantize_row: y = the activation format of n floats (Q8_0/Q8_1/Q8_K),
  *                 bit-identical to the scalar quantizer.
  */
