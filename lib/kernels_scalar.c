@@ -63,13 +63,42 @@ static void softmax(float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] *= inv;
 }
 
+/* f16 . f16 over d values in the reference CPU backend's order: 4 groups
+ * of 16 f32 lanes, each lane a fused multiply-add chain over every 64th
+ * value, the groups added pairwise (0+2, 1+3, then together), the 16 lanes
+ * halved to one (i + 8, i + 4, i + 2, i + 1), and values past the last
+ * multiple of 64 added in double.  The decode path of attention rounds its
+ * f16 accumulator after every position, so a score that differs by one ulp
+ * can move that rounding: this order keeps the scores identical. */
+static float dot_f16_lanes(const uint16_t *a, const uint16_t *b, int64_t d) {
+    enum { LANES = 16, GROUPS = 4, STEP = LANES * GROUPS };
+    float acc[GROUPS][LANES] = {{0}};
+    const int64_t np = d - d % STEP;
+    for (int64_t i = 0; i < np; i += STEP)
+        for (int g = 0; g < GROUPS; g++)
+            for (int l = 0; l < LANES; l++) {
+                const int64_t j = i + g * LANES + l;
+                acc[g][l] = fmaf(l1__f16_to_f32(a[j]), l1__f16_to_f32(b[j]), acc[g][l]);
+            }
+    for (int l = 0; l < LANES; l++) {
+        acc[0][l] += acc[2][l];
+        acc[1][l] += acc[3][l];
+        acc[0][l] += acc[1][l];
+    }
+    for (int w = LANES / 2; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++) acc[0][l] += acc[0][l + w];
+    double s = (double)acc[0][0];
+    for (int64_t i = np; i < d; i++) s += (double)(l1__f16_to_f32(a[i]) * l1__f16_to_f32(b[i]));
+    return (float)s;
+}
+
 /* q . k over d values, k of the cache type; q already rounded for F16_ACC. */
 static float kq_dot(const float *q, const uint16_t *qh, const void *k, uint32_t kv_type, int64_t d) {
     double s = 0.0;
     if (kv_type == L1_TYPE_F16) {
         const uint16_t *kh = (const uint16_t *)k;
         if (qh)
-            for (int64_t i = 0; i < d; i++) s += (double)(l1__f16_to_f32(kh[i]) * l1__f16_to_f32(qh[i]));
+            return dot_f16_lanes(kh, qh, d);
         else
             for (int64_t i = 0; i < d; i++) s += (double)(l1__f16_to_f32(kh[i]) * q[i]);
     } else {
@@ -82,7 +111,8 @@ static float kq_dot(const float *q, const uint16_t *qh, const void *k, uint32_t 
 /* The online softmax of the reference's vector path: one pass over the
  * positions, the running maximum M and sum S, the value accumulator
  * rescaled whenever M grows.  With F16_ACC and an F16 cache the accumulator
- * itself is f16 (each update rounded), as in the reference. */
+ * itself is f16 (each update a fused multiply-add rounded to f16), as in
+ * the reference. */
 static void attention(const l1__attn_args *a) {
     const int64_t d = a->head_dim;
     const bool f16acc = a->mode == L1__ATTN_F16_ACC && a->kv_type == L1_TYPE_F16;
@@ -115,7 +145,7 @@ static void attention(const l1__attn_args *a) {
         if (f16acc) {
             const uint16_t *vh = (const uint16_t *)vr;
             for (int64_t i = 0; i < d; i++)
-                acc16[i] = l1__f32_to_f16(l1__f16_to_f32(acc16[i]) + l1__f16_to_f32(vh[i]) * vs);
+                acc16[i] = l1__f32_to_f16(fmaf(l1__f16_to_f32(vh[i]), vs, l1__f16_to_f32(acc16[i])));
         } else if (a->kv_type == L1_TYPE_F16) {
             const uint16_t *vh = (const uint16_t *)vr;
             for (int64_t i = 0; i < d; i++) acc[i] += l1__f16_to_f32(vh[i]) * vs;

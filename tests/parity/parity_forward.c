@@ -9,8 +9,29 @@
  * are compared: mean KL(reference || l1) <= 1e-4 nats and top-1 agreement
  * >= 99%; 10 greedy continuations of 32 tokens must be identical on >= 9.
  * The same on a model with tied embeddings and on one whose n_ff (352) is
- * not a multiple of 256.  Types l1 cannot compute yet are reported as such.
- * A table of every figure is printed.
+ * not a multiple of 256.  Decode after prefill must equal evaluating the
+ * whole sequence at once (1e-5 relative) on every file.  Types l1 cannot
+ * compute yet are reported as such.  A table of every figure is printed.
+ *
+ * The noise floor.  Every matmul input is rounded to the weight's
+ * activation type (Q8_0, Q8_K, bf16 ...), so a one-ulp difference anywhere
+ * (a summation order) can flip a rounding, and a flipped input moves the
+ * next matmul's outputs by a fraction of their own rounding step, flipping
+ * more.  With unit-gain blocks this cascade saturated within 4 layers: the
+ * reference against ITSELF (its AVX2 "haswell" CPU backend against the
+ * AVX-512 "zen4" one, same file and tokens) differed by mean KL 9e-4 and
+ * 98.1% top-1 on Q8_0, 1.2e-3 on Q4_0, 1e-4 on BF16 - the thresholds
+ * measured the model's chaos, not l1.  parity_ops.c shows no op of l1
+ * differs from the reference by more than summation order (1e-6 relative;
+ * decode attention bit-identical).  So the synthetic models write into the
+ * residual stream with gain 0.004 (synth.c, BRANCH_GAIN): the layers still
+ * move the logits far above the thresholds (each block adds ~1.6% of the
+ * embedding's RMS to logits of SD 4: a block computed wrongly costs ~2e-3
+ * KL, by estimate); at gain 0.01 the reference-vs-reference floor was
+ * already <= 1e-5 mean KL and 99.7-100% top-1 for every type, but greedy
+ * runs of the K-quants still parted on 2 of 10 prompts.  The tied model's
+ * logits are dominated by each token's own embedding, so it checks the
+ * head path more than the layers.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -54,9 +75,12 @@ static const qtype k_all[] = {
     {"Q4_K_M", 15}, {"Q5_K_M", 17}, {"Q6_K", 18},  {"IQ4_XS", 30},
 };
 
+/* Decode after prefill against one whole evaluation: max |diff| / max |logit|. */
+#define MAX_DECODE_REL 1e-5
+
 typedef struct figures {
     int supported;
-    double mean_kl, max_kl, top1;
+    double mean_kl, max_kl, top1, decode_rel;
     int n_pos, greedy;
     double secs;
 } figures;
@@ -191,6 +215,34 @@ static int greedy_same(engines *e, int32_t n_prompt) {
     return memcmp(ra, la, sizeof ra) == 0;
 }
 
+/* l1 alone: 20 tokens of prefill then 20 single-token decodes against the
+ * 40 evaluated at once; the worst relative difference of any position. */
+static double decode_vs_whole(engines *e) {
+    enum { N = 40, P = 20 };
+    int32_t tok[N];
+    for (int i = 0; i < N; i++) tok[i] = rnd_token();
+    const size_t row = (size_t)e->n_vocab;
+    float *whole = malloc(N * row * sizeof *whole);
+    assert_int_equal(l1_ctx_truncate(e->c, 0), L1_OK);
+    assert_int_equal(l1_ctx_eval(e->c, tok, N, L1_EVAL_ALL_LOGITS), L1_OK);
+    for (int i = 0; i < N; i++) memcpy(whole + i * row, l1_ctx_logits(e->c, i), row * sizeof *whole);
+    assert_int_equal(l1_ctx_truncate(e->c, 0), L1_OK);
+    double worst = 0;
+    for (int i = 0; i < N; i++) {
+        if (i < P && i != P - 1) continue;
+        if (i == P - 1)
+            assert_int_equal(l1_ctx_eval(e->c, tok, P, 0), L1_OK);
+        else
+            assert_int_equal(l1_ctx_eval(e->c, &tok[i], 1, 0), L1_OK);
+        const float *a = whole + i * row, *b = l1_ctx_logits(e->c, -1);
+        double amax = 0, dmax = 0;
+        for (size_t j = 0; j < row; j++) amax = fmax(amax, fabs(a[j])), dmax = fmax(dmax, fabs(a[j] - b[j]));
+        worst = fmax(worst, dmax / amax);
+    }
+    free(whole);
+    return worst;
+}
+
 static void measure(const char *path, figures *f) {
     static const int32_t lens[] = {1, 7, 64, 300};
     memset(f, 0, sizeof *f);
@@ -211,6 +263,7 @@ static void measure(const char *path, figures *f) {
     f->mean_kl = kl_sum / f->n_pos;
     f->top1 = (double)top1 / f->n_pos;
     for (int i = 0; i < N_GREEDY; i++) f->greedy += greedy_same(&e, 3 + 3 * i);
+    f->decode_rel = decode_vs_whole(&e);
     f->secs = difftime(time(NULL), t0);
     close_engines(&e);
 }
@@ -230,7 +283,8 @@ static void write_base(const char *tag, int tied, int n_ff, char *path, size_t c
 
 static int row_ok(const figures *f) {
     return !f->supported ||
-           (f->mean_kl <= MAX_MEAN_KL && f->top1 >= MIN_TOP1 && f->greedy >= MIN_GREEDY);
+           (f->mean_kl <= MAX_MEAN_KL && f->top1 >= MIN_TOP1 && f->greedy >= MIN_GREEDY &&
+            f->decode_rel <= MAX_DECODE_REL);
 }
 
 /* Quantizes the base into every type of `types` and compares each. */
@@ -238,8 +292,8 @@ static void run_family(const char *tag, int tied, int n_ff, const char *const *t
     char base[512], path[600];
     write_base(tag, tied, n_ff, base, sizeof base);
     int fails = 0;
-    printf("| model | type | status | mean KL | max KL | top-1 | greedy | positions | s |\n"
-           "|---|---|---|---|---|---|---|---|---|\n");
+    printf("| model | type | status | mean KL | max KL | top-1 | greedy | decode vs whole | positions | s |\n"
+           "|---|---|---|---|---|---|---|---|---|---|\n");
     for (size_t k = 0; k < L1_ARRAY_LEN(k_all); k++) {
         int want = types == NULL;
         for (size_t j = 0; types && j < n; j++) want |= !strcmp(types[j], k_all[k].name);
@@ -255,11 +309,11 @@ static void run_family(const char *tag, int tied, int n_ff, const char *const *t
         figures f;
         measure(path, &f);
         if (!f.supported)
-            printf("| %s | %s | not yet supported by l1 | | | | | | |\n", tag, k_all[k].name);
+            printf("| %s | %s | not yet supported by l1 | | | | | | | |\n", tag, k_all[k].name);
         else
-            printf("| %s | %s | %s | %.3g | %.3g | %.2f%% | %d/%d | %d | %.0f |\n", tag,
+            printf("| %s | %s | %s | %.3g | %.3g | %.2f%% | %d/%d | %.2g | %d | %.0f |\n", tag,
                    k_all[k].name, row_ok(&f) ? "ok" : "FAIL", f.mean_kl, f.max_kl, 100 * f.top1,
-                   f.greedy, N_GREEDY, f.n_pos, f.secs);
+                   f.greedy, N_GREEDY, f.decode_rel, f.n_pos, f.secs);
         fflush(stdout);
         fails += !row_ok(&f);
         remove(path);
