@@ -28,6 +28,7 @@
  * queue that each token step fills (at most: text flushed before a marker,
  * the marker, and the final flush); l1_generate is a loop over it.
  */
+#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -66,6 +67,8 @@ struct l1_gen {
     const l1__tokenizer *tok;
     int32_t n_vocab;
     uint8_t *flags;   /* (n_vocab) L1__PIECE_* per token, built once */
+    l1_token eog[16]; /* end-of-generation tokens besides EOS (tokenizer.h), built once */
+    int n_eog;
     float *logits;    /* (n_vocab) the sampler's scratch copy */
     l1_token *cache;  /* (n_ctx) tokens this generator placed in the cache */
     int32_t n_cache;
@@ -303,6 +306,9 @@ l1_status l1_gen_new(l1_ctx *ctx, l1_gen **out) {
     /* The vocabulary's table is built once per generator (the tokenizer
      * cannot be changed under it). */
     l1__gen_piece_flags(tok, g->flags, g->n_vocab);
+    const l1_token eos = l1__tokenizer_role(tok, L1_ROLE_EOS);
+    for (l1_token id = 0; id < g->n_vocab && g->n_eog < (int)L1_ARRAY_LEN(g->eog); id++)
+        if (id != eos && l1__tokenizer_is_eog(tok, id)) g->eog[g->n_eog++] = id;
     *out = g;
     return L1_OK;
 }
@@ -470,12 +476,19 @@ static l1_status step(l1_gen *g) {
         if (!lg) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
         memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
         l1__budget_before_sample(&g->budget, g->logits);
+        /* The other end-of-turn tokens follow EOS: masked whenever the
+         * controller masked EOS (while thinking, right after a forced close). */
+        const l1_token eos = g->budget.t.eos;
+        if (eos >= 0 && isinf(g->logits[eos]) && g->logits[eos] < 0)
+            for (int i = 0; i < g->n_eog; i++) g->logits[g->eog[i]] = -INFINITY;
         if ((st = l1__sampler_sample(g->sampler, g->logits, &tok))) return st;
     }
     l1__phase phase0 = g->budget.phase;
     bool opened0 = g->budget.opened;
     l1__sampler_accept(g->sampler, tok);
     l1__budget_accept(&g->budget, tok);
+    for (int i = 0; i < g->n_eog; i++)
+        if (tok == g->eog[i]) l1__budget_stop(&g->budget, L1__FINISH_EOS);
     g->out[g->n_out++] = tok;
     if (g->n_pending == MAX_PENDING) return l1__error(L1_ERR_INTERNAL, "gen: pending tokens overflow");
     g->pending[g->n_pending++] = tok;

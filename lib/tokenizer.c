@@ -424,6 +424,26 @@ static void find_roles(l1__tokenizer *t, const l1__tok_spec *sp) {
     t->add_bos = sp->add_bos;
 }
 
+/* End-of-generation tokens: EOS, the EOT/EOM and fill-in-the-middle
+ * pad/repo/separator ids of the metadata, and the entries whose text is one
+ * of the end-of-turn markers of the Qwen / DeepSeek families.  The set is
+ * the one the reference implementation stops on for these vocabularies, so
+ * a greedy generation ends where its does. */
+static void mark_eog(l1__tokenizer *t, const l1__tok_spec *sp) {
+    static const int metas[] = {L1_META_EOS, L1_META_EOT, L1_META_EOM,
+                                L1_META_FIM_PAD, L1_META_FIM_REP, L1_META_FIM_SEP};
+    static const char *const texts[] = {"<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end|>",
+                                        "<|eom_id|>", "<EOT>", "<｜end▁of▁sentence｜>",
+                                        "<|end_of_text|>", "<|fim_pad|>", "<|repo_name|>",
+                                        "<|file_sep|>"};
+    for (size_t i = 0; i < sizeof metas / sizeof metas[0]; i++)
+        if (sp->meta[metas[i]] >= 0) t->flags[sp->meta[metas[i]]] |= L1__TF_EOG;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        int32_t id = l1__tokenizer_find(t, texts[i], strlen(texts[i]));
+        if (id >= 0) t->flags[id] |= L1__TF_EOG;
+    }
+}
+
 l1_status l1__tokenizer_build(const l1__tok_spec *sp, l1__tokenizer **out) {
     if (!out) return l1__error(L1_ERR_INVALID_ARG, "tokenizer_build: NULL out");
     *out = NULL;
@@ -450,6 +470,7 @@ l1_status l1__tokenizer_build(const l1__tok_spec *sp, l1__tokenizer **out) {
         return st;
     }
     find_roles(t, sp);
+    mark_eog(t, sp);
     *out = t;
     return L1_OK;
 }
@@ -584,6 +605,11 @@ int l1__tokenizer_type(const l1__tokenizer *t, int32_t id) {
 bool l1__tokenizer_is_control(const l1__tokenizer *t, int32_t id) {
     if (!t || id < 0 || (uint32_t)id >= t->n_tokens) return false;
     return (t->flags[id] & L1__TF_CONTROL) != 0;
+}
+
+bool l1__tokenizer_is_eog(const l1__tokenizer *t, int32_t id) {
+    if (!t || id < 0 || (uint32_t)id >= t->n_tokens) return false;
+    return (t->flags[id] & L1__TF_EOG) != 0;
 }
 
 const char *l1__tokenizer_text(const l1__tokenizer *t, int32_t id, size_t *n) {

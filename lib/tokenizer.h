@@ -121,6 +121,9 @@ int l1__tokenizer_type(const l1__tokenizer *tok, int32_t id);
 /* Whether `id` is a control token (never produced from text without
  * L1_TOKENIZE_SPECIAL).  False when out of range. */
 bool l1__tokenizer_is_control(const l1__tokenizer *tok, int32_t id);
+/* Whether `id` ends a generation: EOS, EOT and the other end-of-turn markers
+ * of the vocabulary.  False when out of range. */
+bool l1__tokenizer_is_eog(const l1__tokenizer *tok, int32_t id);
 /* Id of the entry whose stored text is exactly s[0..n), or -1. */
 int32_t l1__tokenizer_find(const l1__tokenizer *tok, const char *s, size_t n);
 /* Stored text of `id` (byte-level alphabet for normal tokens), or NULL when

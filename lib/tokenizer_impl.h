@@ -31,6 +31,7 @@ typedef struct l1__trie_node {
 /* Token flags. */
 #define L1__TF_CONTROL 1u /* matched in text only with L1__TOK_SPECIAL */
 #define L1__TF_ADDED 2u   /* an added token: cut out of text before pre-tokenizing */
+#define L1__TF_EOG 4u     /* ends a generation (see mark_eog in tokenizer.c) */
 
 struct l1__tokenizer {
     uint32_t n_tokens;
