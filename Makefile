@@ -29,7 +29,9 @@ ifeq ($(ARCH),$(HOST_ARCH))
 else ifeq ($(ARCH),aarch64)
   CC := aarch64-linux-gnu-gcc
   BUILD := $(BUILDROOT)/aarch64-$(CONFIG)
-  RUNNER := qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu
+  # The arm64 multiarch libc (installed with libcmocka-dev:arm64) runs threads
+  # under qemu-user; the older cross libc in /usr/aarch64-linux-gnu hangs there.
+  RUNNER := qemu-aarch64 -cpu max -L /
 else
   $(error ARCH=$(ARCH): only the host architecture and aarch64 are supported)
 endif
@@ -85,6 +87,10 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(wildcard tools/l1/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
+# TESTS="kernels quant" restricts `make test` to those binaries (default: all).
+ifneq ($(TESTS),)
+  TEST_SRC := $(foreach t,$(TESTS),tests/test_$(t).c)
+endif
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
@@ -216,5 +222,6 @@ help:
 	@echo "make format       clang-format the sources"
 	@echo "make clean        remove build outputs (keeps build/reference)"
 	@echo "options: CONFIG=release|debug|asan|ubsan|tsan|scalar|coverage  WERROR=1  ARCH=aarch64"
+	@echo "         TESTS=\"gguf quant\" (only those test binaries)  PARITY=auto|require|skip"
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d)
