@@ -130,8 +130,11 @@ static void spec(tspec *t, const char *name, uint32_t type, int64_t ne0, int64_t
  * cascade saturates within the 4 layers: the reference implementation
  * against ITSELF (its AVX2 and AVX-512 CPU backends) then differs by a mean
  * KL of ~1e-3 and ~5% of top-1 tokens on Q8_0 files.  With blocks this weak
- * the residual stream damps the cascade (see tests/parity/parity_forward.c). */
-#define BRANCH_GAIN 0.004
+ * the residual stream damps the cascade (see tests/parity/parity_forward.c).
+ * At 0.004 the greedy continuations of one K-quant file still parted from the
+ * reference on 2 of 10 prompts, at near-tied argmaxes; 0.003 is the
+ * largest gain tried at which every file meets the parity thresholds. */
+#define BRANCH_GAIN 0.003
 
 /* Uniform amplitude giving standard deviation sd. */
 static float amp_sd(double sd) { return (float)(sd * sqrt(3.0)); }

@@ -24,12 +24,14 @@
  * measured the model's chaos, not l1.  parity_ops.c shows no op of l1
  * differs from the reference by more than summation order (1e-6 relative;
  * decode attention bit-identical).  So the synthetic models write into the
- * residual stream with gain 0.004 (synth.c, BRANCH_GAIN): the layers still
- * move the logits far above the thresholds (each block adds ~1.6% of the
- * embedding's RMS to logits of SD 4: a block computed wrongly costs ~2e-3
- * KL, by estimate); at gain 0.01 the reference-vs-reference floor was
- * already <= 1e-5 mean KL and 99.7-100% top-1 for every type, but greedy
- * runs of the K-quants still parted on 2 of 10 prompts.  The tied model's
+ * residual stream with gain 0.003 (synth.c, BRANCH_GAIN): the layers still
+ * move the logits far above the thresholds (at gain 0.004 each block adds
+ * ~1.6% of the embedding's RMS to logits of SD 4, so a block computed
+ * wrongly costs ~2e-3 KL by estimate, ~1e-3 at 0.003); at gain 0.01 the
+ * reference-vs-reference floor was already <= 1e-5 mean KL and 99.7-100%
+ * top-1 for every type, but greedy runs of the K-quants still parted on 2
+ * of 10 prompts, and at 0.004 one Q4_K_M file still did, at near-tied
+ * argmaxes.  The tied model's
  * logits are dominated by each token's own embedding, so it checks the
  * head path more than the layers.
  */
