@@ -51,11 +51,20 @@ const char *l1_last_error(void) { return tl_error; }
 
 void l1__error_clear(void) { tl_error[0] = '\0'; }
 
+/* Messages quote names and strings from untrusted files (tensor names,
+ * metadata values) and paths: control bytes become '?', so a message stays
+ * one line and cannot forge lines of a log or move a terminal's cursor. */
+static void one_line(char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
 l1_status l1__error(l1_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(tl_error, sizeof tl_error, fmt, ap);
     va_end(ap);
+    one_line(tl_error);
     l1__log(L1_LOG_DEBUG, "error: %s", tl_error);
     return status;
 }
@@ -76,6 +85,7 @@ void l1__error_prefix(const char *fmt, ...) {
         used += len;
     }
     buf[used] = '\0';
+    one_line(buf);
     memcpy(tl_error, buf, used + 1);
 }
 

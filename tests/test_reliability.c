@@ -521,6 +521,50 @@ static void numeric_logits_check_names_position_and_token(void **state) {
     assert_int_equal(l1__numcheck_logits(lg, 3, 5, 0), L1_OK);
 }
 
+/* ---- messages ------------------------------------------------------------------ */
+
+static void assert_one_line(const char *msg) {
+    for (const char *c = msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) fail_msg("control byte 0x%02x in \"%s\"", *c, msg);
+}
+
+/* Overwrites, in the tiny model's bytes, the first occurrence of the k
+ * bytes `from` with the k bytes `to` and writes the result to `path`. */
+static void write_patched(const char *from, const char *to, size_t k, const char *path) {
+    size_t n;
+    uint8_t *img = read_file(g_model, &n);
+    uint8_t *at = memmem(img, n, from, k);
+    assert_non_null(at);
+    memcpy(at, to, k);
+    write_file(path, img, n);
+    free(img);
+}
+
+/* Error messages quote tensor names, metadata strings and paths, all of
+ * which a hostile file or caller controls: found by fuzz_model, a tensor
+ * name with a newline made a two-line message
+ * (tests/corpus/fuzz/fuzz_model/tensor_name_newline.gguf).  Each case here
+ * puts a control byte where the message quotes it; the message must still
+ * say what is wrong, on one line. */
+static void messages_stay_one_line_whatever_the_file_says(void **state) {
+    (void)state;
+    char path[300];
+    tmp_path(path, sizeof path, "ctl.gguf");
+    /* "blk.0.ffn_up.weight" -> "blk.\n.ffn_up.weight": no block number. */
+    write_patched("blk.0.ffn_up.weight", "blk.\n.ffn_up.weight", 19, path);
+    expect_load_error(path, L1_ERR_FORMAT, "malformed block name");
+    assert_one_line(l1_last_error());
+    /* The GGUF string "gpt2" (u64 length 4, then the bytes) as the
+     * tokenizer model, with an escape byte in it. */
+    write_patched("\x04\0\0\0\0\0\0\0gpt2", "\x04\0\0\0\0\0\0\0g\x1b\r2", 12, path);
+    expect_load_error(path, L1_ERR_UNSUPPORTED, "is not supported");
+    assert_one_line(l1_last_error());
+    unlink(path);
+    tmp_path(path, sizeof path, "no\nsuch\tfile.gguf");
+    expect_load_error(path, L1_ERR_IO, "cannot open");
+    assert_one_line(l1_last_error());
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(corpus_every_file_rejected_with_its_message),
@@ -533,6 +577,7 @@ int main(void) {
         cmocka_unit_test(alloc_failure_sweep_load_ctx_tokenize_generate),
         cmocka_unit_test(numeric_nan_weight_found_by_load_check_and_logits_check),
         cmocka_unit_test(numeric_logits_check_names_position_and_token),
+        cmocka_unit_test(messages_stay_one_line_whatever_the_file_says),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -720,6 +720,18 @@ static void seeds(void) {
         mutation m = {.type = -1};
         build(&p, &m, &img, &n);
         save(s[i].name, img, n, "OK", "");
+        /* fuzz_model takes its load options from the length's low bits
+         * (see fuzz_model.c): the same model with 1 to 3 trailing bytes
+         * starts mutation from every combination. */
+        for (size_t pad = 1; pad < 4; pad++) {
+            uint8_t *q = l1__realloc(img, n + pad);
+            if (!q) die("seed");
+            img = q;
+            memset(img + n, 0, pad);
+            char name[96];
+            snprintf(name, sizeof name, "%.*s_pad%zu.gguf", (int)(strlen(s[i].name) - 5), s[i].name, pad);
+            save(name, img, n + pad, "OK", "");
+        }
         l1__free(img);
     }
 }

@@ -8,6 +8,16 @@
  * in-memory file (memfd) and loaded through /proc/self/fd/N: the loader
  * sees an ordinary regular file, mapped as usual.
  *
+ * The load and context options come from the input's length, so that
+ * mutation varies them without touching the file's bytes: bit 0 sets
+ * check_weights (every weight read once at load, NaN/inf refused), bit 1
+ * the KV cache type (F16 or F32).
+ *
+ * Cost: an execution is one load of a ~10 KiB file (the seeds are the
+ * smallest valid models: 4 wide, the 267-token built-in vocabulary, which
+ * byte-level BPE cannot shrink below its 256 byte tokens) plus, when it
+ * loads, one two-token forward pass; most of it is the loader itself.
+ *
  * Promises checked beyond "no crash, no sanitizer report": a failed load
  * returns a known error status, leaves *out NULL, sets a one-line message
  * and frees everything it allocated; a model that loads answers every
@@ -54,7 +64,7 @@ static void write_input(const uint8_t *data, size_t size) {
 }
 
 /* Everything a caller may ask of a loaded model. */
-static void exercise(const l1_model *m) {
+static void exercise(const l1_model *m, size_t size) {
     l1_model_desc d;
     CHECK(l1_model_info(m, &d) == L1_OK || l1_last_error()[0] != '\0');
     const int32_t nv = l1_n_vocab(m);
@@ -81,6 +91,7 @@ static void exercise(const l1_model *m) {
     cp.n_threads = 1;
     cp.allow_ctx_over_train = 1;
     cp.memory_limit = (uint64_t)64 << 20;
+    cp.kv_type = size & 2 ? L1_KV_F32 : L1_KV_F16;
     l1_ctx *ctx = NULL;
     l1_status st = l1_ctx_new(m, &cp, &ctx);
     if (st != L1_OK) {
@@ -98,7 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     write_input(data, size);
     const int64_t live = l1__alloc_live();
     l1_model *m = (l1_model *)1;
-    l1_status st = l1_model_load(g_path, NULL, &m);
+    l1_model_params mp = l1_model_default_params();
+    mp.check_weights = (int32_t)(size & 1);
+    l1_status st = l1_model_load(g_path, &mp, &m);
     if (st != L1_OK) {
         CHECK(m == NULL);
         CHECK(st == L1_ERR_FORMAT || st == L1_ERR_UNSUPPORTED || st == L1_ERR_LIMIT ||
@@ -107,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(l1__alloc_live() == live);
         return 0;
     }
-    exercise(m);
+    exercise(m, size);
     l1_model_free(m);
     CHECK(l1__alloc_live() == live);
     return 0;

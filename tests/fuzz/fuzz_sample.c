@@ -1,14 +1,42 @@
 /*
  * fuzz_sample.c - libFuzzer target: arbitrary sampling and budget
- * parameters and logits into the sampler and the budget controller.
+ * parameters, logits and token choices into the sampler and the budget
+ * controller.
  *
- * Input layout (short inputs are zero-padded): a 48-byte header of raw
- * parameter bytes (floats may be NaN/inf, integers anything), then logits as
- * raw floats, n_vocab = 1 + header byte % 200.  Invalid parameters must be
- * refused with L1_ERR_INVALID_ARG; valid ones must run a short generate loop
- * without crashing and keep the budget's promises (never more than N tokens,
- * at most one close).
+ * Shaped for many executions per second: a vocabulary of at most 256
+ * logits, the real sampler on a handful of positions (1 to 4, from the
+ * input) and, on the positions after those, a token taken from a script at
+ * the end of the input (among those the controller leaves unmasked), so the
+ * controller is driven through a whole response (up to MAX_STEPS tokens,
+ * past every budget it is given) at the cost of a few array writes a step.
+ *
+ * Input layout (short inputs are zero-padded; see gen_text_seeds.c):
+ *   u8 nv (n_vocab = 1 + nv), u8 mode (% 4: 3 is invalid), u8 flags, u8 steps
+ *   (sampled positions = 1 + steps % 4);
+ *   sampling: f32 temperature, i32 top_k, f32 top_p, f32 min_p, f32
+ *   repeat_penalty, f32 presence, f32 frequency, i16 penalty_window, u64 seed,
+ *   2 x (i32 token, f32 bias) (used when flags & 3);
+ *   budget: i16 budget, i16 reserve, then f32 boost (flags & 8), then i16
+ *   window and i16 tolerance (flags & 128);
+ *   n_vocab f32 logits; n_vocab bytes of piece flags (flags & 64);
+ *   the rest is the script, one byte per scripted token.
+ * flags bit 2 sets thinking_open; bits 4-5 give the transition length.
+ * Special ids: <think> 0, </think> 1, EOS 2 (fewer tokens: see `ids`).
+ *
+ * Budget values are first checked as given (the range checks are fuzzed),
+ * then folded into [0, 256] so that the response can reach its end within
+ * MAX_STEPS.  Promises checked (a broken one traps, a libFuzzer crash):
+ * invalid parameters are refused, never crash; every token is in range; a
+ * token the controller masked (-inf) or whose logit is NaN/-inf is never
+ * drawn; with no bias and no penalties, greedy (temperature 0 or top_k 1)
+ * takes the first maximum, a +inf logit wins outright, and a top-k draw is
+ * among the k best; with a budget (max or exact, N tokens): never more than N
+ * tokens, at most one </think>, no EOS while thinking, thinking closes at
+ * n <= N - R' (R' of budget.h, recomputed here), not before N - tolerance in
+ * exact mode, and a response that ran to its end with N >= 1 has closed,
+ * with N >= 2 also an answer token after a forced close; the report adds up.
  */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -17,82 +45,203 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void take(void *dst, size_t n, const uint8_t **p, const uint8_t *end) {
+#define MAX_VOCAB 256
+#define MAX_STEPS 300
+#define FOLD 256
+
+#define PROMISE(c)                                                                       \
+    do {                                                                                 \
+        if (!(c)) __builtin_trap();                                                      \
+    } while (0)
+
+typedef struct input {
+    const uint8_t *p, *end;
+} input;
+
+static void take(input *in, void *dst, size_t n) {
     memset(dst, 0, n);
-    size_t k = (size_t)(end - *p) < n ? (size_t)(end - *p) : n;
-    memcpy(dst, *p, k);
-    *p += k;
+    size_t k = (size_t)(in->end - in->p) < n ? (size_t)(in->end - in->p) : n;
+    memcpy(dst, in->p, k);
+    in->p += k;
+}
+
+static int32_t fold(int32_t v, int32_t limit) { return v > limit ? v % (limit + 1) : v; }
+
+static bool dead(float l) { return isnan(l) || l == -INFINITY; }
+
+/* Position of `tok` in the order "higher logit first, lower id first", NaN
+ * counting as -inf. */
+static int32_t rank_of(const float *l, int32_t n, l1_token tok) {
+    const float x = isnan(l[tok]) ? -INFINITY : l[tok];
+    int32_t r = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const float y = isnan(l[i]) ? -INFINITY : l[i];
+        r += y > x || (y == x && i < tok);
+    }
+    return r;
+}
+
+/* What the sampler's header promises about the token it drew from `pre`
+ * (the logits as given to it).  `plain`: no bias and no penalties. */
+static void check_draw(const l1__sample_params *sp, bool plain, const float *pre, int32_t n, l1_token tok) {
+    PROMISE(tok >= 0 && tok < n);
+    PROMISE(!dead(pre[tok]));
+    if (!plain) return;
+    bool posinf = false;
+    for (int32_t i = 0; i < n; i++) posinf |= pre[i] == INFINITY;
+    if (sp->temperature == 0.0f || sp->top_k == 1) PROMISE(rank_of(pre, n, tok) == 0);
+    else if (posinf) PROMISE(pre[tok] == INFINITY);
+    else if (sp->top_k > 0) PROMISE(rank_of(pre, n, tok) < sp->top_k);
+}
+
+/* The scripted token: the script's choice, or the next id after it that the
+ * controller left unmasked; -1 when every id is masked. */
+static l1_token scripted(input *in, const float *masks, int32_t n) {
+    uint8_t c = 0;
+    take(in, &c, 1);
+    int32_t t = c < 48 ? c % 3 : c; /* the special ids come up often */
+    for (int32_t k = 0; k < n; k++) {
+        int32_t id = (t + k) % n;
+        if (!dead(masks[id])) return id;
+    }
+    return -1;
+}
+
+typedef struct drive {
+    int n, closes, close_at_n, eos_thinking;
+    bool ended; /* the controller reported done (not cut by MAX_STEPS or a failed draw) */
+} drive;
+
+static void run(input *in, l1__sampler *s, const l1__sample_params *sp, bool plain, l1__budget *b,
+                const l1__budget_tokens *bt, const float *logits, int sampled, drive *d) {
+    float work[MAX_VOCAB], pre[MAX_VOCAB];
+    const int32_t nv = bt->n_vocab;
+    const bool on = b->p.mode != L1__BUDGET_OFF;
+    int draws = 0;
+    while (!(d->ended = l1__budget_done(b)) && d->n < MAX_STEPS) {
+        l1_token tok;
+        const bool thinking = b->phase == L1__PHASE_THINKING;
+        if (!l1__budget_forced_token(b, &tok)) {
+            if (draws < sampled) {
+                memcpy(work, logits, (size_t)nv * sizeof *work);
+                work[d->n % nv] += (float)(d->n % 7); /* let the steps differ */
+                l1__budget_before_sample(b, work);
+                memcpy(pre, work, (size_t)nv * sizeof *pre);
+                if (l1__sampler_sample(s, work, &tok) != L1_OK) break;
+                check_draw(sp, plain, pre, nv, tok);
+                draws++;
+            } else {
+                memset(work, 0, (size_t)nv * sizeof *work); /* all-zero bits: 0.0f */
+                l1__budget_before_sample(b, work);
+                if ((tok = scripted(in, work, nv)) < 0) break;
+            }
+        }
+        PROMISE(tok >= 0 && tok < nv);
+        if (on && tok == bt->think_close) {
+            d->closes++;
+            d->close_at_n = d->n;
+        }
+        d->eos_thinking += on && thinking && tok == bt->eos;
+        l1__budget_accept(b, tok);
+        l1__sampler_accept(s, tok);
+        d->n++;
+    }
+}
+
+/* The budget promises of budget.h, from the parameters alone. */
+static void check_budget(const l1__budget_params *bp, const l1__budget_tokens *bt, const l1__budget *b,
+                         const drive *d) {
+    l1__budget_report r;
+    l1__budget_report_get(b, &r);
+    PROMISE(r.used == d->n && r.tokens_thinking + r.tokens_answer == d->n);
+    if (bp->mode == L1__BUDGET_OFF) return;
+    const int32_t N = bp->budget, T = bt->n_transition;
+    int32_t lo = N / 4 > T + 2 ? N / 4 : T + 2;
+    int32_t reserve = bp->reserve < lo ? bp->reserve : lo;
+    if (reserve > N) reserve = N;
+    PROMISE(d->n <= N && d->closes <= 1 && d->eos_thinking == 0);
+    if (d->closes) PROMISE(d->close_at_n <= N - reserve);
+    if (d->closes && bp->mode == L1__BUDGET_EXACT) {
+        const int64_t tol = bp->tolerance >= 0 ? bp->tolerance : (int64_t)bp->reserve + bp->window;
+        PROMISE(d->close_at_n >= N - tol);
+    }
+    if (d->ended && r.finish == L1__FINISH_BUDGET && N >= 1) PROMISE(r.close != L1__CLOSE_NONE);
+    if (d->ended && r.close == L1__CLOSE_FORCED && N >= 2) PROMISE(r.tokens_answer >= 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    const uint8_t *p = data, *end = data + size;
-    uint8_t nv = 0, mode = 0, flags = 0;
-    take(&nv, 1, &p, end);
-    take(&mode, 1, &p, end);
-    take(&flags, 1, &p, end);
-    const int32_t n_vocab = 1 + nv % 200;
+    input in = {data, data + size};
+    uint8_t nv = 0, mode = 0, flags = 0, steps = 0;
+    take(&in, &nv, 1);
+    take(&in, &mode, 1);
+    take(&in, &flags, 1);
+    take(&in, &steps, 1);
+    const int32_t n_vocab = 1 + nv;
 
     l1__sample_params sp;
     l1__sample_params_default(&sp);
-    take(&sp.temperature, 4, &p, end);
-    take(&sp.top_k, 4, &p, end);
-    take(&sp.top_p, 4, &p, end);
-    take(&sp.min_p, 4, &p, end);
-    take(&sp.repeat_penalty, 4, &p, end);
-    take(&sp.presence_penalty, 4, &p, end);
-    take(&sp.frequency_penalty, 4, &p, end);
-    int16_t window = 0;
-    take(&window, 2, &p, end);
-    sp.penalty_window = window;
-    take(&sp.seed, 8, &p, end);
+    take(&in, &sp.temperature, 4);
+    take(&in, &sp.top_k, 4);
+    take(&in, &sp.top_p, 4);
+    take(&in, &sp.min_p, 4);
+    take(&in, &sp.repeat_penalty, 4);
+    take(&in, &sp.presence_penalty, 4);
+    take(&in, &sp.frequency_penalty, 4);
+    int16_t i16 = 0;
+    take(&in, &i16, 2);
+    sp.penalty_window = i16;
+    take(&in, &sp.seed, 8);
     l1__logit_bias bias[2];
-    take(bias, sizeof bias, &p, end);
+    take(&in, bias, sizeof bias);
     sp.bias = bias;
-    sp.n_bias = flags & 3 ? 2 : 0;
+    sp.n_bias = (flags & 3) == 3 ? 2 : flags & 3;
 
     l1__budget_params bp;
     l1__budget_params_default(&bp);
     bp.mode = (l1__budget_mode)(mode % 4);
-    int16_t budget = 0, reserve = 0;
-    take(&budget, 2, &p, end);
-    take(&reserve, 2, &p, end);
-    bp.budget = budget;
-    bp.reserve = reserve;
+    take(&in, &i16, 2);
+    bp.budget = i16;
+    take(&in, &i16, 2);
+    bp.reserve = i16;
     bp.thinking_open = flags & 4;
-    if (flags & 8) take(&bp.boost, 4, &p, end);
-    l1_token tr[3] = {3 % n_vocab, 4 % n_vocab, 5 % n_vocab};
-    l1__budget_tokens bt = {n_vocab, n_vocab > 2 ? 0 : -1, n_vocab > 1 ? 1 : 0, n_vocab > 2 ? 2 : 0, tr,
-                            (flags >> 4) & 3, NULL};
+    if (flags & 8) take(&in, &bp.boost, 4);
+    if (flags & 128) {
+        take(&in, &i16, 2);
+        bp.window = i16;
+        take(&in, &i16, 2);
+        bp.tolerance = i16;
+    }
+    const l1_token ids[3] = {n_vocab > 2 ? 0 : -1, n_vocab > 1 ? 1 : 0, n_vocab > 2 ? 2 : 0};
+    const l1_token tr[3] = {3 % n_vocab, 4 % n_vocab, 5 % n_vocab};
+    float logits[MAX_VOCAB];
+    for (int32_t i = 0; i < n_vocab; i++) take(&in, &logits[i], 4);
+    uint8_t piece_flags[MAX_VOCAB];
+    if (flags & 64) take(&in, piece_flags, (size_t)n_vocab);
+    l1__budget_tokens bt = {n_vocab, ids[0], ids[1], ids[2], tr, (flags >> 4) & 3, flags & 64 ? piece_flags : NULL};
 
-    float logits[200], work[200];
-    for (int i = 0; i < n_vocab; i++) take(&logits[i], 4, &p, end);
+    /* The checks as given, then the folded values for the drive. */
+    (void)l1__budget_check(&bp, &bt);
+    bp.budget = fold(bp.budget, FOLD);
+    bp.reserve = fold(bp.reserve, FOLD);
+    bp.window = fold(bp.window, FOLD);
+    bp.tolerance = fold(bp.tolerance, 2 * FOLD);
 
     l1__sampler *s = NULL;
-    if (l1__sampler_create(&sp, n_vocab, &s) != L1_OK) return 0;
+    if (l1__sampler_create(&sp, n_vocab, &s) != L1_OK) {
+        PROMISE(s == NULL);
+        return 0;
+    }
     l1__budget b;
     if (l1__budget_init(&b, &bp, &bt) != L1_OK) {
         l1__sampler_free(s);
         return 0;
     }
-    int n = 0, closes = 0;
-    while (!l1__budget_done(&b) && n < 300) {
-        l1_token tok;
-        if (!l1__budget_forced_token(&b, &tok)) {
-            memcpy(work, logits, (size_t)n_vocab * sizeof *work);
-            work[n % n_vocab] += (float)(n % 7); /* let the steps differ */
-            l1__budget_before_sample(&b, work);
-            if (l1__sampler_sample(s, work, &tok) != L1_OK) break;
-        }
-        if (tok < 0 || tok >= n_vocab) __builtin_trap();
-        l1__budget_accept(&b, tok);
-        l1__sampler_accept(s, tok);
-        closes += bp.mode != L1__BUDGET_OFF && tok == bt.think_close;
-        n++;
-    }
-    if (bp.mode != L1__BUDGET_OFF && (n > bp.budget || closes > 1)) __builtin_trap();
-    l1__budget_report r;
-    l1__budget_report_get(&b, &r);
-    if (r.used != n || r.tokens_thinking + r.tokens_answer != n) __builtin_trap();
+    const bool plain = sp.n_bias == 0 && (sp.penalty_window == 0 || (sp.repeat_penalty == 1.0f &&
+                                                                     sp.presence_penalty == 0.0f &&
+                                                                     sp.frequency_penalty == 0.0f));
+    drive d = {0, 0, -1, 0, false};
+    run(&in, s, &sp, plain, &b, &bt, logits, 1 + steps % 4, &d);
+    check_budget(&bp, &bt, &b, &d);
     l1__sampler_free(s);
     return 0;
 }

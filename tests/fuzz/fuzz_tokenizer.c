@@ -3,17 +3,27 @@
  * over the real Qwen2 vocabulary (151k tokens, ~150k merges) loaded once.
  *
  * Input: byte 0 selects the flags (bit 0 L1_TOKENIZE_SPECIAL, bit 1
- * L1_TOKENIZE_ADD_BOS), the rest is the text, which need not be valid
- * UTF-8.  The vocabulary is read from $L1_FUZZ_VOCAB, else from
+ * L1_TOKENIZE_ADD_BOS) and which too-small-buffer check runs (bits 2-3:
+ * 1 the count-only call, 2 half the ids, otherwise none, so that half the
+ * executions tokenize once); the rest is the text, which need not be valid
+ * UTF-8.  Texts longer than MAX_TEXT
+ * bytes are cut there (`make fuzz` caps inputs at 512 bytes: what long texts do
+ * to the pre-tokenizer window, the BPE heap and the piece cache is the unit
+ * tests' job; the fuzzer's is many short, odd ones).  The vocabulary is read
+ * from $L1_FUZZ_VOCAB, else from
  * build/reference/llama.cpp/models/ggml-vocab-qwen2.gguf (run from the
- * repository root).
+ * repository root).  Every buffer is allocated once, so an execution costs
+ * one or two tokenizations and two detokenizations of the text and nothing
+ * else.
  *
- * Promises checked: the count-only call (cap 0) and the full call agree;
- * every id is in range; a too-small buffer gets minus the full count and the
- * same prefix; and for valid UTF-8 text, detokenizing the ids gives the text
- * back byte for byte (byte-level BPE loses nothing, and special and added
- * tokens detokenize to their own text), through both l1_detokenize and the
- * streaming decoder.
+ * Promises checked: every id is in range, at most one per byte plus BOS;
+ * ADD_BOS prepends the model's BOS exactly when it has one; a too-small
+ * buffer gets minus the full count and the same prefix (the count-only call,
+ * cap 0 and a NULL buffer, or a buffer of half the ids); the
+ * streaming decoder's output is valid UTF-8 whatever the ids; and for valid
+ * UTF-8 text, detokenizing the ids gives the text back byte for byte
+ * (byte-level BPE loses nothing, and special and added tokens detokenize to
+ * their own text), through both l1_detokenize and the streaming decoder.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,6 +38,8 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define MAX_TEXT 4096
+
 #define CHECK(c)                                                                         \
     do {                                                                                 \
         if (!(c)) {                                                                      \
@@ -38,6 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     } while (0)
 
 static l1_model *g_model;
+static const l1__tokenizer *g_tok;
+static l1_token g_ids[MAX_TEXT + 2], g_part[MAX_TEXT + 2];
+static char g_text[MAX_TEXT + 1];
+static char *g_stream; /* MAX_TEXT + 3 bytes of U+FFFD per byte + one token's room */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
@@ -50,6 +66,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         fprintf(stderr, "fuzz_tokenizer: cannot load the vocabulary: %s\n", l1_last_error());
         exit(1);
     }
+    g_tok = l1__model_tokenizer(g_model);
+    g_stream = malloc(3 * (MAX_TEXT + 1) + l1__detok_max_out(g_tok) + 4);
+    if (!g_stream) exit(1);
     return 0;
 }
 
@@ -76,59 +95,55 @@ static bool valid_utf8(const uint8_t *s, size_t n) {
     return true;
 }
 
-static void roundtrip(const l1_token *ids, int32_t n, const uint8_t *text, size_t len) {
-    char *buf = malloc(len + 1);
-    CHECK(buf);
-    int32_t got = l1_detokenize(g_model, ids, n, buf, (int32_t)len);
-    CHECK(got == (int32_t)len && memcmp(buf, text, len) == 0);
-    /* The streaming decoder emits the same bytes when the text is valid. */
-    const l1__tokenizer *tok = l1__model_tokenizer(g_model);
-    char *out = malloc(len + l1__detok_max_out(tok) + 4);
-    CHECK(out);
+/* The streaming decoder: always valid UTF-8; the text itself when the text
+ * is valid.  Each id yields at most 3 bytes per byte of its piece (U+FFFD
+ * for each), and the pieces add up to at most the text (or, for invalid
+ * text, U+FFFD's 3 bytes per text byte). */
+static void stream(const l1_token *ids, int32_t n, const uint8_t *text, size_t len, bool valid) {
     l1__detok d;
-    l1__detok_init(&d, tok);
+    l1__detok_init(&d, g_tok);
     size_t w = 0;
     for (int32_t i = 0; i < n; i++) {
         size_t k;
-        CHECK(l1__detok_push(&d, ids[i], out + w, &k) == L1_OK);
+        CHECK(l1__detok_push(&d, ids[i], g_stream + w, &k) == L1_OK);
         w += k;
-        CHECK(w <= len);
+        CHECK(w <= 3 * len + 3);
     }
-    w += l1__detok_finish(&d, out + w);
-    CHECK(w == len && memcmp(out, text, len) == 0);
-    free(out);
-    free(buf);
+    w += l1__detok_finish(&d, g_stream + w);
+    CHECK(valid_utf8((const uint8_t *)g_stream, w));
+    if (valid) CHECK(w == len && memcmp(g_stream, text, len) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size == 0) return 0;
     const uint32_t flags = data[0] & 3u;
+    const unsigned check = (data[0] >> 2) & 3u;
     const char *text = (const char *)data + 1;
-    const size_t len = size - 1;
+    const size_t len = size - 1 < MAX_TEXT ? size - 1 : MAX_TEXT;
     const int32_t nv = l1_n_vocab(g_model);
-    int32_t need = l1_tokenize(g_model, text, len, NULL, 0, flags);
-    CHECK(need != L1_TOKEN_ERROR && need <= 0);
-    need = -need;
-    CHECK((size_t)need <= len + 1); /* at most one id per byte, plus BOS */
-    l1_token *ids = malloc(((size_t)need + 1) * sizeof *ids);
-    CHECK(ids);
-    int32_t n = l1_tokenize(g_model, text, len, ids, need, flags);
-    CHECK(n == need);
-    for (int32_t i = 0; i < n; i++) CHECK(ids[i] >= 0 && ids[i] < nv);
-    if (n > 1) {
-        l1_token *part = malloc((size_t)n * sizeof *part);
-        CHECK(part);
-        int32_t m = l1_tokenize(g_model, text, len, part, n / 2, flags);
-        CHECK(m == -n && memcmp(part, ids, (size_t)(n / 2) * sizeof *part) == 0);
-        free(part);
+
+    int32_t n = l1_tokenize(g_model, text, len, g_ids, MAX_TEXT + 2, flags);
+    CHECK(n != L1_TOKEN_ERROR && n >= 0);
+    CHECK((size_t)n <= len + 1); /* at most one id per byte, plus BOS */
+    for (int32_t i = 0; i < n; i++) CHECK(g_ids[i] >= 0 && g_ids[i] < nv);
+    if (check == 1) {
+        CHECK(l1_tokenize(g_model, text, len, NULL, 0, flags) == -n);
+    } else if (check == 2 && n > 1) {
+        int32_t m = l1_tokenize(g_model, text, len, g_part, n / 2, flags);
+        CHECK(m == -n && memcmp(g_part, g_ids, (size_t)(n / 2) * sizeof *g_part) == 0);
     }
-    /* What ADD_BOS prepended, if anything: the difference to a plain call. */
+    /* ADD_BOS: "prepend the model's BOS token when it has one" (l1.h). */
     int32_t skip = 0;
-    if (flags & L1_TOKENIZE_ADD_BOS) {
-        skip = n + l1_tokenize(g_model, text, len, NULL, 0, flags & ~L1_TOKENIZE_ADD_BOS);
-        CHECK(skip == 0 || (skip == 1 && ids[0] == l1_token_special(g_model, L1_SPECIAL_BOS)));
+    const l1_token bos = l1_token_special(g_model, L1_SPECIAL_BOS);
+    if ((flags & L1_TOKENIZE_ADD_BOS) && bos >= 0) {
+        CHECK(n >= 1 && g_ids[0] == bos);
+        skip = 1;
     }
-    if (valid_utf8((const uint8_t *)text, len)) roundtrip(ids + skip, n - skip, (const uint8_t *)text, len);
-    free(ids);
+    const bool valid = valid_utf8((const uint8_t *)text, len);
+    if (valid) {
+        int32_t got = l1_detokenize(g_model, g_ids + skip, n - skip, g_text, (int32_t)len);
+        CHECK(got == (int32_t)len && memcmp(g_text, text, len) == 0);
+    }
+    stream(g_ids + skip, n - skip, (const uint8_t *)text, len, valid);
     return 0;
 }

@@ -5,9 +5,10 @@
  *       text; the texts are the tokenizer test sentences of INP (llama.cpp's
  *       ggml-vocab-*.gguf.inp, cases separated by "\n__ggml_vocab_test__\n")
  *       plus a few of l1's own (chat markup, long runs, invalid UTF-8), each
- *       written with every flag combination.
+ *       written with every flag pair and each buffer check of the flags byte.
  *   gen_text_seeds sample DIR            fuzz_sample: the input layout of
- *       fuzz_sample.c (3 bytes, sampling fields, budget fields, logits)
+ *       fuzz_sample.c (4 control bytes, sampling and budget fields, logits,
+ *       piece flags, a token script)
  *       filled with ordinary settings, so mutation starts from valid ones.
  */
 #include <stdint.h>
@@ -34,8 +35,10 @@ static void text_seed(const char *text, size_t len) {
     uint8_t *buf = malloc(len + 1);
     if (!buf) exit(1);
     memcpy(buf + 1, text, len);
-    for (uint8_t flags = 0; flags < 4; flags++) {
-        buf[0] = flags;
+    /* Every flag pair, each with no buffer check, then each buffer check. */
+    static const uint8_t flag_bytes[] = {0, 1, 2, 3, 4, 7, 8, 11};
+    for (size_t f = 0; f < sizeof flag_bytes; f++) { /* see fuzz_tokenizer.c */
+        buf[0] = flag_bytes[f];
         save("text", k++, buf, len + 1);
     }
     free(buf);
@@ -75,19 +78,24 @@ static void put(uint8_t *buf, size_t *o, const void *v, size_t n) {
     *o += n;
 }
 
-/* See fuzz_sample.c for the layout. */
+/* See fuzz_sample.c for the layout.  Ordinary settings over small and
+ * mid-sized vocabularies, every budget mode, budgets that end inside and
+ * past the soft-landing window, with and without a piece-flag table. */
 static void sample_seeds(void) {
     const float temps[] = {0.0f, 0.6f, 1.0f, 1.5f};
-    const int16_t budgets[] = {0, 1, 8, 64};
-    for (int i = 0; i < 16; i++) {
-        uint8_t buf[1024];
+    const int16_t budgets[] = {0, 1, 8, 64, 200, 3};
+    for (int i = 0; i < 24; i++) {
+        uint8_t buf[2048];
         size_t o = 0;
-        const uint8_t nv = (uint8_t)(16 + 37 * i), mode = (uint8_t)(i % 3),
-                      flags = (uint8_t)((i & 1 ? 4 : 0) | (i & 2 ? 8 : 0) | ((i % 3) << 4) | (i & 4 ? 1 : 0));
+        const uint8_t nv = (uint8_t)(i < 12 ? 7 + 5 * i : 63 + 16 * (i - 12)), mode = (uint8_t)(i % 3),
+                      flags = (uint8_t)((i & 1 ? 4 : 0) | (i & 2 ? 8 : 0) | ((i % 3) << 4) | (i & 4 ? 1 : 0) |
+                                        (i & 8 ? 64 : 0) | (i % 5 == 0 ? 128 : 0)),
+                      steps = (uint8_t)i;
         put(buf, &o, &nv, 1);
         put(buf, &o, &mode, 1);
         put(buf, &o, &flags, 1);
-        const float temp = temps[i % 4], top_p = 0.95f, min_p = i & 8 ? 0.05f : 0.0f, rep = 1.1f,
+        put(buf, &o, &steps, 1);
+        const float temp = temps[i % 4], top_p = 0.95f, min_p = i & 8 ? 0.05f : 0.0f, rep = i & 16 ? 1.1f : 1.0f,
                     pres = 0.0f, freq = 0.0f;
         const int32_t top_k = i & 2 ? 40 : 0;
         const int16_t window = i & 4 ? 64 : 0;
@@ -107,16 +115,25 @@ static void sample_seeds(void) {
             put(buf, &o, &bias_tok[b], 4);
             put(buf, &o, &bias_val[b], 4);
         }
-        const int16_t budget = budgets[i % 4], reserve = 4;
+        const int16_t budget = budgets[i % 6], reserve = (int16_t)(i & 1 ? 64 : 6);
         const float boost = 10.0f;
         put(buf, &o, &budget, 2);
         put(buf, &o, &reserve, 2);
         if (flags & 8) put(buf, &o, &boost, 4);
-        const int n_vocab = 1 + nv % 200;
-        for (int t = 0; t < n_vocab && o + 4 <= sizeof buf; t++) {
+        if (flags & 128) {
+            const int16_t win = 16, tol = (int16_t)(i & 1 ? 80 : -1);
+            put(buf, &o, &win, 2);
+            put(buf, &o, &tol, 2);
+        }
+        const int n_vocab = 1 + nv;
+        for (int t = 0; t < n_vocab; t++) {
             const float l = (float)((t * 2654435761u) % 1000u) / 100.0f - 5.0f;
             put(buf, &o, &l, 4);
         }
+        if (flags & 64)
+            for (int t = 0; t < n_vocab; t++) buf[o++] = (uint8_t)(t % 5 == 0 ? 2 : t % 3 == 0 ? 1 : 0);
+        /* The script: mostly ordinary ids, a </think> and an EOS late on. */
+        for (int k = 0; k < 240; k++) buf[o++] = (uint8_t)(k == 150 ? 1 : k == 230 ? 2 : 48 + (k * 37 + i) % 200);
         save("sample", i, buf, o);
     }
 }
