@@ -290,7 +290,20 @@ static void matmul_f32(l1_ctx *c, const act *a, const l1__weight *w, float *y, i
 }
 
 /* y[t * ldy + r] = W[r, :] . x_t for every row r of w. */
+/* True when every value of the n_tok rows (n values, ld apart) is finite.
+ * x * 0 is 0 for finite x and NaN otherwise, so one sum tells. */
+static bool rows_finite(const float *x, int64_t ld, int64_t n, int64_t n_tok) {
+    float acc = 0.0f;
+    for (int64_t t = 0; t < n_tok; t++)
+        for (int64_t i = 0; i < n; i++) acc += x[t * ld + i] * 0.0f;
+    return acc == 0.0f;
+}
+
 static void matmul(l1_ctx *c, act *a, const l1__weight *w, float *y, int64_t ldy) {
+    /* Rounding to an integer activation type would turn NaN into some
+     * integer and hide it from the logits check: note it here instead. */
+    if (!c->nonfinite && a->have != w->qt->vec_dot_type && !rows_finite(a->x, a->ldx, a->n, a->n_tok))
+        c->nonfinite = w->name;
     if (c->params.f32_activations) {
         matmul_f32(c, a, w, y, ldy);
         return;
@@ -477,6 +490,7 @@ static l1_status check_tokens(const l1_ctx *c, const l1_token *tokens, int32_t n
 l1_status l1_ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t flags) {
     if (!ctx) return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_eval: NULL ctx");
     ctx->n_out = 0; /* whatever happens next, the previous logits are gone */
+    ctx->nonfinite = NULL;
     if (!tokens || n < 1)
         return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_eval: NULL tokens, or n < 1");
     if (n > ctx->n_ctx - ctx->n_past)
@@ -493,8 +507,15 @@ l1_status l1_ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t f
         float *out = all ? ctx->logits + (size_t)s * nv : (last ? ctx->logits : NULL);
         if ((st = step(ctx, tokens + s, m, (int64_t)ctx->n_past + s, out, all))) return st;
     }
-    /* A NaN weight or scale poisons the logits; report it instead of handing
-     * NaN to a sampler.  Only the rows just written are checked. */
+    /* A NaN weight or scale poisons the activations and the logits; report
+     * it instead of handing NaN to a sampler.  Only the rows just written
+     * are checked. */
+    if (ctx->nonfinite) {
+        const char *at = ctx->nonfinite;
+        ctx->nonfinite = NULL;
+        return l1__error(L1_ERR_NUMERIC, "activations: NaN or infinity entering tensor %s "
+                         "(a weight or scale of the model is not finite)", at);
+    }
     const int64_t rows = all ? n : 1, first = all ? ctx->n_past : (int64_t)ctx->n_past + n - 1;
     if ((st = l1__numcheck_logits(ctx->logits, rows, (int64_t)nv, first))) return st;
     ctx->n_past += n;

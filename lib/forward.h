@@ -50,6 +50,7 @@ struct l1_ctx {
     /* Outputs of the last eval. */
     int32_t n_out;          /* tokens of the last eval; 0 = no logits */
     bool out_all;           /* logits of every position kept */
+    const char *nonfinite;  /* first weight whose input held NaN or infinity in this eval, or NULL */
 };
 
 /* Byte sizes of a context's KV cache and scratch for `p` (defaults already
