@@ -7,21 +7,34 @@
  * generated with a budget of N tokens never exceeds N and still ends with an
  * answer.
  *
- * Usage (the base layer; later sections add models and generation):
+ * Usage: load a model, answer with a thinking budget of 512 tokens.
  *
  *     #include <stdio.h>
  *     #include <l1.h>
  *
- *     static void on_log(l1_log_level level, const char *msg, void *user) {
+ *     static int on_piece(const l1_piece *pc, void *user) {
  *         (void)user;
- *         fprintf(stderr, "[l1 %d] %s\n", (int)level, msg);
+ *         if (pc->kind == L1_PIECE_TEXT) fwrite(pc->text, 1, pc->len, stdout);
+ *         return 0; // nonzero stops the generation
  *     }
  *
  *     int main(void) {
- *         l1_log_set(on_log, NULL);
- *         printf("libl1 %s\n", l1_version());
- *         if (l1_version_number() < L1_VERSION_NUMBER) return 1;
- *         printf("%s\n", l1_status_str(L1_ERR_FORMAT));
+ *         l1_model *model;
+ *         l1_ctx *ctx;
+ *         if (l1_model_load("model.gguf", NULL, &model) != L1_OK) {
+ *             fprintf(stderr, "%s\n", l1_last_error());
+ *             return 1;
+ *         }
+ *         if (l1_ctx_new(model, NULL, &ctx) != L1_OK) return 1;
+ *         l1_gen_params p = l1_gen_default_params();
+ *         p.budget_mode = L1_BUDGET_MAX; // at most 512 tokens, answer included
+ *         p.budget = 512;
+ *         l1_gen_result r;
+ *         l1_generate(ctx, "What is 17 * 23?", &p, on_piece, NULL, &r);
+ *         printf("\n%d thinking + %d answer tokens, close %s\n", r.tokens_thinking,
+ *                r.tokens_answer, l1_close_name(r.close));
+ *         l1_ctx_free(ctx);
+ *         l1_model_free(model);
  *         return 0;
  *     }
  *
