@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels.h"
 #include "types.h"
 
 typedef enum l1__tier {
@@ -46,6 +47,14 @@ typedef void (*l1__vec_dot_rows_fn)(int64_t n, float *s, const void *x, size_t b
 typedef void (*l1__quantize_row_fn)(const float *x, void *y, int64_t n);
 
 #define L1__VEC_DOT_MAX_ROWS 4
+
+/* s[t * lds + r] = vec_dot(n, x + r * bx, y + t * by) for r < nr (1..4) and
+ * t < nt (1..L1__VEC_DOT_MAX_TOKENS), bit for bit the same tier's vec_dot:
+ * each weight block is unpacked once for the nt activation rows. */
+typedef void (*l1__vec_dot_tile_fn)(int64_t n, float *s, size_t lds, const void *x, size_t bx,
+                                    const void *y, size_t by, int nr, int nt);
+
+#define L1__VEC_DOT_MAX_TOKENS 4
 
 /* "scalar", "avx2", "avx512", "neon"; "unknown" otherwise. */
 const char *l1__tier_name(l1__tier tier);
@@ -73,6 +82,14 @@ l1__vec_dot_fn l1__simd_vec_dot(uint32_t type, l1__tier tier);
 /* The tier's multi-row dot product of weight `type`, or NULL. */
 l1__vec_dot_rows_fn l1__simd_vec_dot_rows(uint32_t type, l1__tier tier);
 
+/* The tier's rows x tokens tile kernel of weight `type`, or NULL. */
+l1__vec_dot_tile_fn l1__simd_vec_dot_tile(uint32_t type, l1__tier tier);
+
+/* The tier's whole table (float kernels included), or NULL for an unknown
+ * tier.  Entries the tier lacks are NULL. */
+struct l1__simd_kernels;
+const struct l1__simd_kernels *l1__simd_table(l1__tier tier);
+
 /* The tier's quantizer into activation type act_type (L1_TYPE_Q8_0, Q8_1,
  * Q8_K), or NULL. */
 l1__quantize_row_fn l1__simd_quantize_row(uint32_t act_type, l1__tier tier);
@@ -83,6 +100,14 @@ typedef struct l1__simd_kernels {
     l1__vec_dot_fn vec_dot[L1_TYPE_COUNT]; /* by l1__type id; NULL = none */
     l1__vec_dot_rows_fn vec_dot_rows[L1_TYPE_COUNT];
     l1__quantize_row_fn quantize[L1_TYPE_COUNT]; /* by activation type id */
+    l1__vec_dot_tile_fn vec_dot_tile[L1_TYPE_COUNT];
+    /* Float kernels of the forward pass, kernels.h contracts; NULL = the
+     * scalar one is used. */
+    void (*attention)(const l1__attn_args *a);
+    void (*swiglu)(float *y, const float *g, const float *u, int64_t n);
+    void (*rmsnorm)(float *y, const float *x, const float *w, int64_t n, float eps);
+    void (*rope_neox)(float *x, int64_t n_head, int64_t head_dim, const float *cs, const float *sn);
+    void (*add)(float *y, const float *x, int64_t n);
 } l1__simd_kernels;
 
 /* Each fills `k` with its tier's kernels (only present in builds that
