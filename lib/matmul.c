@@ -54,20 +54,43 @@ l1__vec_dot_rows_fn l1__matmul_rows_kernel(uint32_t type, l1__dot_fn dot) {
     return NULL;
 }
 
+l1__vec_dot_tile_fn l1__matmul_tile_kernel(uint32_t type, l1__dot_fn dot) {
+    if (!dot) return NULL;
+    for (int t = L1_TIER_SCALAR + 1; t < L1_TIER_COUNT; t++) {
+        l1__vec_dot_fn d = l1__simd_vec_dot(type, (l1__tier)t);
+        if (d && d == dot) return l1__simd_vec_dot_tile(type, (l1__tier)t);
+    }
+    return NULL;
+}
+
 typedef struct mm_job {
     const l1__matmul_op *ops;
     int n_ops;
     int64_t n_tok;
     l1__vec_dot_rows_fn rows[MAX_OPS];
+    l1__vec_dot_tile_fn tile[MAX_OPS];
 } mm_job;
 
 /* Y[t][r] for r in [r0, r1), t in [t0, t1): groups of rows outer, tokens
  * inner, so a group stays in L1 across the token block. */
-static void mm_block(const l1__matmul_op *op, l1__vec_dot_rows_fn rk, int64_t r0, int64_t r1,
-                     int64_t t0, int64_t t1) {
+static void mm_block(const l1__matmul_op *op, l1__vec_dot_rows_fn rk, l1__vec_dot_tile_fn tk, int64_t r0,
+                     int64_t r1, int64_t t0, int64_t t1) {
     const uint8_t *w = (const uint8_t *)op->w;
     const uint8_t *x = (const uint8_t *)op->x;
     const size_t wrb = op->w_row_bytes;
+    if (tk) {
+        enum { NR = L1__VEC_DOT_MAX_ROWS, NT = L1__VEC_DOT_MAX_TOKENS };
+        for (int64_t r = r0; r < r1; r += NR) {
+            const int nr = (int)(r1 - r < NR ? r1 - r : NR);
+            const uint8_t *wr = w + (size_t)r * wrb;
+            for (int64_t t = t0; t < t1; t += NT) {
+                const int nt = (int)(t1 - t < NT ? t1 - t : NT);
+                tk(op->n, op->y + t * op->ldy + r, (size_t)op->ldy, wr, wrb, x + (size_t)t * op->x_stride,
+                   op->x_stride, nr, nt);
+            }
+        }
+        return;
+    }
     if (rk) {
         for (int64_t r = r0; r < r1; r += L1__VEC_DOT_MAX_ROWS) {
             const int nr = (int)(r1 - r < L1__VEC_DOT_MAX_ROWS ? r1 - r : L1__VEC_DOT_MAX_ROWS);
@@ -85,19 +108,21 @@ static void mm_block(const l1__matmul_op *op, l1__vec_dot_rows_fn rk, int64_t r0
 }
 
 /* One thread's rows [r0, r1) of one product, over all n_tok tokens. */
-static void mm_rows(const l1__matmul_op *op, l1__vec_dot_rows_fn rk, int64_t r0, int64_t r1,
-                    int64_t n_tok) {
+static void mm_rows(const l1__matmul_op *op, l1__vec_dot_rows_fn rk, l1__vec_dot_tile_fn tk, int64_t r0,
+                    int64_t r1, int64_t n_tok) {
     if (n_tok == 1) {
-        mm_block(op, rk, r0, r1, 0, 1);
+        mm_block(op, rk, NULL, r0, r1, 0, 1);
         return;
     }
     int64_t rb = op->w_row_bytes ? (int64_t)(TILE_W_BYTES / op->w_row_bytes) : r1 - r0;
     rb = rb < L1__VEC_DOT_MAX_ROWS ? L1__VEC_DOT_MAX_ROWS : rb - rb % L1__VEC_DOT_MAX_ROWS;
     int64_t tb = op->x_stride ? (int64_t)(TILE_X_BYTES / op->x_stride) : n_tok;
+    /* Whole tiles of tokens where the tile kernel is used. */
+    if (tk) tb = tb < L1__VEC_DOT_MAX_TOKENS ? L1__VEC_DOT_MAX_TOKENS : tb - tb % L1__VEC_DOT_MAX_TOKENS;
     if (tb < 1) tb = 1;
     for (int64_t r = r0; r < r1; r += rb) {
         const int64_t re = r1 - r < rb ? r1 : r + rb;
-        for (int64_t t = 0; t < n_tok; t += tb) mm_block(op, rk, r, re, t, n_tok - t < tb ? n_tok : t + tb);
+        for (int64_t t = 0; t < n_tok; t += tb) mm_block(op, rk, tk, r, re, t, n_tok - t < tb ? n_tok : t + tb);
     }
 }
 
@@ -107,7 +132,7 @@ static void mm_worker(void *arg, int ith, int nth) {
         const l1__matmul_op *op = &job->ops[i];
         int64_t r0, r1;
         l1__pool_split(op->n_rows, ROW_ALIGN, ith, nth, &r0, &r1);
-        if (r0 < r1) mm_rows(op, job->rows[i], r0, r1, job->n_tok);
+        if (r0 < r1) mm_rows(op, job->rows[i], job->tile[i], r0, r1, job->n_tok);
     }
 }
 
@@ -118,7 +143,10 @@ void l1__matmul(l1__pool *pool, const l1__matmul_op *ops, int n_ops, int64_t n_t
         job.ops = ops + i0;
         job.n_ops = n_ops - i0 < MAX_OPS ? n_ops - i0 : MAX_OPS;
         job.n_tok = n_tok;
-        for (int i = 0; i < job.n_ops; i++) job.rows[i] = l1__matmul_rows_kernel(job.ops[i].type, job.ops[i].dot);
+        for (int i = 0; i < job.n_ops; i++) {
+            job.rows[i] = l1__matmul_rows_kernel(job.ops[i].type, job.ops[i].dot);
+            job.tile[i] = n_tok > 1 ? l1__matmul_tile_kernel(job.ops[i].type, job.ops[i].dot) : NULL;
+        }
         l1__pool_run(pool, mm_worker, &job);
     }
 }

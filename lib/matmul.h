@@ -58,4 +58,8 @@ void l1__matmul_quantize(l1__pool *pool, l1__act_quant_fn quant, const float *x,
  * one row at a time). */
 l1__vec_dot_rows_fn l1__matmul_rows_kernel(uint32_t type, l1__dot_fn dot);
 
+/* The rows x tokens tile kernel matching `dot` for weight `type` (same
+ * rule as l1__matmul_rows_kernel), or NULL. */
+l1__vec_dot_tile_fn l1__matmul_tile_kernel(uint32_t type, l1__dot_fn dot);
+
 #endif /* L1_MATMUL_H */

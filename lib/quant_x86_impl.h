@@ -238,6 +238,43 @@ static void quantize_q8_K(const float *x, void *vy, int64_t n) {
         }                                                                                           \
     }
 
+/* The rows x tokens tile (simd.h vec_dot_tile): a full tile of 4 rows and
+ * L1__VEC_DOT_MAX_TOKENS tokens runs every (row, token) product through the
+ * same T_blk as vec_dot, each with its own accumulator, rows outer and
+ * tokens inner within a block.  Everything T_blk computes from the weight
+ * block alone (loads, unpacking, scale words) is the same expression for
+ * the four tokens, and the compiler evaluates it once, so the unpacking
+ * is paid once per four products.  Partial tiles go through the rows
+ * kernel token by token; every output is bit-identical to vec_dot. */
+#define L1__TILE_KERNEL(T, XT, YT, QK)                                                              \
+    L1__AI void T##_tile_full(int64_t n, float *s, size_t lds, const uint8_t *x, size_t bx,          \
+                              const uint8_t *y, size_t by) {                                        \
+        enum { NR = L1__VEC_DOT_MAX_ROWS, NT = L1__VEC_DOT_MAX_TOKENS };                              \
+        __m256 acc[NR][NT];                                                                         \
+        L1__UNROLL for (int r = 0; r < NR; r++)                                                     \
+            L1__UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();                 \
+        for (int64_t i = 0; i < n / (QK); i++) {                                                    \
+            T##_shared sh[NT];                                                                      \
+            L1__UNROLL for (int t = 0; t < NT; t++) T##_prep((const YT *)(y + (size_t)t * by) + i, &sh[t]); \
+            L1__UNROLL for (int r = 0; r < NR; r++) {                                               \
+                const XT *xb = (const XT *)(x + (size_t)r * bx) + i;                                 \
+                L1__UNROLL for (int t = 0; t < NT; t++)                                             \
+                    acc[r][t] = T##_blk(xb, (const YT *)(y + (size_t)t * by) + i, &sh[t], acc[r][t]); \
+            }                                                                                       \
+        }                                                                                           \
+        L1__UNROLL for (int r = 0; r < NR; r++)                                                     \
+            L1__UNROLL for (int t = 0; t < NT; t++) s[(size_t)t * lds + r] = hsum_ps(acc[r][t]);      \
+    }                                                                                               \
+    static void vec_dot_tile_##T(int64_t n, float *s, size_t lds, const void *x, size_t bx,         \
+                                 const void *y, size_t by, int nr, int nt) {                        \
+        if (nr == L1__VEC_DOT_MAX_ROWS && nt == L1__VEC_DOT_MAX_TOKENS) {                            \
+            T##_tile_full(n, s, lds, x, bx, y, by);                                                 \
+            return;                                                                                 \
+        }                                                                                           \
+        for (int t = 0; t < nt; t++)                                                                \
+            vec_dot_rows_##T(n, s + (size_t)t * lds, x, bx, (const uint8_t *)y + (size_t)t * by, nr); \
+    }
+
 /* Several rows read side by side are short interleaved streams that the
  * hardware prefetcher follows badly (measured: a 4-row Q4_K matvec streamed
  * at half the speed of a 1-row one).  Each row block therefore prefetches
@@ -292,6 +329,7 @@ L1__AI __m256 q8_0_blk(const l1__block_q8_0 *x, const l1__block_q8_0 *y, const q
 }
 
 L1__ROWS_KERNELS(q8_0, l1__block_q8_0, l1__block_q8_0, L1_QK32)
+L1__TILE_KERNEL(q8_0, l1__block_q8_0, l1__block_q8_0, L1_QK32)
 
 /* Codes q - 8 with q unsigned: the -8 through the seed -8 * sum y. */
 L1__AI void q4_0_prep(const l1__block_q8_0 *y, q4_0_shared *sh) {
@@ -367,6 +405,44 @@ static void vec_dot_rows_q4_0(int64_t n, float *s, const void *x, size_t bx, con
     case 2: q4_0_rows_n(n, s, x, bx, y, 2); break;
     default: q4_0_rows_n(n, s, x, bx, y, 1); break;
     }
+}
+
+L1__AI void q4_0_tile_full(int64_t n, float *s, size_t lds, const uint8_t *x, size_t bx, const uint8_t *y,
+                           size_t by) {
+    enum { NR = L1__VEC_DOT_MAX_ROWS, NT = L1__VEC_DOT_MAX_TOKENS };
+    __m256 acc[NR][NT];
+    L1__UNROLL for (int r = 0; r < NR; r++)
+        L1__UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
+    const int64_t nb = n / L1_QK32;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        q4_0x2_shared sh[NT];
+        L1__UNROLL for (int t = 0; t < NT; t++) q4_0x2_prep((const l1__block_q8_0 *)(y + (size_t)t * by) + i, &sh[t]);
+        L1__UNROLL for (int r = 0; r < NR; r++) {
+            const l1__block_q4_0 *xb = (const l1__block_q4_0 *)(x + (size_t)r * bx) + i;
+            L1__UNROLL for (int t = 0; t < NT; t++) acc[r][t] = q4_0x2_blk(xb, &sh[t], acc[r][t]);
+        }
+    }
+    if (i < nb) {
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            const l1__block_q8_0 *yb = (const l1__block_q8_0 *)(y + (size_t)t * by) + i;
+            q4_0_shared sh;
+            q4_0_prep(yb, &sh);
+            L1__UNROLL for (int r = 0; r < NR; r++)
+                acc[r][t] = q4_0_blk((const l1__block_q4_0 *)(x + (size_t)r * bx) + i, yb, &sh, acc[r][t]);
+        }
+    }
+    L1__UNROLL for (int r = 0; r < NR; r++)
+        L1__UNROLL for (int t = 0; t < NT; t++) s[(size_t)t * lds + r] = hsum_ps(acc[r][t]);
+}
+
+static void vec_dot_tile_q4_0(int64_t n, float *s, size_t lds, const void *x, size_t bx, const void *y, size_t by,
+                              int nr, int nt) {
+    if (nr == L1__VEC_DOT_MAX_ROWS && nt == L1__VEC_DOT_MAX_TOKENS) {
+        q4_0_tile_full(n, s, lds, x, bx, y, by);
+        return;
+    }
+    for (int t = 0; t < nt; t++) vec_dot_rows_q4_0(n, s + (size_t)t * lds, x, bx, (const uint8_t *)y + (size_t)t * by, nr);
 }
 
 /* ---- other 32-value formats × Q8_0 / Q8_1 ----------------------------------- */
@@ -549,6 +625,8 @@ L1__AI __m256 q5_K_blk(const l1__block_q5_K *x, const l1__block_q8_K *y, const k
 
 L1__ROWS_KERNELS(q4_K, l1__block_q4_K, l1__block_q8_K, L1_QK_K)
 L1__ROWS_KERNELS(q5_K, l1__block_q5_K, l1__block_q8_K, L1_QK_K)
+L1__TILE_KERNEL(q4_K, l1__block_q4_K, l1__block_q8_K, L1_QK_K)
+L1__TILE_KERNEL(q5_K, l1__block_q5_K, l1__block_q8_K, L1_QK_K)
 
 /* ---- the 16-value sub-block formats (Q6_K, Q3_K, Q2_K) ---- */
 
@@ -678,6 +756,9 @@ L1__AI __m256 q2_K_blk(const l1__block_q2_K *x, const l1__block_q8_K *y, const k
 L1__ROWS_KERNELS(q6_K, l1__block_q6_K, l1__block_q8_K, L1_QK_K)
 L1__ROWS_KERNELS(q3_K, l1__block_q3_K, l1__block_q8_K, L1_QK_K)
 L1__ROWS_KERNELS(q2_K, l1__block_q2_K, l1__block_q8_K, L1_QK_K)
+L1__TILE_KERNEL(q6_K, l1__block_q6_K, l1__block_q8_K, L1_QK_K)
+L1__TILE_KERNEL(q3_K, l1__block_q3_K, l1__block_q8_K, L1_QK_K)
+L1__TILE_KERNEL(q2_K, l1__block_q2_K, l1__block_q8_K, L1_QK_K)
 
 /* ---- IQ4_XS ---- */
 
@@ -776,6 +857,13 @@ static void x86_fill(l1__simd_kernels *k) {
     k->vec_dot_rows[L1_TYPE_Q4_K] = vec_dot_rows_q4_K;
     k->vec_dot_rows[L1_TYPE_Q5_K] = vec_dot_rows_q5_K;
     k->vec_dot_rows[L1_TYPE_Q6_K] = vec_dot_rows_q6_K;
+    k->vec_dot_tile[L1_TYPE_Q8_0] = vec_dot_tile_q8_0;
+    k->vec_dot_tile[L1_TYPE_Q4_0] = vec_dot_tile_q4_0;
+    k->vec_dot_tile[L1_TYPE_Q2_K] = vec_dot_tile_q2_K;
+    k->vec_dot_tile[L1_TYPE_Q3_K] = vec_dot_tile_q3_K;
+    k->vec_dot_tile[L1_TYPE_Q4_K] = vec_dot_tile_q4_K;
+    k->vec_dot_tile[L1_TYPE_Q5_K] = vec_dot_tile_q5_K;
+    k->vec_dot_tile[L1_TYPE_Q6_K] = vec_dot_tile_q6_K;
     k->quantize[L1_TYPE_Q8_0] = quantize_q8_0;
     k->quantize[L1_TYPE_Q8_1] = quantize_q8_1;
     k->quantize[L1_TYPE_Q8_K] = quantize_q8_K;

@@ -267,6 +267,54 @@ static void rows_kernel_only_for_the_same_tier(void **state) {
     assert_null(l1__matmul_rows_kernel(L1_TYPE_Q4_0, NULL));
 }
 
+/* Each tier's rows x tokens tile kernel, every tile shape (1..4 rows x
+ * 1..4 tokens, the full one included), odd row and token strides: each
+ * output equals that tier's vec_dot of its (row, token), bit for bit, and
+ * nothing outside the tile is written. */
+static void tile_kernel_bit_identical_every_shape(void **state) {
+    (void)state;
+    int checked = 0;
+    for (uint32_t type = 0; type < L1_TYPE_COUNT; type++) {
+        const l1__quant_traits *qt = l1__quant_traits_get(type);
+        if (!qt || !qt->vec_dot || type == L1_TYPE_Q8_1 || type == L1_TYPE_Q8_K) continue;
+        for (int tier = L1_TIER_SCALAR + 1; tier < L1_TIER_COUNT; tier++) {
+            if (!l1__tier_supported((l1__tier)tier)) continue;
+            l1__vec_dot_tile_fn tk = l1__simd_vec_dot_tile(type, (l1__tier)tier);
+            l1__vec_dot_fn d = l1__simd_vec_dot(type, (l1__tier)tier);
+            if (!tk) continue;
+            assert_non_null(d);
+            assert_ptr_equal(l1__matmul_tile_kernel(type, d), tk);
+            const int64_t n = row_len(type, 3);
+            uint8_t *wbase;
+            const uint8_t *w = make_weights(qt, 4, n, 4, &wbase);
+            size_t xs;
+            uint8_t *x = make_acts(qt, L1__VEC_DOT_MAX_TOKENS, n, &xs);
+            const size_t wrb = (size_t)(n / qt->block_size) * qt->type_size;
+            enum { LDS = 7 };
+            for (int nr = 1; nr <= L1__VEC_DOT_MAX_ROWS; nr++)
+                for (int nt = 1; nt <= L1__VEC_DOT_MAX_TOKENS; nt++) {
+                    float got[LDS * L1__VEC_DOT_MAX_TOKENS];
+                    for (size_t i = 0; i < L1_ARRAY_LEN(got); i++) got[i] = -7.0f;
+                    tk(n, got, LDS, w, wrb, x, xs, nr, nt);
+                    for (int t = 0; t < L1__VEC_DOT_MAX_TOKENS; t++)
+                        for (int r = 0; r < LDS; r++) {
+                            float want = -7.0f;
+                            if (r < nr && t < nt) d(n, &want, w + (size_t)r * wrb, x + (size_t)t * xs);
+                            if (memcmp(&want, &got[t * LDS + r], sizeof want) != 0)
+                                fail_msg("%s tier %d tile %dx%d: (%d, %d) %.9g != %.9g", qt->name, tier, nr, nt,
+                                         r, t, (double)got[t * LDS + r], (double)want);
+                        }
+                }
+            checked++;
+            free(wbase);
+            free(x);
+        }
+    }
+    /* The x86 tiers have tile kernels for the types of the common files. */
+    if (l1__tier_supported(L1_TIER_AVX2)) assert_true(checked >= 7);
+    assert_null(l1__matmul_tile_kernel(L1_TYPE_Q4_K, l1__quant_traits_get(L1_TYPE_Q4_K)->vec_dot));
+}
+
 /* Threaded conversion of a prefill-sized batch equals row-by-row serial
  * conversion with the same quantizer. */
 static void quantize_batch_equals_serial_rows(void **state) {
@@ -305,6 +353,7 @@ int main(void) {
         cmocka_unit_test(matmul_batch_of_ops_matches_each_alone),
         cmocka_unit_test(matmul_zero_tokens_writes_nothing),
         cmocka_unit_test(rows_kernel_only_for_the_same_tier),
+        cmocka_unit_test(tile_kernel_bit_identical_every_shape),
         cmocka_unit_test(quantize_batch_equals_serial_rows),
     };
     return cmocka_run_group_tests_name("matmul", tests, setup, teardown);
