@@ -12,7 +12,13 @@
  * iteration uses the next copy, so they stream from DRAM as in a real
  * decode step rather than sitting in the last-level cache.
  *
- * usage: bench_kernels [-t MAX_THREADS] [-s SECONDS] [TYPE ...]   (default: all types)
+ * A second table times the float kernels of the forward pass per tier, one
+ * thread, on data that stays in cache: attention of one head (head_dim
+ * 128, an F16 cache) in both modes, SwiGLU over an FFN row, RMSNorm over
+ * an embedding row.
+ *
+ * usage: bench_kernels [-t MAX_THREADS] [-s SECONDS] [TYPE ... | float]
+ *        (default: all types, then the float kernels)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +28,7 @@
 
 #include "base.h"
 #include "fp16.h"
+#include "kernels.h"
 #include "quant.h"
 #include "simd.h"
 #include "threadpool.h"
@@ -171,6 +178,100 @@ static int bench_one(const l1__quant_traits *t, l1__tier tier, int multi, l1__po
     return 1;
 }
 
+/* ---- float kernels ---------------------------------------------------------------- */
+
+#define FL_HEAD_DIM 128
+#define FL_MAX_KV 512
+#define FL_FFN 8960
+#define FL_EMBD 1536
+
+typedef struct {
+    const l1__kernels *scalar;
+    const l1__simd_kernels *st; /* NULL: the scalar tier */
+    l1__attn_args attn;
+    float *g, *u, *y, *x, *w;
+} float_job;
+
+/* Runs kernel `which` until secs have passed; returns microseconds per call. */
+static double time_float(float_job *j, int which, double secs) {
+    void (*attn)(const l1__attn_args *) = j->st && j->st->attention ? j->st->attention : j->scalar->attention;
+    void (*swiglu)(float *, const float *, const float *, int64_t) =
+        j->st && j->st->swiglu ? j->st->swiglu : j->scalar->swiglu;
+    void (*rmsnorm)(float *, const float *, const float *, int64_t, float) =
+        j->st && j->st->rmsnorm ? j->st->rmsnorm : j->scalar->rmsnorm;
+    const double t0 = now_s();
+    double el;
+    int reps = 0;
+    do {
+        for (int k = 0; k < 8; k++) {
+            if (which == 0) attn(&j->attn);
+            else if (which == 1) swiglu(j->y, j->g, j->u, FL_FFN);
+            else rmsnorm(j->y, j->x, j->w, FL_EMBD, 1e-6f);
+        }
+        reps += 8;
+    } while ((el = now_s() - t0) < secs);
+    return el / reps * 1e6;
+}
+
+static void bench_float(double secs) {
+    float_job j;
+    memset(&j, 0, sizeof j);
+    j.scalar = l1__kernels_scalar();
+    const size_t row = FL_HEAD_DIM * sizeof(uint16_t);
+    uint16_t *k = malloc(FL_MAX_KV * row), *v = malloc(FL_MAX_KV * row);
+    float *q = malloc(FL_HEAD_DIM * sizeof *q), *out = malloc(FL_HEAD_DIM * sizeof *out);
+    void *work = malloc(l1__attn_work_bytes(FL_HEAD_DIM));
+    j.g = malloc(FL_FFN * sizeof(float));
+    j.u = malloc(FL_FFN * sizeof(float));
+    j.y = malloc(FL_FFN * sizeof(float));
+    j.x = malloc(FL_EMBD * sizeof(float));
+    j.w = malloc(FL_EMBD * sizeof(float));
+    if (!k || !v || !q || !out || !work || !j.g || !j.u || !j.y || !j.x || !j.w) return;
+    for (size_t i = 0; i < FL_MAX_KV * FL_HEAD_DIM; i++) {
+        k[i] = l1__f32_to_f16((float)(rnd() % 2001) / 1000.0f - 1.0f);
+        v[i] = l1__f32_to_f16((float)(rnd() % 2001) / 1000.0f - 1.0f);
+    }
+    for (int i = 0; i < FL_HEAD_DIM; i++) q[i] = (float)(rnd() % 2001) / 250.0f - 4.0f;
+    for (int i = 0; i < FL_FFN; i++) {
+        j.g[i] = (float)(rnd() % 2001) / 200.0f - 5.0f;
+        j.u[i] = (float)(rnd() % 2001) / 1000.0f - 1.0f;
+    }
+    for (int i = 0; i < FL_EMBD; i++) {
+        j.x[i] = (float)(rnd() % 2001) / 1000.0f - 1.0f;
+        j.w[i] = (float)(rnd() % 2001) / 1000.0f;
+    }
+    j.attn = (l1__attn_args){q, k, v, row, L1_TYPE_F16, 0, FL_HEAD_DIM, 0.0884f, L1__ATTN_F32, out, work};
+    printf("\nfloat kernels, 1 thread, microseconds per call\n\n"
+           "| tier | attn f16acc 64 | attn f16acc 512 | attn f32 64 | attn f32 512 | swiglu %d | rmsnorm %d |\n"
+           "|---|---|---|---|---|---|---|\n",
+           FL_FFN, FL_EMBD);
+    for (int tier = 0; tier < L1_TIER_COUNT; tier++) {
+        if (!l1__tier_supported((l1__tier)tier)) continue;
+        j.st = tier == L1_TIER_SCALAR ? NULL : l1__simd_table((l1__tier)tier);
+        double us[6];
+        for (int m = 0; m < 4; m++) {
+            j.attn.mode = m < 2 ? L1__ATTN_F16_ACC : L1__ATTN_F32;
+            j.attn.n_kv = m % 2 ? FL_MAX_KV : 64;
+            us[m] = time_float(&j, 0, secs);
+        }
+        us[4] = time_float(&j, 1, secs);
+        us[5] = time_float(&j, 2, secs);
+        printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", l1__tier_name((l1__tier)tier), us[0], us[1],
+               us[2], us[3], us[4], us[5]);
+        fflush(stdout);
+    }
+    free(k);
+    free(v);
+    free(q);
+    free(out);
+    free(work);
+    free(j.g);
+    free(j.u);
+    free(j.y);
+    free(j.x);
+    free(j.w);
+}
+
 int main(int argc, char **argv) {
     int max_threads = 2;
     double secs = 0.25;
@@ -197,6 +298,8 @@ int main(int argc, char **argv) {
     static const uint32_t all[] = {L1_TYPE_Q4_0, L1_TYPE_Q4_1, L1_TYPE_Q5_0, L1_TYPE_Q5_1, L1_TYPE_Q8_0,
                                    L1_TYPE_Q2_K, L1_TYPE_Q3_K, L1_TYPE_Q4_K, L1_TYPE_Q5_K, L1_TYPE_Q6_K,
                                    L1_TYPE_IQ4_NL, L1_TYPE_IQ4_XS, L1_TYPE_F16, L1_TYPE_BF16, L1_TYPE_F32};
+    int want_float = first_type == argc;
+    for (int i = first_type; i < argc; i++) want_float |= !strcasecmp(argv[i], "float");
     for (size_t k = 0; k < L1_ARRAY_LEN(all); k++) {
         const l1__quant_traits *t = l1__quant_traits_get(all[k]);
         if (!t) continue;
@@ -225,6 +328,7 @@ int main(int argc, char **argv) {
         }
         free(span);
     }
+    if (want_float) bench_float(secs);
     for (int th = 0; th < max_threads; th++) l1__pool_free(pools[th]);
     return 0;
 }

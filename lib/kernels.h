@@ -100,8 +100,9 @@ typedef struct l1__kernels {
 /* The scalar reference table (always available). */
 const l1__kernels *l1__kernels_scalar(void);
 
-/* The table in use: the scalar table with the dot products and activation
- * quantizers of the best SIMD tier the CPU supports (simd.h; scalar when
+/* The table in use: the scalar table with the dot products, activation
+ * quantizers and float kernels (attention, SwiGLU, RMSNorm, RoPE, add) of
+ * the best SIMD tier the CPU supports (simd.h; scalar when
  * L1_FORCE_SCALAR=1).  Chosen once, thread-safe. */
 const l1__kernels *l1__kernels_get(void);
 

@@ -201,7 +201,8 @@ static void fill(void) {
     k->attention = attention;
     k->swiglu = swiglu;
     k->add = add;
-    /* The best tier: its dot products and quantizers where it has them. */
+    /* The best tier: its dot products, quantizers and float kernels where it
+     * has them. */
     g_best = g_scalar;
     const l1__tier tier = l1__tier_best();
     g_best.name = l1__tier_name(tier);
@@ -210,6 +211,14 @@ static void fill(void) {
         l1__quantize_row_fn q = l1__simd_quantize_row(t, tier);
         if (d && g_best.dot[t]) g_best.dot[t] = d;
         if (q && g_best.act_quant[t]) g_best.act_quant[t] = q;
+    }
+    const l1__simd_kernels *st = l1__simd_table(tier);
+    if (st) {
+        if (st->attention) g_best.attention = st->attention;
+        if (st->swiglu) g_best.swiglu = st->swiglu;
+        if (st->rmsnorm) g_best.rmsnorm = st->rmsnorm;
+        if (st->rope_neox) g_best.rope_neox = st->rope_neox;
+        if (st->add) g_best.add = st->add;
     }
 }
 

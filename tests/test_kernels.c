@@ -10,6 +10,7 @@
  * the dequantized operands; integer block sums are checked exactly on
  * inputs whose scales are 1, where the float result is an exact integer.
  */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -604,6 +605,421 @@ static void simd_quantizers_are_bit_identical(void **state) {
     }
 }
 
+/* ---- float kernels of the forward pass ------------------------------------------- */
+
+/* On an x86 build with the SIMD tiers and an AVX2 host, a float-kernel test
+ * that checked nothing means the tier tables lost their entries. */
+static void expect_x86_float_kernels(int checked) {
+#if defined(__x86_64__) && !defined(L1_SCALAR_ONLY)
+    if (l1__cpu_get()->avx2) assert_true(checked > 0);
+#else
+    (void)checked;
+#endif
+}
+
+/* Distance in units in the last place: floats mapped to integers that
+ * order like the values (-0 and +0 one apart). */
+static int64_t ulp_dist(float a, float b) {
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    const int64_t oa = ia < 0 ? (int64_t)INT32_MIN - ia : ia;
+    const int64_t ob = ib < 0 ? (int64_t)INT32_MIN - ib : ib;
+    return oa > ob ? oa - ob : ob - oa;
+}
+
+/* Bit for bit, NaN matching any NaN (the payload of a NaN that meets
+ * another NaN in one product depends on operand order). */
+static bool same_float(float a, float b) {
+    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Test inputs of attention: q, k and v in the given pattern. */
+typedef struct attn_case {
+    int64_t d, n_kv;
+    size_t stride;    /* bytes between cache rows */
+    uint32_t kv_type;
+    float *q;         /* (d) */
+    uint8_t *k, *v;   /* (n_kv, stride) */
+} attn_case;
+
+static float attn_value(int pattern, int64_t j, int64_t i, int which) {
+    switch (pattern) {
+    case 0: return rnd_f(-1.0f, 1.0f);
+    case 1: return which == 2 ? rnd_f(-6e4f, 6e4f) : rnd_f(-40.0f, 40.0f); /* saturating */
+    case 2: return rnd_f(-1e-5f, 1e-5f) * (which == 2 ? 1.0f : 1e3f); /* f16 subnormal values */
+    case 3: /* scores rising with position: a new maximum nearly every step */
+        return which == 1 ? (float)j * 0.02f + rnd_f(-0.05f, 0.05f) : (which == 0 ? 1.0f : rnd_f(-3.0f, 3.0f));
+    case 4: /* mixed magnitudes */
+        return ldexpf(rnd_f(-1.0f, 1.0f), which == 2 ? (int)(rnd() % 24) - 16 : -(int)(rnd() % 9));
+    default: /* scores near 20 with inexact f32 dot sums: the last bit of a
+              * score moves e^(s - M) by several ulp */
+        return which == 0 ? ldexpf(rnd_f(0.5f, 1.0f), -(int)(rnd() % 6))
+                          : (which == 1 ? 8.0f + ldexpf(rnd_f(-1.0f, 1.0f), -(int)(rnd() % 4)) : rnd_f(-1.0f, 1.0f));
+    }
+}
+
+static void attn_case_new(attn_case *c, int64_t d, int64_t n_kv, uint32_t kv_type, int pad, int pattern) {
+    const size_t elt = kv_type == L1_TYPE_F16 ? 2 : 4;
+    c->d = d;
+    c->n_kv = n_kv;
+    c->kv_type = kv_type;
+    c->stride = (size_t)(d + pad) * elt;
+    c->q = malloc((size_t)d * sizeof(float));
+    c->k = malloc((size_t)n_kv * c->stride);
+    c->v = malloc((size_t)n_kv * c->stride);
+    assert_non_null(c->q);
+    assert_non_null(c->k);
+    assert_non_null(c->v);
+    for (int64_t i = 0; i < d; i++) c->q[i] = attn_value(pattern, 0, i, 0);
+    for (int64_t j = 0; j < n_kv; j++)
+        for (int64_t i = 0; i < d + pad; i++)
+            for (int which = 1; which <= 2; which++) {
+                uint8_t *row = (which == 1 ? c->k : c->v) + (size_t)j * c->stride;
+                const float x = attn_value(pattern, j, i, which);
+                if (kv_type == L1_TYPE_F16)
+                    ((uint16_t *)row)[i] = l1__f32_to_f16(x);
+                else
+                    ((float *)row)[i] = x;
+            }
+}
+
+static void attn_case_free(attn_case *c) {
+    free(c->q);
+    free(c->k);
+    free(c->v);
+}
+
+/* Runs `fn` on the case into out, with a fresh work buffer of exactly the
+ * contracted size (so ASan sees any overrun). */
+static void attn_run(void (*fn)(const l1__attn_args *), const attn_case *c, l1__attn_mode mode, float *out) {
+    l1__attn_args a;
+    a.q = c->q;
+    a.k = c->k;
+    a.v = c->v;
+    a.row_stride = c->stride;
+    a.kv_type = c->kv_type;
+    a.n_kv = c->n_kv;
+    a.head_dim = c->d;
+    a.scale = 1.0f / sqrtf((float)c->d);
+    a.mode = mode;
+    a.out = out;
+    a.work = malloc(l1__attn_work_bytes(c->d));
+    assert_non_null(a.work);
+    memset(a.work, 0xA5, l1__attn_work_bytes(c->d)); /* stale contents must not matter */
+    fn(&a);
+    free(a.work);
+}
+
+static const int64_t k_attn_dims[] = {64, 128, 80, 96, 72, 40, 100};
+
+static int64_t attn_n_kv(int it) {
+    static const int64_t fixed[] = {1, 2, 31, 32, 33, 63, 64, 65, 300};
+    return it < (int)L1_ARRAY_LEN(fixed) ? fixed[it] : 1 + (int64_t)(rnd() % 300);
+}
+
+/* Decode path (F16_ACC, F16 cache): every output bit equals the scalar
+ * kernel's.  Long runs of positions exercise the f16 accumulator and its
+ * rescaling; a score one ulp off mostly vanishes there (into the rounding
+ * of a large S), so many short runs of 2-3 positions follow, with large
+ * scores from inexact dot sums (pattern 5), where S = 1 + e^(s1 - s0) and
+ * the output move with the last bit of a score (a change of the lane order
+ * of the dot shows in about one run in five). */
+static void simd_attention_f16acc_is_bit_identical(void **state) {
+    (void)state;
+    const l1__kernels *ref = l1__kernels_scalar();
+    const int iters = L1_TEST_SLOW ? 12 : 30, n_short = L1_TEST_SLOW ? 100 : 300;
+    int checked = 0;
+    for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
+        if (!l1__tier_supported((l1__tier)tier)) continue;
+        const l1__simd_kernels *st = l1__simd_table((l1__tier)tier);
+        if (!st || !st->attention) continue;
+        for (size_t di = 0; di < L1_ARRAY_LEN(k_attn_dims); di++)
+            for (int it = 0; it < iters + n_short; it++) {
+                const bool shrt = it >= iters;
+                const int64_t d = k_attn_dims[di], n_kv = shrt ? 2 + it % 2 : attn_n_kv(it);
+                const int pattern = shrt ? 5 : it % 6, pad = (it % 3 == 1) ? 8 * (it % 4) + 3 : 0;
+                attn_case c;
+                attn_case_new(&c, d, n_kv, L1_TYPE_F16, pad, pattern);
+                float want[128], got[128];
+                attn_run(ref->attention, &c, L1__ATTN_F16_ACC, want);
+                attn_run(st->attention, &c, L1__ATTN_F16_ACC, got);
+                for (int64_t i = 0; i < d; i++)
+                    if (!same_float(want[i], got[i]))
+                        fail_msg("%s attention f16acc d=%lld n_kv=%lld pattern %d pad %d: out[%lld] %.9g, scalar %.9g",
+                                 l1__tier_name((l1__tier)tier), (long long)d, (long long)n_kv, pattern, pad,
+                                 (long long)i, got[i], want[i]);
+                attn_case_free(&c);
+                checked++;
+            }
+    }
+    expect_x86_float_kernels(checked);
+}
+
+/* The f32 path against softmax(scale K q) V in double on the same inputs.
+ * Bound on the kernel's error, from f32 rounding (u = 2^-24):
+ *   a score, a sum of d products in lanes of d/8 terms plus a horizontal
+ *   sum and the scale: |ds_j| <= (d/8 + 5) u sum_i |q_i k_ji| |scale| = E_j;
+ *   a weight e^(s_j - M): relative error <= 2 max E + (|s_j - M| + 4) 2u
+ *   (the shift by M rounded, the vector exp within 1 ulp, 2 allowed);
+ *   the weighted sums of values and of weights, n_kv + 4 terms each in
+ *   f32: relative (n_kv + 4) u of sum_j w_j |v_ji| and of sum_j w_j.
+ * So |out_i - ref_i| <= A_i (4 max E + 2u max|s - M| + 2 (n_kv + 12) u)
+ * with A_i = sum_j w_j |v_ji| / sum_j w_j.  A dropped, repeated or
+ * misweighted position is an error of order w_j / sum w |v_ji|, far above
+ * this for the inputs here. */
+static void check_attention_f32(l1__tier tier, void (*fn)(const l1__attn_args *), const attn_case *c,
+                                l1__attn_mode mode, int pattern) {
+    const int64_t d = c->d, n = c->n_kv;
+    const double scale = (double)(1.0f / sqrtf((float)d)), u = ldexp(1.0, -24);
+    double *s = malloc((size_t)n * sizeof(double)), *w = malloc((size_t)n * sizeof(double));
+    assert_non_null(s);
+    assert_non_null(w);
+    double mx = -INFINITY, emax = 0.0, wsum = 0.0, dmax = 0.0;
+    const bool f16 = c->kv_type == L1_TYPE_F16;
+#define KV_AT(base, j, i) \
+    (f16 ? (double)l1__f16_to_f32(((const uint16_t *)((base) + (size_t)(j) * c->stride))[i]) \
+         : (double)((const float *)((base) + (size_t)(j) * c->stride))[i])
+    for (int64_t j = 0; j < n; j++) {
+        double dot = 0.0, mag = 0.0;
+        for (int64_t i = 0; i < d; i++) {
+            dot += (double)c->q[i] * KV_AT(c->k, j, i);
+            mag += fabs((double)c->q[i] * KV_AT(c->k, j, i));
+        }
+        s[j] = dot * scale;
+        const double e = ((double)d / 8 + 5) * u * mag * scale;
+        emax = e > emax ? e : emax;
+        mx = s[j] > mx ? s[j] : mx;
+    }
+    for (int64_t j = 0; j < n; j++) {
+        w[j] = exp(s[j] - mx);
+        wsum += w[j];
+        dmax = mx - s[j] > dmax ? mx - s[j] : dmax;
+    }
+    float got[128];
+    attn_run(fn, c, mode, got);
+    const double rel = 4 * emax + 2 * u * dmax + 2 * (double)(n + 12) * u;
+    for (int64_t i = 0; i < d; i++) {
+        double num = 0.0, amag = 0.0;
+        for (int64_t j = 0; j < n; j++) {
+            num += w[j] * KV_AT(c->v, j, i);
+            amag += w[j] * fabs(KV_AT(c->v, j, i));
+        }
+        const double want = num / wsum, tol = rel * amag / wsum + 1e-37;
+        if (!(fabs((double)got[i] - want) <= tol))
+            fail_msg("%s attention f32 (%s cache, mode %d) d=%lld n_kv=%lld pattern %d: "
+                     "out[%lld] %.9g, double %.9g (tol %.3g)",
+                     l1__tier_name(tier), f16 ? "f16" : "f32", (int)mode, (long long)d, (long long)n, pattern,
+                     (long long)i, got[i], want, tol);
+    }
+#undef KV_AT
+    free(s);
+    free(w);
+}
+
+static void simd_attention_f32_within_error_bound(void **state) {
+    (void)state;
+    const int iters = L1_TEST_SLOW ? 8 : 20;
+    int checked = 0;
+    /* tier 0 first: the scalar kernel meets the same bound, which checks
+     * the bound itself. */
+    for (int tier = 0; tier < L1_TIER_COUNT; tier++) {
+        if (!l1__tier_supported((l1__tier)tier)) continue;
+        void (*fn)(const l1__attn_args *) = l1__kernels_scalar()->attention;
+        if (tier > 0) {
+            const l1__simd_kernels *st = l1__simd_table((l1__tier)tier);
+            if (!st || !st->attention) continue;
+            fn = st->attention;
+            checked++;
+        }
+        for (size_t di = 0; di < L1_ARRAY_LEN(k_attn_dims); di++)
+            for (int it = 0; it < iters; it++) {
+                const int64_t d = k_attn_dims[di], n_kv = attn_n_kv(it);
+                const int pattern = it % 6, pad = (it % 3 == 2) ? 5 : 0;
+                /* F32 mode on both caches; F16_ACC on an F32 cache is the f32 path too. */
+                const uint32_t kv_type = it % 2 ? L1_TYPE_F32 : L1_TYPE_F16;
+                const l1__attn_mode mode = (kv_type == L1_TYPE_F32 && it % 4 == 1) ? L1__ATTN_F16_ACC : L1__ATTN_F32;
+                attn_case c;
+                attn_case_new(&c, d, n_kv, kv_type, pad, pattern == 1 ? 0 : pattern); /* no f16 overflow */
+                check_attention_f32((l1__tier)tier, fn, &c, mode, pattern);
+                attn_case_free(&c);
+            }
+    }
+    expect_x86_float_kernels(checked);
+}
+
+/* swiglu within SWIGLU_ULP of the scalar kernel: the vector e^x is within
+ * 1 ulp of the correctly rounded value (kernels_x86_impl.h) and libm's
+ * expf within 1; 1 + e^-g
+ * carries that relative error (or less), the quotient and product add a
+ * rounding each on both sides. */
+#define SWIGLU_ULP 4
+
+static void simd_swiglu_matches_scalar(void **state) {
+    (void)state;
+    static const float extremes[] = {0.0f, -0.0f, 1e-40f, -1e-40f, 1e-7f, -1e-7f, 1.0f, -1.0f, 15.9f, -15.9f,
+                                     -87.33f, 87.33f, -88.5f, 88.72f, 89.0f, -89.0f, 100.0f, -100.0f,
+                                     1000.0f, -1000.0f, FLT_MAX, -FLT_MAX, INFINITY, -INFINITY, NAN, -NAN,
+                                     -103.9f, -104.5f, 3.0e-39f};
+    const l1__kernels *ref = l1__kernels_scalar();
+    int checked = 0;
+    for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
+        if (!l1__tier_supported((l1__tier)tier)) continue;
+        const l1__simd_kernels *st = l1__simd_table((l1__tier)tier);
+        if (!st || !st->swiglu) continue;
+        for (int pattern = 0; pattern < 4; pattern++)
+            for (int64_t n = 1; n <= 1100; n = n < 40 ? n + 1 : n * 3 + 7) {
+                float *g = malloc((size_t)n * sizeof(float)), *u = malloc((size_t)n * sizeof(float));
+                float *want = malloc((size_t)n * sizeof(float)), *got = malloc((size_t)n * sizeof(float));
+                assert_true(g && u && want && got);
+                for (int64_t i = 0; i < n; i++) {
+                    switch (pattern) {
+                    case 0: g[i] = rnd_f(-20.0f, 20.0f); break;
+                    case 1: g[i] = rnd_f(-88.5f, 88.5f); break;
+                    case 2: g[i] = extremes[(size_t)i % L1_ARRAY_LEN(extremes)]; break;
+                    default: g[i] = ldexpf(rnd_f(-1.0f, 1.0f), (int)(rnd() % 280) - 140); break;
+                    }
+                    u[i] = pattern == 2 && i % 3 == 0 ? 1.0f : rnd_f(-2.0f, 2.0f);
+                }
+                ref->swiglu(want, g, u, n);
+                memcpy(got, g, (size_t)n * sizeof(float));
+                st->swiglu(got, got, u, n); /* y may equal g */
+                for (int64_t i = 0; i < n; i++) {
+                    if (isnan(want[i]) || isnan(got[i])) {
+                        if (!(isnan(want[i]) && isnan(got[i])))
+                            fail_msg("%s swiglu(g=%.9g, u=%.9g) = %.9g, scalar %.9g", l1__tier_name((l1__tier)tier),
+                                     g[i], u[i], got[i], want[i]);
+                        continue;
+                    }
+                    if (ulp_dist(want[i], got[i]) > SWIGLU_ULP)
+                        fail_msg("%s swiglu(g=%.9g, u=%.9g) = %.9g, scalar %.9g (%lld ulp)",
+                                 l1__tier_name((l1__tier)tier), g[i], u[i], got[i], want[i],
+                                 (long long)ulp_dist(want[i], got[i]));
+                }
+                free(g);
+                free(u);
+                free(want);
+                free(got);
+                checked++;
+            }
+    }
+    expect_x86_float_kernels(checked);
+}
+
+/* rmsnorm: the mean square is summed in double in another order, so the
+ * two can differ where the double sums round to different floats; that
+ * moves the scale by at most 1 ulp and each y by at most RMSNORM_ULP (the
+ * scale's ulp is up to twice the relative size of x * scale's, and w
+ * rounds once more).  On inputs whose sum of squares is exact in double
+ * (small integers) the order cannot matter: there the results are equal. */
+#define RMSNORM_ULP 4
+
+static void simd_rmsnorm_matches_scalar(void **state) {
+    (void)state;
+    static const int64_t lens[] = {1, 7, 15, 16, 17, 33, 896, 1536, 1537, 3584};
+    const l1__kernels *ref = l1__kernels_scalar();
+    int checked = 0;
+    for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
+        if (!l1__tier_supported((l1__tier)tier)) continue;
+        const l1__simd_kernels *st = l1__simd_table((l1__tier)tier);
+        if (!st || !st->rmsnorm) continue;
+        for (size_t li = 0; li < L1_ARRAY_LEN(lens); li++)
+            for (int pattern = 0; pattern < 4; pattern++) {
+                const int64_t n = lens[li];
+                float *x = malloc((size_t)n * sizeof(float)), *w = malloc((size_t)n * sizeof(float));
+                float *want = malloc((size_t)n * sizeof(float)), *got = malloc((size_t)n * sizeof(float));
+                assert_true(x && w && want && got);
+                for (int64_t i = 0; i < n; i++) {
+                    switch (pattern) {
+                    case 0: x[i] = rnd_f(-1.0f, 1.0f); break;
+                    case 1: x[i] = ldexpf(rnd_f(-1.0f, 1.0f), (int)(rnd() % 120) - 60); break;
+                    case 2: x[i] = rnd_f(-1e-20f, 1e-20f); break; /* squares below f32 range */
+                    default: x[i] = (float)((int)(rnd() % 201) - 100); break; /* exact sums */
+                    }
+                    w[i] = rnd_f(0.0f, 3.0f);
+                }
+                ref->rmsnorm(want, x, w, n, 1e-6f);
+                memcpy(got, x, (size_t)n * sizeof(float));
+                st->rmsnorm(got, got, w, n, 1e-6f); /* y may equal x */
+                for (int64_t i = 0; i < n; i++) {
+                    const int64_t du = ulp_dist(want[i], got[i]);
+                    if (du > (pattern == 3 ? 0 : RMSNORM_ULP))
+                        fail_msg("%s rmsnorm n=%lld pattern %d: y[%lld] %.9g, scalar %.9g (%lld ulp)",
+                                 l1__tier_name((l1__tier)tier), (long long)n, pattern, (long long)i, got[i],
+                                 want[i], (long long)du);
+                }
+                free(x);
+                free(w);
+                free(want);
+                free(got);
+                checked++;
+            }
+    }
+    expect_x86_float_kernels(checked);
+}
+
+/* rope_neox and add do the scalar kernels' f32 operations element by
+ * element: bit-identical. */
+static void simd_rope_and_add_are_bit_identical(void **state) {
+    (void)state;
+    static const int64_t dims[] = {2, 6, 16, 64, 80, 128};
+    static const int64_t heads[] = {1, 3, 12};
+    static const int64_t positions[] = {0, 1, 17, 1000, 30000};
+    const l1__kernels *ref = l1__kernels_scalar();
+    int checked = 0;
+    for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
+        if (!l1__tier_supported((l1__tier)tier)) continue;
+        const l1__simd_kernels *st = l1__simd_table((l1__tier)tier);
+        if (!st || !st->rope_neox || !st->add) continue;
+        for (size_t di = 0; di < L1_ARRAY_LEN(dims); di++)
+            for (size_t hi = 0; hi < L1_ARRAY_LEN(heads); hi++)
+                for (size_t pi = 0; pi < L1_ARRAY_LEN(positions); pi++) {
+                    const int64_t d = dims[di], nh = heads[hi], n = d * nh;
+                    float cs[64], sn[64];
+                    l1__rope_angles(positions[pi], d, 1e6f, cs, sn);
+                    float *x = malloc((size_t)n * sizeof(float)), *want = malloc((size_t)n * sizeof(float));
+                    float *got = malloc((size_t)n * sizeof(float));
+                    assert_true(x && want && got);
+                    for (int64_t i = 0; i < n; i++)
+                        x[i] = pi % 2 ? ldexpf(rnd_f(-1.0f, 1.0f), (int)(rnd() % 60) - 30) : rnd_f(-50.0f, 50.0f);
+                    memcpy(want, x, (size_t)n * sizeof(float));
+                    memcpy(got, x, (size_t)n * sizeof(float));
+                    ref->rope_neox(want, nh, d, cs, sn);
+                    st->rope_neox(got, nh, d, cs, sn);
+                    if (memcmp(want, got, (size_t)n * sizeof(float)) != 0)
+                        fail_msg("%s rope_neox d=%lld heads %lld pos %lld differs", l1__tier_name((l1__tier)tier),
+                                 (long long)d, (long long)nh, (long long)positions[pi]);
+                    /* add, of every length up to n, onto the rotated rows */
+                    const int64_t m = n - (int64_t)(pi % 3);
+                    ref->add(want, x, m);
+                    st->add(got, x, m);
+                    if (memcmp(want, got, (size_t)n * sizeof(float)) != 0)
+                        fail_msg("%s add n=%lld differs", l1__tier_name((l1__tier)tier), (long long)m);
+                    free(x);
+                    free(want);
+                    free(got);
+                    checked++;
+                }
+    }
+    expect_x86_float_kernels(checked);
+}
+
+/* The table in use takes the best tier's float kernels where it has them. */
+static void kernels_get_uses_best_tier_float_kernels(void **state) {
+    (void)state;
+    const l1__kernels *k = l1__kernels_get(), *s = l1__kernels_scalar();
+    const l1__simd_kernels *st = l1__simd_table(l1__tier_best());
+    assert_non_null(st);
+    assert_ptr_equal(k->attention, st->attention ? st->attention : s->attention);
+    assert_ptr_equal(k->swiglu, st->swiglu ? st->swiglu : s->swiglu);
+    assert_ptr_equal(k->rmsnorm, st->rmsnorm ? st->rmsnorm : s->rmsnorm);
+    assert_ptr_equal(k->rope_neox, st->rope_neox ? st->rope_neox : s->rope_neox);
+    assert_ptr_equal(k->add, st->add ? st->add : s->add);
+    if (l1__tier_best() == L1_TIER_AVX2 || l1__tier_best() == L1_TIER_AVX512)
+        assert_ptr_not_equal(k->attention, s->attention);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(force_scalar_env_selects_scalar),
@@ -617,6 +1033,12 @@ int main(void) {
         cmocka_unit_test(simd_vec_dot_integer_sums_are_exact),
         cmocka_unit_test(simd_vec_dot_rows_match_single_row_kernels),
         cmocka_unit_test(simd_quantizers_are_bit_identical),
+        cmocka_unit_test(simd_attention_f16acc_is_bit_identical),
+        cmocka_unit_test(simd_attention_f32_within_error_bound),
+        cmocka_unit_test(simd_swiglu_matches_scalar),
+        cmocka_unit_test(simd_rmsnorm_matches_scalar),
+        cmocka_unit_test(simd_rope_and_add_are_bit_identical),
+        cmocka_unit_test(kernels_get_uses_best_tier_float_kernels),
     };
     /* L1_TEST_FILTER=PATTERN runs only the matching tests (cmocka's
      * wildcards), e.g. the kernel tests alone under an emulator. */
