@@ -71,7 +71,7 @@ static void group(bench *b, const l1__weight *const *ws, int n) {
          * most; y holds n_vocab). */
         float *y = b->y + (size_t)i * (size_t)(b->n_tok * w->ne1);
         ops[i] = (l1__matmul_op){w->type, b->k->dot[w->type], w->data, w->row_bytes, w->ne1, w->ne0,
-                                 xin, stride, y, w->ne1};
+                                 xin, stride, y, w->ne1, w->x8, w->x8_group_bytes};
         if (!b->pool)
             b->k->matmul[w->type](ops[i].dot, w->data, w->row_bytes, w->ne0, xin, stride, b->n_tok, y,
                                   w->ne1, 0, w->ne1);
@@ -134,7 +134,9 @@ int main(int argc, char **argv) {
     }
     l1_model *m = NULL;
     l1__pool *pool = NULL;
-    if (l1_model_load(path, NULL, &m) != L1_OK || l1__pool_new(threads, &pool) != L1_OK) {
+    l1_model_params mp = l1_model_default_params();
+    mp.no_repack = getenv("L1_NO_REPACK") != NULL;
+    if (l1_model_load(path, &mp, &m) != L1_OK || l1__pool_new(threads, &pool) != L1_OK) {
         fprintf(stderr, "%s: %s\n", path, l1_last_error());
         return 1;
     }

@@ -197,6 +197,12 @@ typedef struct l1_model_params {
     uint64_t max_array_len;
     uint64_t max_tensors;
     uint64_t max_metadata_bytes;
+    /* Nonzero: use every matrix in place from the mapped file.  By default
+     * the Q4_0, Q8_0, Q4_K and Q6_K matrices are copied at load into an
+     * 8-row interleaved layout when the CPU's kernels have one for the type
+     * (faster products; the mapped pages of those tensors are released
+     * after the copy, so memory use stays about the same). */
+    int32_t no_repack;
 } l1_model_params;
 
 /* Defaults: everything zero / NULL. */
@@ -215,10 +221,12 @@ L1_API l1_status l1_model_load(const char *path, const l1_model_params *params, 
 L1_API void l1_model_free(l1_model *model);
 
 /* Memory a context would need, in bytes.  Weights are used in place from the
- * mapped file (page cache, shared between processes); kv and scratch are
+ * mapped file (page cache, shared between processes), except the matrices
+ * repacked at load (l1_model_params.no_repack), which the model holds in
+ * memory of its own instead of their mapped pages; kv and scratch are
  * allocated by l1_ctx_new. */
 typedef struct l1_memory {
-    uint64_t weights; /* mapped, not allocated */
+    uint64_t weights; /* every weight tensor, mapped or repacked */
     uint64_t kv;      /* KV cache for n_ctx positions */
     uint64_t scratch; /* activations, quantized inputs, logits */
     uint64_t total;   /* the sum */

@@ -33,6 +33,7 @@
  * logits of more positions than ever before are requested.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "forward.h"
@@ -261,18 +262,136 @@ const float *l1_ctx_logits(const l1_ctx *ctx, int32_t i) {
 
 /* ---- the forward pass ------------------------------------------------------- */
 
+/*
+ * Scheduling.  A layer is five pool runs, with serial work between them
+ * only where a whole row is needed (RMSNorm and the activation conversion
+ * of a decode token; for prefill these are pool runs too, split by token):
+ *
+ *   norm, convert | Q K V (+bias, RoPE, cache store) | attention | convert |
+ *   O (+residual) | norm, convert | gate up (+SwiGLU) | convert | down (+residual)
+ *
+ * A product's rows are handed out on demand, guided: each grab takes a
+ * 1/(2 nth) share of the rows left, at least one aligned group, so a thread
+ * that starts late or loses its core to another process takes fewer rows
+ * instead of holding the others at the end of the run.  The row-wise work
+ * after a product (bias, RoPE and the cache store of whole heads, SwiGLU,
+ * the residual add) is done by the thread that computed those rows, right
+ * after them.  Every output is still one call of the same kernel
+ * (matmul.h) and every row-wise step the same elementwise kernel on a
+ * slice, so no result depends on the schedule or the thread count.
+ */
+
+/* Output rows of a pool-split product start at multiples of this: 64
+ * bytes of f32, so no two threads write one cache line of a row. */
+#define ROW_ALIGN 16
+/* Prefill rows (norm, conversion) go to the pool from this many values. */
+#define ROWS_PAR_MIN 4096
+
 /* A matmul input: n_tok rows of n floats, converted lazily (once per
  * activation type) into ctx->xq and reused by every matrix that pairs with
  * the same type. */
 typedef struct act {
-    const float *x;
+    float *x;
     int64_t ldx, n_tok, n;
     uint32_t have; /* type now in xq, or UINT32_MAX */
 } act;
 
-static act act_of(const float *x, int64_t ldx, int64_t n_tok, int64_t n) {
+static act act_of(float *x, int64_t ldx, int64_t n_tok, int64_t n) {
     act a = {x, ldx, n_tok, n, UINT32_MAX};
     return a;
+}
+
+/* Hands out [*lo, *hi) of the rows [*next, n) not yet taken: a 1/(2 nth)
+ * share of them rounded up to a multiple of `align` (or to n), at least
+ * `align` rows.  False once all are taken.  Relaxed order is enough: the
+ * ranges are disjoint and the pool run publishes what was written. */
+static bool grab(_Atomic int64_t *next, int64_t n, int64_t align, int nth, int64_t *lo,
+                 int64_t *hi) {
+    int64_t r = atomic_load_explicit(next, memory_order_relaxed);
+    for (;;) {
+        if (r >= n) return false;
+        int64_t e = r + (n - r) / (2 * nth);
+        e = (e + align - 1) / align * align;
+        if (e <= r) e = r + align;
+        if (e > n) e = n;
+        if (atomic_compare_exchange_weak_explicit(next, &r, e, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            *lo = r;
+            *hi = e;
+            return true;
+        }
+    }
+}
+
+/* True when all n values are finite.  x * 0 is 0 for finite x and NaN
+ * otherwise; eight partial sums keep the adds independent. */
+static bool row_finite(const float *x, int64_t n) {
+    float acc[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += x[i + j] * 0.0f;
+    for (; i < n; i++) acc[0] += x[i] * 0.0f;
+    float s = 0.0f;
+    for (int j = 0; j < 8; j++) s += acc[j];
+    return s == 0.0f;
+}
+
+/* Row preparation of a matmul input, per token: RMSNorm (when `norm`),
+ * the finiteness check (when `check`), conversion to the activation type
+ * (when `quant`). */
+typedef struct rows_job {
+    const l1_ctx *c;
+    const act *a;
+    const float *src;         /* (n_tok, ldx) RMSNorm input, when norm */
+    const float *norm;        /* (n) RMSNorm weight, or NULL */
+    bool check;
+    l1__act_quant_fn quant;   /* or NULL */
+    size_t stride;            /* bytes per converted row in ctx->xq */
+    _Atomic int64_t next;     /* next token to take */
+    _Atomic int bad;          /* some value was not finite */
+} rows_job;
+
+static void rows_worker(void *arg, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    rows_job *j = (rows_job *)arg;
+    const act *a = j->a;
+    const float eps = j->c->model->hp.rms_eps;
+    for (;;) {
+        const int64_t t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (t >= a->n_tok) break;
+        float *x = a->x + t * a->ldx;
+        if (j->norm) j->c->kern->rmsnorm(x, j->src + t * a->ldx, j->norm, a->n, eps);
+        if (j->check && !row_finite(x, a->n)) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
+        if (j->quant) j->quant(x, j->c->xq + (size_t)t * j->stride, a->n);
+    }
+}
+
+/* Makes `a` ready for weight w: RMSNorm of src into a->x first when norm
+ * is given, then, unless a->x is already in w's activation type, the
+ * finiteness check and the conversion.  Rounding to an integer activation
+ * type would turn NaN into some integer and hide it from the logits check:
+ * the first weight whose input is not finite is noted instead. */
+static void prep_act(l1_ctx *c, act *a, const float *src, const float *norm, const l1__weight *w) {
+    const uint32_t vt = c->params.f32_activations ? L1_TYPE_F32 : w->qt->vec_dot_type;
+    rows_job j = {c, a, src, norm, false, NULL, 0, 0, 0};
+    atomic_init(&j.next, 0);
+    atomic_init(&j.bad, 0);
+    if (c->params.f32_activations || a->have != vt) {
+        j.check = !c->nonfinite;
+        if (vt != L1_TYPE_F32) {
+            const l1__quant_traits *vq = l1__quant_traits_get(vt);
+            j.quant = c->kern->act_quant[vt];
+            j.stride = (size_t)(a->n / vq->block_size) * vq->type_size;
+        }
+    }
+    if (!j.norm && !j.check && !j.quant) return;
+    if (a->n_tok > 1 && a->n * a->n_tok >= ROWS_PAR_MIN)
+        l1__pool_run_claimed(c->pool, rows_worker, &j);
+    else
+        rows_worker(&j, 0, 1);
+    if (atomic_load_explicit(&j.bad, memory_order_relaxed) && !c->nonfinite) c->nonfinite = w->name;
+    a->have = vt;
 }
 
 /* The f32 reference product: each weight row dequantized, dotted in double. */
@@ -289,70 +408,194 @@ static void matmul_f32(l1_ctx *c, const act *a, const l1__weight *w, float *y, i
     }
 }
 
-/* y[t * ldy + r] = W[r, :] . x_t for every row r of w. */
-/* True when every value of the n_tok rows (n values, ld apart) is finite.
- * x * 0 is 0 for finite x and NaN otherwise, so one sum tells. */
-static bool rows_finite(const float *x, int64_t ld, int64_t n, int64_t n_tok) {
-    float acc = 0.0f;
-    for (int64_t t = 0; t < n_tok; t++)
-        for (int64_t i = 0; i < n; i++) acc += x[t * ld + i] * 0.0f;
-    return acc == 0.0f;
-}
-
-static void matmul(l1_ctx *c, act *a, const l1__weight *w, float *y, int64_t ldy) {
-    /* Rounding to an integer activation type would turn NaN into some
-     * integer and hide it from the logits check: note it here instead. */
-    if (!c->nonfinite && a->have != w->qt->vec_dot_type && !rows_finite(a->x, a->ldx, a->n, a->n_tok))
-        c->nonfinite = w->name;
-    if (c->params.f32_activations) {
-        matmul_f32(c, a, w, y, ldy);
-        return;
-    }
-    const uint32_t vt = w->qt->vec_dot_type;
-    const void *xin = a->x;
-    size_t stride = (size_t)a->ldx * sizeof(float);
-    if (vt != L1_TYPE_F32) {
-        const l1__quant_traits *vq = l1__quant_traits_get(vt);
-        stride = (size_t)(a->n / vq->block_size) * vq->type_size;
-        if (a->have != vt) {
-            l1__matmul_quantize(c->pool, c->kern->act_quant[vt], a->x, a->ldx, a->n, a->n_tok, c->xq,
-                                stride);
-            a->have = vt;
-        }
-        xin = c->xq;
-    }
-    const l1__matmul_op op = {w->type, c->kern->dot[w->type], w->data, w->row_bytes, w->ne1, a->n,
-                              xin, stride, y, ldy};
-    l1__matmul(c->pool, &op, 1, a->n_tok);
-}
-
-static void add_bias(const l1_ctx *c, float *y, int64_t ld, int64_t n_tok, const l1__weight *b) {
-    for (int64_t t = 0; t < n_tok; t++) c->kern->add(y + t * ld, (const float *)b->data, b->ne0);
-}
-
 /* Base of head h's positions in layer il's K (which = 0) or V (1). */
 static uint8_t *kv_head(const l1_ctx *c, int il, int which, int64_t h) {
     const size_t head_bytes = (size_t)c->n_ctx * (size_t)c->model->hp.head_dim * c->kv_elt;
     return c->kv + (size_t)(2 * il + which) * c->kv_layer_bytes + (size_t)h * head_bytes;
 }
 
-static void store_kv(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
-    const int64_t hd = c->model->hp.head_dim, nkv = c->model->hp.n_head_kv;
-    for (int which = 0; which < 2; which++) {
-        const float *src = which ? c->v : c->k;
-        for (int64_t h = 0; h < nkv; h++) {
-            uint8_t *base = kv_head(c, il, which, h);
-            for (int64_t t = 0; t < n_tok; t++) {
-                const float *s = src + t * nkv * hd + h * hd;
-                uint8_t *d = base + (size_t)(p0 + t) * (size_t)hd * c->kv_elt;
-                if (c->kv_type == L1_TYPE_F32) {
-                    memcpy(d, s, (size_t)hd * sizeof(float));
-                } else {
-                    uint16_t *dh = (uint16_t *)d;
-                    for (int64_t i = 0; i < hd; i++) dh[i] = l1__f32_to_f16(s[i]);
-                }
-            }
+/* Stores heads [h0, h0 + nh) of one token's K (which = 0) or V (1) row
+ * `src` (nh * head_dim values) at position pos of layer il's cache. */
+static void store_heads(const l1_ctx *c, int il, int which, const float *src, int64_t h0,
+                        int64_t nh, int64_t pos) {
+    const int64_t hd = c->model->hp.head_dim;
+    for (int64_t h = 0; h < nh; h++) {
+        const float *s = src + h * hd;
+        uint8_t *d = kv_head(c, il, which, h0 + h) + (size_t)pos * (size_t)hd * c->kv_elt;
+        if (c->kv_type == L1_TYPE_F32) {
+            memcpy(d, s, (size_t)hd * sizeof(float));
+        } else {
+            uint16_t *dh = (uint16_t *)d;
+            for (int64_t i = 0; i < hd; i++) dh[i] = l1__f32_to_f16(s[i]);
         }
+    }
+}
+
+/* What follows a product, row by row, on the rows just computed. */
+typedef enum epi {
+    EPI_NONE,
+    EPI_Q,        /* + bias, RoPE */
+    EPI_K,        /* + bias, RoPE, into the cache */
+    EPI_V,        /* + bias, into the cache */
+    EPI_SWIGLU,   /* gate = silu(gate) * y */
+    EPI_RESIDUAL  /* x += y */
+} epi;
+
+/* One product of a pool run, or two over the same rows (gate and up, so
+ * that SwiGLU can follow them). */
+typedef struct prod {
+    const l1__weight *w[2];  /* w[1] NULL for one product */
+    float *y[2];             /* (n_tok, ldy) outputs of w[0], w[1] */
+    int64_t ldy;
+    epi epi;
+    const float *bias;       /* EPI_Q, EPI_K, EPI_V: (rows) */
+    float *gate;             /* EPI_SWIGLU: (n_tok, ldy), rows computed no later than y's */
+    /* Set by run_prods: */
+    l1__matmul_op op[2];
+    int n_op;
+    int64_t align;
+} prod;
+
+static prod prod_of(const l1__weight *w, float *y, int64_t ldy, epi e, const float *bias) {
+    prod p;
+    memset(&p, 0, sizeof p);
+    p.w[0] = w;
+    p.y[0] = y;
+    p.ldy = ldy;
+    p.epi = e;
+    p.bias = bias;
+    return p;
+}
+
+/* Most products of one pool run (Q, K and V). */
+#define RUN_MAX_PRODS 3
+
+typedef struct prod_job {
+    l1_ctx *c;
+    int il;
+    int64_t n_tok, p0;
+    const prod *p;
+    int n;
+    _Atomic int64_t next[RUN_MAX_PRODS]; /* first row of p[i] not yet taken */
+} prod_job;
+
+/* The row-wise work after product p, on its rows [r0, r1). */
+static void epilogue(const prod_job *j, const prod *p, int64_t r0, int64_t r1) {
+    const l1_ctx *c = j->c;
+    const l1__kernels *k = c->kern;
+    const int64_t hd = c->model->hp.head_dim, hh = hd / 2, e = c->model->hp.n_embd, n = r1 - r0;
+    if (p->epi == EPI_NONE) return;
+    for (int64_t t = 0; t < j->n_tok; t++) {
+        float *y = p->y[p->n_op - 1] + t * p->ldy + r0;
+        switch (p->epi) {
+        case EPI_Q:
+        case EPI_K:
+        case EPI_V:
+            k->add(y, p->bias + r0, n);
+            if (p->epi != EPI_V) k->rope_neox(y, n / hd, hd, c->cs + t * hh, c->sn + t * hh);
+            if (p->epi != EPI_Q) store_heads(c, j->il, p->epi == EPI_V, y, r0 / hd, n / hd, j->p0 + t);
+            break;
+        case EPI_SWIGLU: {
+            float *g = p->gate + t * p->ldy + r0;
+            k->swiglu(g, g, y, n);
+            break;
+        }
+        case EPI_RESIDUAL:
+            k->add(c->x + t * e + r0, y, n);
+            break;
+        case EPI_NONE:
+            break;
+        }
+    }
+}
+
+static void prod_worker(void *arg, int ith, int nth) {
+    (void)ith;
+    prod_job *j = (prod_job *)arg;
+    for (int i = 0; i < j->n; i++) {
+        const prod *p = &j->p[i];
+        int64_t lo, hi;
+        while (grab(&j->next[i], p->op[0].n_rows, p->align, nth, &lo, &hi)) {
+            l1__matmul_op sub[2];
+            for (int o = 0; o < p->n_op; o++) {
+                sub[o] = p->op[o];
+                sub[o].w = (const uint8_t *)p->op[o].w + (size_t)lo * p->op[o].w_row_bytes;
+                sub[o].n_rows = hi - lo;
+                sub[o].y = p->op[o].y + lo;
+                if (sub[o].x8) sub[o].x8 = (const uint8_t *)p->op[o].x8 + (size_t)(lo / 8) * p->op[o].x8_group_bytes;
+            }
+            l1__matmul(NULL, sub, p->n_op, j->n_tok);
+            epilogue(j, p, lo, hi);
+        }
+    }
+}
+
+static uint32_t act_type(const l1_ctx *c, const l1__weight *w) {
+    return c->params.f32_activations ? L1_TYPE_F32 : w->qt->vec_dot_type;
+}
+
+/* Fills p's matmul ops for input `a`, already in activation type vt. */
+static void prod_setup(const l1_ctx *c, const act *a, uint32_t vt, prod *p) {
+    const void *xin = c->xq;
+    size_t stride = (size_t)a->ldx * sizeof(float);
+    if (vt == L1_TYPE_F32) {
+        xin = a->x;
+    } else {
+        const l1__quant_traits *vq = l1__quant_traits_get(vt);
+        stride = (size_t)(a->n / vq->block_size) * vq->type_size;
+    }
+    for (int o = 0; o < p->n_op; o++) {
+        const l1__weight *w = p->w[o];
+        l1__matmul_op *op = &p->op[o];
+        memset(op, 0, sizeof *op);
+        op->type = w->type;
+        op->dot = c->kern->dot[w->type];
+        op->w = w->data;
+        op->w_row_bytes = w->row_bytes;
+        op->n_rows = w->ne1;
+        op->n = a->n;
+        op->x = xin;
+        op->x_stride = stride;
+        op->y = p->y[o];
+        op->ldy = p->ldy;
+        op->x8 = w->x8;
+        op->x8_group_bytes = w->x8_group_bytes;
+    }
+    /* RoPE and the cache store work on whole heads. */
+    const int64_t hd = c->model->hp.head_dim;
+    p->align = ROW_ALIGN;
+    if (p->epi == EPI_Q || p->epi == EPI_K || p->epi == EPI_V) {
+        p->align = hd;
+        while (p->align % ROW_ALIGN) p->align += hd;
+    }
+}
+
+/* Runs the n products of layer il over input `a`, each followed by its
+ * row-wise work: one pool run for each stretch of products that pair with
+ * the same activation type (a whole layer step in practice).  The two
+ * products of a pair must share that type; products whose epilogue reads
+ * another's output (SwiGLU) must be paired with it or come in a later
+ * stretch.  f32_activations: the reference products, on the caller. */
+static void run_prods(l1_ctx *c, act *a, int il, int64_t p0, prod *ps, int n) {
+    for (int i0 = 0; i0 < n;) {
+        const uint32_t vt = act_type(c, ps[i0].w[0]);
+        int i1 = i0 + 1;
+        while (i1 < n && i1 - i0 < RUN_MAX_PRODS && act_type(c, ps[i1].w[0]) == vt) i1++;
+        prep_act(c, a, NULL, NULL, ps[i0].w[0]);
+        prod_job j = {c, il, a->n_tok, p0, ps + i0, i1 - i0, {0}};
+        for (int i = i0; i < i1; i++) {
+            prod *p = &ps[i];
+            p->n_op = p->w[1] ? 2 : 1;
+            atomic_init(&j.next[i - i0], 0);
+            if (!c->params.f32_activations) {
+                prod_setup(c, a, vt, p);
+                continue;
+            }
+            for (int o = 0; o < p->n_op; o++) matmul_f32(c, a, p->w[o], p->y[o], p->ldy);
+            epilogue(&j, p, 0, p->w[0]->ne1);
+        }
+        if (!c->params.f32_activations) l1__pool_run_claimed(c->pool, prod_worker, &j);
+        i0 = i1;
     }
 }
 
@@ -360,13 +603,15 @@ typedef struct attend_job {
     l1_ctx *c;
     int il;
     int64_t n_tok, p0;
+    _Atomic int64_t next; /* next (token, head) pair to take */
 } attend_job;
 
-/* Thread ith takes the (token, head) pairs ith, ith + nth, ...: later
- * tokens see more positions, so interleaving keeps the shares even.  Each
- * thread has its own work buffer. */
+/* Threads take (token, head) pairs in order as they come free: later
+ * tokens see more positions, and a thread that started late takes fewer.
+ * Each thread has its own work buffer. */
 static void attend_worker(void *arg, int ith, int nth) {
-    const attend_job *j = (const attend_job *)arg;
+    (void)nth;
+    attend_job *j = (attend_job *)arg;
     l1_ctx *c = j->c;
     const l1__hparams *hp = &c->model->hp;
     const int64_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
@@ -377,7 +622,9 @@ static void attend_worker(void *arg, int ith, int nth) {
     a.scale = 1.0f / sqrtf((float)hd);
     a.mode = (c->params.f32_activations || j->n_tok >= REF_ATTN_TILE) ? L1__ATTN_F32 : L1__ATTN_F16_ACC;
     a.work = c->attn_work + (size_t)ith * l1__attn_work_bytes(hd);
-    for (int64_t i = ith; i < j->n_tok * hp->n_head; i += nth) {
+    for (;;) {
+        const int64_t i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (i >= j->n_tok * hp->n_head) break;
         const int64_t t = i / hp->n_head, h = i % hp->n_head;
         a.q = c->q + t * hp->n_embd + h * hd;
         a.k = kv_head(c, j->il, 0, h / group);
@@ -391,42 +638,42 @@ static void attend_worker(void *arg, int ith, int nth) {
 /* Causal GQA attention of the step's queries (ctx->q) over the cache;
  * output in ctx->xn.  Token t (position p0 + t) sees positions 0 .. p0 + t. */
 static void attend(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
-    attend_job j = {c, il, n_tok, p0};
-    l1__pool_run(c->pool, attend_worker, &j);
+    attend_job j = {c, il, n_tok, p0, 0};
+    atomic_init(&j.next, 0);
+    l1__pool_run_claimed(c->pool, attend_worker, &j);
 }
 
 static void layer(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
     const l1__hparams *hp = &c->model->hp;
     const l1__layer *L = &c->model->layers[il];
-    const l1__kernels *k = c->kern;
-    const int64_t e = hp->n_embd, kvd = (int64_t)hp->n_head_kv * hp->head_dim, hh = hp->head_dim / 2;
-    for (int64_t t = 0; t < n_tok; t++)
-        k->rmsnorm(c->xn + t * e, c->x + t * e, (const float *)L->attn_norm.data, e, hp->rms_eps);
+    const int64_t e = hp->n_embd, kvd = (int64_t)hp->n_head_kv * hp->head_dim, ff = hp->n_ff;
     act a = act_of(c->xn, e, n_tok, e);
-    matmul(c, &a, &L->wq, c->q, e);
-    matmul(c, &a, &L->wk, c->k, kvd);
-    matmul(c, &a, &L->wv, c->v, kvd);
-    add_bias(c, c->q, e, n_tok, &L->bq);
-    add_bias(c, c->k, kvd, n_tok, &L->bk);
-    add_bias(c, c->v, kvd, n_tok, &L->bv);
-    for (int64_t t = 0; t < n_tok; t++) {
-        k->rope_neox(c->q + t * e, hp->n_head, hp->head_dim, c->cs + t * hh, c->sn + t * hh);
-        k->rope_neox(c->k + t * kvd, hp->n_head_kv, hp->head_dim, c->cs + t * hh, c->sn + t * hh);
-    }
-    store_kv(c, il, n_tok, p0);
+    prep_act(c, &a, c->x, (const float *)L->attn_norm.data, &L->wq);
+    prod qkv[3] = {prod_of(&L->wq, c->q, e, EPI_Q, (const float *)L->bq.data),
+                   prod_of(&L->wk, c->k, kvd, EPI_K, (const float *)L->bk.data),
+                   prod_of(&L->wv, c->v, kvd, EPI_V, (const float *)L->bv.data)};
+    run_prods(c, &a, il, p0, qkv, 3);
     attend(c, il, n_tok, p0);
     a = act_of(c->xn, e, n_tok, e);
-    matmul(c, &a, &L->wo, c->tmp, e);
-    k->add(c->x, c->tmp, n_tok * e);
-    for (int64_t t = 0; t < n_tok; t++)
-        k->rmsnorm(c->xn + t * e, c->x + t * e, (const float *)L->ffn_norm.data, e, hp->rms_eps);
+    prod o = prod_of(&L->wo, c->tmp, e, EPI_RESIDUAL, NULL);
+    run_prods(c, &a, il, p0, &o, 1);
     a = act_of(c->xn, e, n_tok, e);
-    matmul(c, &a, &L->w_gate, c->gate, hp->n_ff);
-    matmul(c, &a, &L->w_up, c->up, hp->n_ff);
-    k->swiglu(c->gate, c->gate, c->up, n_tok * hp->n_ff);
-    a = act_of(c->gate, hp->n_ff, n_tok, hp->n_ff);
-    matmul(c, &a, &L->w_down, c->tmp, e);
-    k->add(c->x, c->tmp, n_tok * e);
+    prep_act(c, &a, c->x, (const float *)L->ffn_norm.data, &L->w_gate);
+    prod gu[2] = {prod_of(&L->w_gate, c->gate, ff, EPI_SWIGLU, NULL),
+                  prod_of(&L->w_up, c->up, ff, EPI_SWIGLU, NULL)};
+    gu[0].gate = gu[1].gate = c->gate;
+    if (act_type(c, &L->w_gate) == act_type(c, &L->w_up)) {
+        gu[0].w[1] = &L->w_up;
+        gu[0].y[1] = c->up;
+        run_prods(c, &a, il, p0, gu, 1);
+    } else {
+        /* Different activation types: gate in one run, then up and SwiGLU. */
+        gu[0].epi = EPI_NONE;
+        run_prods(c, &a, il, p0, gu, 2);
+    }
+    a = act_of(c->gate, ff, n_tok, ff);
+    prod down = prod_of(&L->w_down, c->tmp, e, EPI_RESIDUAL, NULL);
+    run_prods(c, &a, il, p0, &down, 1);
 }
 
 static void embed(l1_ctx *c, const l1_token *tokens, int64_t n_tok) {
@@ -441,11 +688,10 @@ static void embed(l1_ctx *c, const l1_token *tokens, int64_t n_tok) {
 static void head(l1_ctx *c, int64_t first, int64_t n_tok, float *out) {
     const l1__hparams *hp = &c->model->hp;
     const int64_t e = hp->n_embd;
-    for (int64_t t = first; t < n_tok; t++)
-        c->kern->rmsnorm(c->xn + t * e, c->x + t * e, (const float *)c->model->output_norm.data, e,
-                         hp->rms_eps);
     act a = act_of(c->xn + first * e, e, n_tok - first, e);
-    matmul(c, &a, &c->model->output, out, hp->n_vocab);
+    prep_act(c, &a, c->x + first * e, (const float *)c->model->output_norm.data, &c->model->output);
+    prod p = prod_of(&c->model->output, out, hp->n_vocab, EPI_NONE, NULL);
+    run_prods(c, &a, 0, 0, &p, 1);
 }
 
 static l1_status step(l1_ctx *c, const l1_token *tokens, int64_t n_tok, int64_t p0, float *out,

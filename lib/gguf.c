@@ -901,6 +901,8 @@ const l1__gguf_tensor *l1__gguf_tensor_at(const l1__gguf *g, int64_t i) {
     return &g->tensors[i];
 }
 
+bool l1__gguf_mapped(const l1__gguf *g) { return g->file.mapped && g->base == g->file.data; }
+
 const l1__gguf_tensor *l1__gguf_find_tensor(const l1__gguf *g, const char *name) {
     if (!g || !name || !g->tensor_ix) return NULL;
     const name_ix *e = ix_find(g->tensor_ix, g->n_tensors, name);

@@ -74,6 +74,11 @@ typedef struct l1__gguf_tensor {
 
 typedef struct l1__gguf l1__gguf; /* an opened, validated file */
 
+/* True when the file's bytes are a read-only mapping of the file (pages
+ * can be dropped and read again from it); false when they were read into
+ * memory or given by the caller. */
+bool l1__gguf_mapped(const l1__gguf *g);
+
 /* Opens and validates `path` (mapped; see l1__file_open).  `lim` may be NULL. */
 l1_status l1__gguf_open(const char *path, const l1__gguf_limits *lim, l1__gguf **out);
 /* Same over a caller-owned buffer, which must outlive the reader. */

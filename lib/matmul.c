@@ -63,12 +63,22 @@ l1__vec_dot_tile_fn l1__matmul_tile_kernel(uint32_t type, l1__dot_fn dot) {
     return NULL;
 }
 
+l1__x8_fn l1__matmul_x8_kernel(uint32_t type, l1__dot_fn dot) {
+    if (!dot) return NULL;
+    for (int t = L1_TIER_SCALAR + 1; t < L1_TIER_COUNT; t++) {
+        l1__vec_dot_fn d = l1__simd_vec_dot(type, (l1__tier)t);
+        if (d && d == dot) return l1__simd_x8(type, (l1__tier)t);
+    }
+    return NULL;
+}
+
 typedef struct mm_job {
     const l1__matmul_op *ops;
     int n_ops;
     int64_t n_tok;
     l1__vec_dot_rows_fn rows[MAX_OPS];
     l1__vec_dot_tile_fn tile[MAX_OPS];
+    l1__x8_fn x8[MAX_OPS];
 } mm_job;
 
 /* Y[t][r] for r in [r0, r1), t in [t0, t1): groups of rows outer, tokens
@@ -126,13 +136,37 @@ static void mm_rows(const l1__matmul_op *op, l1__vec_dot_rows_fn rk, l1__vec_dot
     }
 }
 
+/* Rows [r0, r1) (multiples of 8) from the x8 layout: decode in one call
+ * (the activation-side preparation shared by all the thread's groups);
+ * prefill in tiles of groups that stay in L2 while the tokens pass over
+ * them L1__X8_MAX_TOKENS at a time. */
+static void mm_rows_x8(const l1__matmul_op *op, l1__x8_fn k, int64_t r0, int64_t r1, int64_t n_tok) {
+    const size_t gb = op->x8_group_bytes;
+    const uint8_t *x = (const uint8_t *)op->x;
+    int64_t tile = (int64_t)(TILE_W_BYTES / gb);
+    if (tile < 1 || n_tok == 1) tile = (r1 - r0) / 8;
+    for (int64_t g = r0 / 8; g < r1 / 8; g += tile) {
+        const int64_t ng = r1 / 8 - g < tile ? r1 / 8 - g : tile;
+        const uint8_t *xp = (const uint8_t *)op->x8 + (size_t)g * gb;
+        for (int64_t t = 0; t < n_tok; t += L1__X8_MAX_TOKENS) {
+            const int nt = (int)(n_tok - t < L1__X8_MAX_TOKENS ? n_tok - t : L1__X8_MAX_TOKENS);
+            k(op->n, op->y + t * op->ldy + 8 * g, (size_t)op->ldy, xp, gb, ng, x + (size_t)t * op->x_stride,
+              op->x_stride, nt);
+        }
+    }
+}
+
 static void mm_worker(void *arg, int ith, int nth) {
     const mm_job *job = (const mm_job *)arg;
     for (int i = 0; i < job->n_ops; i++) {
         const l1__matmul_op *op = &job->ops[i];
         int64_t r0, r1;
         l1__pool_split(op->n_rows, ROW_ALIGN, ith, nth, &r0, &r1);
-        if (r0 < r1) mm_rows(op, job->rows[i], job->tile[i], r0, r1, job->n_tok);
+        if (r0 >= r1) continue;
+        if (job->x8[i])
+            mm_rows_x8(op, job->x8[i], r0, r1, job->n_tok);
+        else
+            mm_rows(op, job->rows[i], job->tile[i], r0, r1, job->n_tok);
     }
 }
 
@@ -146,6 +180,8 @@ void l1__matmul(l1__pool *pool, const l1__matmul_op *ops, int n_ops, int64_t n_t
         for (int i = 0; i < job.n_ops; i++) {
             job.rows[i] = l1__matmul_rows_kernel(job.ops[i].type, job.ops[i].dot);
             job.tile[i] = n_tok > 1 ? l1__matmul_tile_kernel(job.ops[i].type, job.ops[i].dot) : NULL;
+            job.x8[i] = job.ops[i].x8 && job.ops[i].n_rows % 8 == 0
+                            ? l1__matmul_x8_kernel(job.ops[i].type, job.ops[i].dot) : NULL;
         }
         l1__pool_run(pool, mm_worker, &job);
     }

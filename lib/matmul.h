@@ -37,6 +37,11 @@ typedef struct l1__matmul_op {
     size_t x_stride;
     float *y;               /* (n_tok, ldy), columns [0, n_rows) written */
     int64_t ldy;
+    /* Optional: W also in the x8 layout (repack.h; n_rows a multiple of 8).
+     * Used when the tier of `dot` has an x8 kernel for `type`; every output
+     * is then the x8 dot of repack.h instead of `dot`. */
+    const void *x8;
+    size_t x8_group_bytes;
 } l1__matmul_op;
 
 /* Runs the n_ops products over n_tok tokens with every thread of `pool`
@@ -57,6 +62,9 @@ void l1__matmul_quantize(l1__pool *pool, l1__act_quant_fn quant, const float *x,
  * of the tier whose single-row kernel `dot` is, or NULL (then products go
  * one row at a time). */
 l1__vec_dot_rows_fn l1__matmul_rows_kernel(uint32_t type, l1__dot_fn dot);
+
+/* The x8 kernel of the tier whose vec_dot is `dot`, or NULL. */
+l1__x8_fn l1__matmul_x8_kernel(uint32_t type, l1__dot_fn dot);
 
 /* The rows x tokens tile kernel matching `dot` for weight `type` (same
  * rule as l1__matmul_rows_kernel), or NULL. */

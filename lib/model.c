@@ -12,9 +12,14 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "model.h"
 #include "numcheck.h"
+#include "repack.h"
+#include "simd.h"
+#include "threadpool.h"
 #include "types.h"
 
 #if defined(__has_include)
@@ -356,6 +361,84 @@ static void read_name(l1_model *m) {
     l1__error_clear();
 }
 
+/* The matrices of layer il (il == n_layer: the output head), NULL-padded;
+ * returns how many. */
+static int matrices_of(l1_model *m, int il, l1__weight *out[7]) {
+    if (il == m->hp.n_layer) {
+        out[0] = &m->output;
+        return 1;
+    }
+    l1__layer *L = &m->layers[il];
+    l1__weight *w[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+    memcpy(out, w, sizeof w);
+    return 7;
+}
+
+/* Copies w into the x8 layout when the CPU's kernel tier multiplies that
+ * type from it, then lets the kernel drop the mapped pages the copy
+ * replaces (they come back from the file if read again). */
+static void pack_worker(void *arg, int ith, int nth) {
+    const l1__weight *w = (const l1__weight *)arg;
+    int64_t g0, g1;
+    l1__pool_split(w->ne1 / L1__X8_ROWS, 1, ith, nth, &g0, &g1);
+    if (g0 < g1)
+        l1__x8_pack(w->type, (const uint8_t *)w->data + (size_t)(g0 * L1__X8_ROWS) * w->row_bytes, w->row_bytes,
+                    w->ne0, (g1 - g0) * L1__X8_ROWS, (uint8_t *)w->x8 + (size_t)g0 * w->x8_group_bytes);
+}
+
+static l1_status repack_weight(l1__pool *pool, l1__weight *w, bool release) {
+    if (!l1__x8_type(w->type) || w->ne1 % L1__X8_ROWS != 0 || !l1__simd_x8(w->type, l1__tier_best()))
+        return L1_OK;
+    const size_t gb = l1__x8_group_bytes(w->type, w->ne0);
+    size_t bytes;
+    if (!gb || !l1__mul_size(gb, (size_t)(w->ne1 / L1__X8_ROWS), &bytes)) return L1_OK;
+    w->x8 = l1__aligned_alloc(64, bytes);
+    if (!w->x8)
+        return l1__error(L1_ERR_NOMEM, "tensor %s: out of memory for its repacked copy (%zu bytes; "
+                         "l1_model_params.no_repack uses the file in place)", w->name, bytes);
+    w->x8_group_bytes = gb;
+    l1__pool_run(pool, pack_worker, w);
+    if (release) {
+        const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        const uintptr_t a = ((uintptr_t)w->data + page - 1) & ~(page - 1);
+        const uintptr_t e = ((uintptr_t)w->data + (uintptr_t)w->ne1 * w->row_bytes) & ~(page - 1);
+        if (e > a) (void)madvise((void *)a, e - a, MADV_DONTNEED);
+    }
+    return L1_OK;
+}
+
+/* Packs on one thread per physical core (a pool made for the load). */
+static l1_status repack_all(l1_model *m) {
+    const bool mapped = l1__gguf_mapped(m->gguf);
+    const int cores = l1__cpu_get()->n_cores_physical;
+    l1__pool *pool;
+    l1_status st = l1__pool_new(cores > 0 ? (cores < L1__POOL_MAX_THREADS ? cores : L1__POOL_MAX_THREADS) : 1, &pool);
+    if (st) return st;
+    for (int il = 0; il <= m->hp.n_layer && !st; il++) {
+        l1__weight *ws[7];
+        const int n = matrices_of(m, il, ws);
+        for (int i = 0; i < n && !st; i++) {
+            /* A tied head is also the embedding table, read row by row. */
+            const bool release = mapped && !(ws[i] == &m->output && m->tied);
+            st = repack_weight(pool, ws[i], release);
+        }
+    }
+    l1__pool_free(pool);
+    return st;
+}
+
+static void free_repacked(l1_model *m) {
+    if (!m->layers) return;
+    for (int il = 0; il <= m->hp.n_layer; il++) {
+        l1__weight *ws[7];
+        const int n = matrices_of(m, il, ws);
+        for (int i = 0; i < n; i++) {
+            l1__aligned_free(ws[i]->x8);
+            ws[i]->x8 = NULL;
+        }
+    }
+}
+
 static l1_status load(l1_model *m, const char *path, const l1_model_params *p) {
     l1__gguf_limits lim = {0}; /* zero fields take the reader's defaults */
     lim.max_string_len = p->max_string_len;
@@ -382,6 +465,7 @@ static l1_status load(l1_model *m, const char *path, const l1_model_params *p) {
     if (!m->layers) return l1__error(L1_ERR_NOMEM, "model: out of memory for %d layers", m->hp.n_layer);
     if ((st = bind_all(m, p))) return st;
     if (p->check_weights && (st = l1__numcheck_model(m))) return st;
+    if (!p->no_repack && (st = repack_all(m))) return st;
     return progress(p, 1.0f);
 }
 
@@ -409,6 +493,7 @@ void l1_model_free(l1_model *model) {
 #ifdef L1__HAVE_TOKENIZER
     l1__tokenizer_free(model->tok);
 #endif
+    free_repacked(model);
     l1__free(model->layers);
     l1__gguf_close(model->gguf);
     l1__free(model);

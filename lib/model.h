@@ -30,6 +30,9 @@ typedef struct l1__weight {
     int64_t ne1;                   /* rows */
     size_t row_bytes;              /* bytes per row */
     const l1__quant_traits *qt;    /* traits of `type` (never NULL once bound) */
+    void *x8;                      /* the rows in the x8 layout (repack.h), owned by the
+                                      model; NULL when not repacked */
+    size_t x8_group_bytes;         /* bytes per group of 8 rows of x8 */
 } l1__weight;
 
 /* One transformer block.  Biases are F32 vectors of the projection's rows. */

@@ -831,6 +831,8 @@ static void vec_dot_bf16(int64_t n, float *s, const void *vx, const void *vy) {
     *s = hsum_ps(_mm256_add_ps(a0, a1)) + t;
 }
 
+#include "packed_x86_impl.h"
+
 /* ---- the table ------------------------------------------------------------------ */
 
 static void x86_fill(l1__simd_kernels *k) {
@@ -867,6 +869,7 @@ static void x86_fill(l1__simd_kernels *k) {
     k->quantize[L1_TYPE_Q8_0] = quantize_q8_0;
     k->quantize[L1_TYPE_Q8_1] = quantize_q8_1;
     k->quantize[L1_TYPE_Q8_K] = quantize_q8_K;
+    x86_fill_x8(k);
 }
 
 #endif /* L1_QUANT_X86_IMPL_H */

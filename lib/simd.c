@@ -122,6 +122,11 @@ l1__vec_dot_tile_fn l1__simd_vec_dot_tile(uint32_t type, l1__tier tier) {
     return k ? k->vec_dot_tile[type] : NULL;
 }
 
+l1__x8_fn l1__simd_x8(uint32_t type, l1__tier tier) {
+    const l1__simd_kernels *k = table(type, tier);
+    return k ? k->x8[type] : NULL;
+}
+
 const l1__simd_kernels *l1__simd_table(l1__tier tier) { return table(0, tier); }
 
 l1__quantize_row_fn l1__simd_quantize_row(uint32_t act_type, l1__tier tier) {

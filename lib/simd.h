@@ -8,7 +8,10 @@
  * l1__tier_set, overrides the choice.  Lookups take the tier explicitly, so
  * tests can run every supported tier on one host, and return NULL where a
  * tier has no kernel of its own: the caller then uses the scalar reference
- * of quant.h (l1__quant_traits), which every tier agrees with.
+ * of quant.h (l1__quant_traits), which every tier agrees with.  A tier's
+ * table also holds its tile kernels (several rows x several tokens), its
+ * x8 kernels over repacked weights (repack.h) and its float kernels of the
+ * forward pass (kernels.h contracts).
  *
  * Contracts of the kernels (same as the scalar traits):
  *   vec_dot:      *s = sum_i x[i] * y[i] over n values; x of the weight type,
@@ -56,6 +59,14 @@ typedef void (*l1__vec_dot_tile_fn)(int64_t n, float *s, size_t lds, const void 
 
 #define L1__VEC_DOT_MAX_TOKENS 4
 
+/* Products over weights in the x8 layout of repack.h: s[t * lds + 8g + r]
+ * = the x8 dot of row 8g + r with activation row t, for groups g < ng
+ * (group g at xp + g * gbytes) and t < nt (1..L1__X8_MAX_TOKENS). */
+typedef void (*l1__x8_fn)(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng,
+                          const void *y, size_t by, int nt);
+
+#define L1__X8_MAX_TOKENS 8
+
 /* "scalar", "avx2", "avx512", "neon"; "unknown" otherwise. */
 const char *l1__tier_name(l1__tier tier);
 
@@ -85,6 +96,9 @@ l1__vec_dot_rows_fn l1__simd_vec_dot_rows(uint32_t type, l1__tier tier);
 /* The tier's rows x tokens tile kernel of weight `type`, or NULL. */
 l1__vec_dot_tile_fn l1__simd_vec_dot_tile(uint32_t type, l1__tier tier);
 
+/* The tier's x8 kernel of weight `type`, or NULL. */
+l1__x8_fn l1__simd_x8(uint32_t type, l1__tier tier);
+
 /* The tier's whole table (float kernels included), or NULL for an unknown
  * tier.  Entries the tier lacks are NULL. */
 struct l1__simd_kernels;
@@ -101,6 +115,7 @@ typedef struct l1__simd_kernels {
     l1__vec_dot_rows_fn vec_dot_rows[L1_TYPE_COUNT];
     l1__quantize_row_fn quantize[L1_TYPE_COUNT]; /* by activation type id */
     l1__vec_dot_tile_fn vec_dot_tile[L1_TYPE_COUNT];
+    l1__x8_fn x8[L1_TYPE_COUNT];
     /* Float kernels of the forward pass, kernels.h contracts; NULL = the
      * scalar one is used. */
     void (*attention)(const l1__attn_args *a);

@@ -1,9 +1,11 @@
 /*
  * threadpool.c - persistent pthread workers woken by a generation counter.
  *
- * A run bumps `gen`; each worker, having seen the previous value, runs the
- * posted fn and then counts itself into `n_done`; the caller runs its own
- * share (ith 0) and waits for n_done == nth - 1.  Every wait (worker for a
+ * A run bumps `gen`; each worker, having seen the new value, joins the run
+ * through `entry` (see below), runs the posted fn and then counts itself
+ * into `n_done`; the caller runs its own share (ith 0) and waits until
+ * every worker that joined is done: all nth - 1 of them for l1__pool_run,
+ * those that came in time for l1__pool_run_claimed.  Every wait (worker for a
  * new gen, caller for n_done, barrier for a new phase) is the same routine:
  * spin on the word for a while, because in decode the next run comes within
  * microseconds, then sleep on the pool's one condition variable.
@@ -15,6 +17,15 @@
  * under the mutex.  Wakers that see none skip the mutex entirely, which is
  * the common case while workers spin.
  *
+ * `entry` holds the generation of the run now open in its high half and,
+ * in its low half, the workers that joined it plus a CLOSED bit.  A worker
+ * joins by a compare-and-swap that succeeds only while the generation is
+ * the one it woke for and the run is open, so a worker that was held up
+ * past the end of a claimed run (or of several runs) never runs fn for a
+ * run it was not counted in, nor twice for one run.  l1__pool_run never
+ * closes its runs early; l1__pool_run_claimed closes as soon as the
+ * caller's own fn returns and then waits only for the workers that joined.
+ *
  * The shared counters sit on separate cache lines so that spinning readers
  * of one do not steal the line of another.
  */
@@ -24,6 +35,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include "base.h"
 
@@ -31,6 +43,9 @@
  * gap between two matvecs of one decode step, far shorter than a token. */
 #define L1__POOL_SPIN 4096
 #define L1__CACHE_LINE 64
+/* Low half of `entry`: joined workers, and the bit that closes the run. */
+#define ENTRY_CLOSED 0x80000000u
+#define ENTRY_COUNT 0x7fffffffu
 
 typedef struct l1__pool_worker {
     struct l1__pool *pool;
@@ -48,6 +63,7 @@ struct l1__pool {
     char pad0[L1__CACHE_LINE];
     _Atomic uint32_t gen;  /* bumped once per run (and once to stop) */
     _Atomic uint32_t stop;
+    _Atomic uint64_t entry; /* gen of the open run << 32 | CLOSED | joined workers */
     char pad1[L1__CACHE_LINE];
     _Atomic uint32_t n_done; /* workers finished with the current run */
     char pad2[L1__CACHE_LINE];
@@ -90,6 +106,24 @@ static void wake(l1__pool *p) {
     pthread_mutex_unlock(&p->mu);
 }
 
+/* Tests only: microseconds each worker waits between seeing a run and
+ * joining it (0 in normal use). */
+static _Atomic int g_join_delay_us;
+
+void l1__pool_test_join_delay(int us) { atomic_store(&g_join_delay_us, us > 0 ? us : 0); }
+
+/* Joins run `gen` if it is still the open one; false if it is over, closed
+ * or already replaced by a later run. */
+static bool join(l1__pool *p, uint32_t gen) {
+    uint64_t e = atomic_load_explicit(&p->entry, memory_order_acquire);
+    for (;;) {
+        if ((uint32_t)(e >> 32) != gen || ((uint32_t)e & ENTRY_CLOSED)) return false;
+        if (atomic_compare_exchange_weak_explicit(&p->entry, &e, e + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return true;
+    }
+}
+
 static void *worker_main(void *v) {
     l1__pool_worker *w = v;
     l1__pool *p = w->pool;
@@ -98,6 +132,12 @@ static void *worker_main(void *v) {
         wait_while(p, &p->gen, seen);
         seen = atomic_load_explicit(&p->gen, memory_order_acquire);
         if (atomic_load_explicit(&p->stop, memory_order_relaxed)) break;
+        const int delay = atomic_load_explicit(&g_join_delay_us, memory_order_relaxed);
+        if (delay) {
+            struct timespec ts = {delay / 1000000, (long)(delay % 1000000) * 1000L};
+            nanosleep(&ts, NULL);
+        }
+        if (!join(p, seen)) continue;
         p->fn(p->arg, w->ith, p->n_threads);
         atomic_fetch_add(&p->n_done, 1);
         wake(p);
@@ -157,24 +197,41 @@ void l1__pool_free(l1__pool *pool) {
 
 int l1__pool_size(const l1__pool *pool) { return pool ? pool->n_threads : 1; }
 
-void l1__pool_run(l1__pool *pool, l1__pool_fn fn, void *arg) {
-    if (!pool || pool->n_threads == 1) {
-        fn(arg, 0, 1);
-        return;
-    }
-    l1__pool *p = pool;
-    uint32_t want = (uint32_t)p->n_threads - 1;
+static void run(l1__pool *p, l1__pool_fn fn, void *arg, bool claimed) {
     p->fn = fn;
     p->arg = arg;
     atomic_store_explicit(&p->n_done, 0, memory_order_relaxed);
+    /* Only the caller writes gen, so the next value is known here. */
+    const uint32_t g = atomic_load_explicit(&p->gen, memory_order_relaxed) + 1;
+    atomic_store_explicit(&p->entry, (uint64_t)g << 32, memory_order_relaxed);
     atomic_fetch_add(&p->gen, 1);
     wake(p);
     fn(arg, 0, p->n_threads);
+    uint32_t want = (uint32_t)p->n_threads - 1;
+    if (claimed)
+        want = (uint32_t)atomic_fetch_or_explicit(&p->entry, ENTRY_CLOSED, memory_order_acq_rel) &
+               ENTRY_COUNT;
     for (;;) {
         uint32_t d = atomic_load_explicit(&p->n_done, memory_order_acquire);
         if (d == want) break;
         wait_while(p, &p->n_done, d);
     }
+}
+
+void l1__pool_run(l1__pool *pool, l1__pool_fn fn, void *arg) {
+    if (!pool || pool->n_threads == 1) {
+        fn(arg, 0, 1);
+        return;
+    }
+    run(pool, fn, arg, false);
+}
+
+void l1__pool_run_claimed(l1__pool *pool, l1__pool_fn fn, void *arg) {
+    if (!pool || pool->n_threads == 1) {
+        fn(arg, 0, 1);
+        return;
+    }
+    run(pool, fn, arg, true);
 }
 
 void l1__pool_barrier(l1__pool *pool) {

@@ -4,10 +4,11 @@
  *
  * One run = every thread of the pool, the caller included, executes
  * fn(arg, ith, nth) once with its own ith in [0, nth); l1__pool_run returns
- * when all have returned.  Workers between runs spin briefly (decode issues
- * hundreds of short runs per token, so a wake-up must cost microseconds),
- * then sleep on a condition variable so an idle pool costs no CPU.  A run
- * allocates nothing.
+ * when all have returned (l1__pool_run_claimed: every thread that arrived
+ * in time, for work shared out on demand).  Workers between runs spin
+ * briefly (decode issues hundreds of short runs per token, so a wake-up
+ * must cost microseconds), then sleep on a condition variable so an idle
+ * pool costs no CPU.  A run allocates nothing.
  *
  * Thread model: one thread at a time calls l1__pool_run on a given pool (the
  * pool belongs to one l1_ctx); fn must not call l1__pool_run on the same
@@ -44,6 +45,22 @@ int l1__pool_size(const l1__pool *pool);
  * once all have finished; everything fn wrote is visible to the caller on
  * return.  A NULL pool runs fn(arg, 0, 1) inline. */
 void l1__pool_run(l1__pool *pool, l1__pool_fn fn, void *arg);
+
+/* Like l1__pool_run, for work that the threads take from shared counters as
+ * they come, so that any share of it may be done by any thread: fn runs on
+ * the caller and on each worker that arrives before the caller's own fn has
+ * returned; a worker arriving later skips the run.  Returns once every fn
+ * that started has returned, with what they wrote visible.  A worker that
+ * is descheduled, or slow to wake, when the run is posted then delays
+ * nothing.  fn must not call l1__pool_barrier (some threads may never
+ * enter it), and must not rely on every ith being called. */
+void l1__pool_run_claimed(l1__pool *pool, l1__pool_fn fn, void *arg);
+
+/* Tests only: every worker of every pool waits `us` microseconds between
+ * seeing a run posted and joining it, so that it arrives after claimed runs
+ * have closed, or even after later runs were posted.  0 (the default) turns
+ * it off. */
+void l1__pool_test_join_delay(int us);
 
 /* Called by all nth threads inside one run: returns in each only when every
  * thread has entered it, with every write made before it visible after it.

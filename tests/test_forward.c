@@ -2,11 +2,14 @@
  * test_forward.c - the forward layer: the scalar kernels against small cases
  * derived by hand in each test, and the context's KV cache contracts (decode
  * after prefill equals one whole evaluation, truncate rewinds, a full cache
- * changes nothing, abort, memory estimate) on a tiny synthetic model.
+ * changes nothing, abort, memory estimate, no dependence on the thread
+ * count) on a tiny synthetic model, and the pool's claimed runs that the
+ * forward pass schedules its work with.
  */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include "forward.h"
 #include "fp16.h"
 #include "kernels.h"
+#include "model.h"
 #include "synth.h"
 #include "types.h"
 
@@ -106,6 +110,116 @@ static void softmax_sums_to_one_and_keeps_order(void **state) {
     l1__kernels_scalar()->softmax(x, 3);
     double z = exp(1) + exp(2) + exp(3);
     for (int i = 0; i < 3; i++) assert_float_equal(x[i], exp(i + 1) / z, KERNEL_TOL);
+}
+
+/* ---- claimed pool runs ----------------------------------------------------------- */
+
+#define CLAIM_UNITS 97
+
+typedef struct claim_job {
+    _Atomic int next;                 /* next unit to take */
+    _Atomic int done[CLAIM_UNITS];    /* times each unit was taken */
+    int out[CLAIM_UNITS];             /* plain memory: the run must publish it */
+    _Atomic unsigned mask;            /* threads that ran fn */
+    _Atomic int bad;                  /* an ith out of range, or one fn twice */
+    int work;                         /* 0: the caller's fn returns at once */
+} claim_job;
+
+/* Runs on the workers too: failures are recorded, asserted by the caller. */
+static void claim_fn(void *arg, int ith, int nth) {
+    claim_job *j = arg;
+    if (ith < 0 || ith >= nth || nth > 4) {
+        atomic_store(&j->bad, 1);
+        return;
+    }
+    unsigned bit = 1u << ith;
+    if (atomic_fetch_or(&j->mask, bit) & bit) atomic_store(&j->bad, 1);
+    if (!j->work && ith == 0) return;
+    for (;;) {
+        int u = atomic_fetch_add(&j->next, 1);
+        if (u >= CLAIM_UNITS) break;
+        atomic_fetch_add(&j->done[u], 1);
+        j->out[u] = u * 3 + 1;
+    }
+}
+
+typedef struct every_job {
+    _Atomic int calls[4];
+} every_job;
+
+static void every_fn(void *arg, int ith, int nth) {
+    every_job *j = arg;
+    if (ith >= 0 && ith < 4 && nth <= 4) atomic_fetch_add(&j->calls[ith], 1);
+}
+
+/* Every unit is taken once and its write is visible after the run, whoever
+ * took it.  Runs whose caller returns at once close before most workers
+ * arrive; a worker that arrives late must skip that run and still take part,
+ * exactly once, in the next (claimed or not), or the unit counts and the
+ * per-thread call counts below go wrong. */
+static void pool_claimed_run_takes_each_unit_once_and_skips_late_workers(void **state) {
+    (void)state;
+    static claim_job j;
+    /* A worker counted twice into one run makes its caller wait forever:
+     * the alarm turns that hang into a failure. */
+    alarm(120);
+    for (int n = 1; n <= 4; n++) {
+        l1__pool *p;
+        assert_int_equal(l1__pool_new(n, &p), L1_OK);
+        for (int r = 0; r < 400; r++) {
+            memset(&j, 0, sizeof j);
+            j.work = r % 3 != 0;
+            l1__pool_run_claimed(p, claim_fn, &j);
+            assert_int_equal(atomic_load(&j.bad), 0);
+            if (j.work) {
+                for (int u = 0; u < CLAIM_UNITS; u++) {
+                    assert_int_equal(atomic_load(&j.done[u]), 1);
+                    assert_int_equal(j.out[u], u * 3 + 1);
+                }
+            }
+            assert_true(atomic_load(&j.mask) & 1u); /* the caller always runs fn */
+            if (r % 7 == 0) {
+                every_job e;
+                memset(&e, 0, sizeof e);
+                l1__pool_run(p, every_fn, &e);
+                for (int t = 0; t < 4; t++) assert_int_equal(atomic_load(&e.calls[t]), t < n);
+            }
+            if (r % 100 == 50) usleep(2000); /* let the workers fall asleep */
+        }
+        l1__pool_free(p);
+    }
+    /* Workers held up between seeing a run and joining it: the first of each
+     * pair of claimed runs closes before they join, and the second is posted
+     * while they still hold the first one's generation.  Each must skip the
+     * first and take part in the second (or the static run after it) once. */
+    l1__pool_test_join_delay(300);
+    for (int n = 2; n <= 4; n++) {
+        l1__pool *p;
+        assert_int_equal(l1__pool_new(n, &p), L1_OK);
+        for (int r = 0; r < 40; r++) {
+            memset(&j, 0, sizeof j);
+            l1__pool_run_claimed(p, claim_fn, &j);
+            assert_int_equal(atomic_load(&j.bad), 0);
+            memset(&j, 0, sizeof j);
+            j.work = 1;
+            l1__pool_run_claimed(p, claim_fn, &j);
+            assert_int_equal(atomic_load(&j.bad), 0);
+            for (int u = 0; u < CLAIM_UNITS; u++) assert_int_equal(atomic_load(&j.done[u]), 1);
+            every_job e;
+            memset(&e, 0, sizeof e);
+            l1__pool_run(p, every_fn, &e);
+            for (int t = 0; t < 4; t++) assert_int_equal(atomic_load(&e.calls[t]), t < n);
+        }
+        l1__pool_free(p);
+    }
+    l1__pool_test_join_delay(0);
+    /* NULL pool: inline on the caller. */
+    memset(&j, 0, sizeof j);
+    j.work = 1;
+    l1__pool_run_claimed(NULL, claim_fn, &j);
+    assert_int_equal(atomic_load(&j.mask), 1u);
+    assert_int_equal(atomic_load(&j.done[CLAIM_UNITS - 1]), 1);
+    alarm(0);
 }
 
 /* ---- the context on a tiny model ---------------------------------------------------- */
@@ -305,6 +419,110 @@ static void context_beyond_trained_length_needs_permission(void **state) {
     l1_ctx_free(c);
 }
 
+/* The forward pass hands rows and heads to threads on demand; every output
+ * is still computed by one call of the same kernel, so the logits of a
+ * prefill long enough to be split by token (and to take the f32 attention
+ * path) and of the decode steps after it are bit-identical for any thread
+ * count, in every cache type and in f32_activations mode. */
+static void logits_do_not_depend_on_thread_count(void **state) {
+    (void)state;
+    enum { P = 70, D = 4 };
+    const int nv = l1_n_vocab(g_model);
+    const int32_t threads[] = {1, 2, 3, 4};
+    l1_token t[P + D];
+    tokens(t, P + D, 8);
+    float *want = malloc((size_t)(P + D) * (size_t)nv * sizeof(float));
+    assert_non_null(want);
+    for (int mode = 0; mode < 3; mode++) {
+        for (size_t i = 0; i < L1_ARRAY_LEN(threads); i++) {
+            l1_ctx_params cp = l1_ctx_default_params();
+            cp.n_ctx = 128;
+            cp.n_threads = threads[i];
+            cp.kv_type = mode == 1 ? L1_KV_F32 : L1_KV_F16;
+            cp.f32_activations = mode == 2;
+            l1_ctx *c;
+            assert_int_equal(l1_ctx_new(g_model, &cp, &c), L1_OK);
+            assert_int_equal(l1_ctx_eval(c, t, P, L1_EVAL_ALL_LOGITS), L1_OK);
+            for (int k = 0; k < P + D; k++) {
+                if (k >= P) assert_int_equal(l1_ctx_eval(c, &t[k], 1, 0), L1_OK);
+                const float *lg = l1_ctx_logits(c, k >= P ? -1 : k);
+                assert_non_null(lg);
+                float *w = want + (size_t)k * (size_t)nv;
+                if (i == 0) memcpy(w, lg, (size_t)nv * sizeof(float));
+                else assert_memory_equal(w, lg, (size_t)nv * sizeof(float));
+            }
+            l1_ctx_free(c);
+        }
+    }
+    free(want);
+}
+
+/* Gate and up whose activation types differ cannot share one converted
+ * input, so they cannot be computed in one pool run with SwiGLU after each
+ * share of rows: gate goes first, then up followed by SwiGLU.  Here up is
+ * swapped for an F16 copy (F16 activations) while gate stays F32: the
+ * logits stay within f16 rounding of the all-F32 model's (a SwiGLU skipped,
+ * doubled or fed the wrong rows would be far off) and do not depend on the
+ * thread count. */
+static void gate_and_up_of_different_activation_types(void **state) {
+    (void)state;
+    enum { P = 20 };
+    const int nv = l1_n_vocab(g_model);
+    l1_model *m;
+    assert_int_equal(l1_model_load(g_path, NULL, &m), L1_OK);
+    assert_int_not_equal(l1__quant_traits_get(L1_TYPE_F16)->vec_dot_type,
+                         l1__quant_traits_get(L1_TYPE_F32)->vec_dot_type);
+    const int nl = m->hp.n_layer;
+    l1__weight saved[8];
+    uint16_t *copies[8];
+    assert_true(nl <= 8);
+    for (int il = 0; il < nl; il++) {
+        l1__weight *w = &m->layers[il].w_up;
+        assert_int_equal(w->type, L1_TYPE_F32);
+        saved[il] = *w;
+        copies[il] = malloc((size_t)(w->ne0 * w->ne1) * sizeof(uint16_t));
+        assert_non_null(copies[il]);
+        for (int64_t i = 0; i < w->ne0 * w->ne1; i++)
+            copies[il][i] = l1__f32_to_f16(((const float *)w->data)[i]);
+        w->data = copies[il];
+        w->type = L1_TYPE_F16;
+        w->row_bytes = (size_t)w->ne0 * sizeof(uint16_t);
+        w->qt = l1__quant_traits_get(L1_TYPE_F16);
+    }
+    l1_token t[P];
+    tokens(t, P, 9);
+    l1_ctx *ref = new_ctx(64, 512, L1_KV_F16);
+    assert_int_equal(l1_ctx_eval(ref, t, P, L1_EVAL_ALL_LOGITS), L1_OK);
+    float *first = malloc((size_t)P * (size_t)nv * sizeof(float));
+    assert_non_null(first);
+    const int32_t threads[] = {1, 2, 4};
+    for (size_t i = 0; i < L1_ARRAY_LEN(threads); i++) {
+        l1_ctx_params cp = l1_ctx_default_params();
+        cp.n_ctx = 64;
+        cp.n_threads = threads[i];
+        l1_ctx *c;
+        assert_int_equal(l1_ctx_new(m, &cp, &c), L1_OK);
+        assert_int_equal(l1_ctx_eval(c, t, P, L1_EVAL_ALL_LOGITS), L1_OK);
+        for (int k = 0; k < P; k++) {
+            const float *lg = l1_ctx_logits(c, k);
+            if (i == 0) {
+                memcpy(first + (size_t)k * (size_t)nv, lg, (size_t)nv * sizeof(float));
+                assert_close(l1_ctx_logits(ref, k), lg, nv, 1e-2);
+            } else {
+                assert_memory_equal(first + (size_t)k * (size_t)nv, lg, (size_t)nv * sizeof(float));
+            }
+        }
+        l1_ctx_free(c);
+    }
+    free(first);
+    l1_ctx_free(ref);
+    for (int il = 0; il < nl; il++) {
+        m->layers[il].w_up = saved[il];
+        free(copies[il]);
+    }
+    l1_model_free(m);
+}
+
 static void f32_activations_stay_close_to_default(void **state) {
     (void)state;
     const int nv = l1_n_vocab(g_model);
@@ -340,6 +558,9 @@ int main(void) {
         cmocka_unit_test(memory_estimate_counts_kv_cache_and_limit_is_enforced),
         cmocka_unit_test(context_beyond_trained_length_needs_permission),
         cmocka_unit_test(f32_activations_stay_close_to_default),
+        cmocka_unit_test(logits_do_not_depend_on_thread_count),
+        cmocka_unit_test(gate_and_up_of_different_activation_types),
+        cmocka_unit_test(pool_claimed_run_takes_each_unit_once_and_skips_late_workers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

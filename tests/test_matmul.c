@@ -138,7 +138,7 @@ static void check_shape(uint32_t type, int64_t n, int64_t n_rows, int64_t n_tok,
     const int nd = dots_of(type, dots);
     for (int d = 0; d < nd; d++) {
         l1__matmul_op op = {type, dots[d], w, (size_t)(n / qt->block_size) * qt->type_size, n_rows, n,
-                            x, xs, NULL, ldy};
+                            x, xs, NULL, ldy, NULL, 0};
         for (size_t i = 0; i < ny; i++) want[i] = -7.0f;
         op.y = want;
         reference(&op, n_tok, want);
@@ -217,7 +217,7 @@ static void matmul_batch_of_ops_matches_each_alone(void **state) {
         assert_non_null(want[i]);
         assert_non_null(got[i]);
         ops[i] = (l1__matmul_op){type, k->dot[type], w, (size_t)(n / qt->block_size) * qt->type_size,
-                                 rows, n, xs[i], stride, want[i], rows};
+                                 rows, n, xs[i], stride, want[i], rows, NULL, 0};
         reference(&ops[i], n_tok, want[i]);
         ops[i].y = got[i];
     }
@@ -242,7 +242,7 @@ static void matmul_zero_tokens_writes_nothing(void **state) {
     uint8_t *base;
     const uint8_t *w = make_weights(qt, 4, 32, 0, &base);
     float y[4] = {1, 2, 3, 4};
-    const l1__matmul_op op = {L1_TYPE_Q8_0, qt->vec_dot, w, 34, 4, 32, w, 34, y, 4};
+    const l1__matmul_op op = {L1_TYPE_Q8_0, qt->vec_dot, w, 34, 4, 32, w, 34, y, 4, NULL, 0};
     l1__matmul(g_pools[2], &op, 1, 0);
     assert_true(y[0] == 1 && y[1] == 2 && y[2] == 3 && y[3] == 4);
     free(base);

@@ -14,8 +14,11 @@
  *   make -f bench/ref.mk BUILD=build/release speed MODEL=f.gguf [THREADS=2 RUNS=3]
  *   build/release/bench/ref/bench_vs_llama MODEL.gguf [-p 512] [-n 128] [-r 3] [-t 2] [--only ref|l1]
  *
- * --only times one engine alone (the other is still loaded), e.g. the
- * reference's baseline on a file where l1 would take long.
+ * --only loads and times one engine alone, e.g. the reference's baseline on
+ * a file where l1 would take long, or to read each one's peak memory
+ * (/usr/bin/time -f %M).  --no-repack loads l1 with no_repack (matrices
+ * used in place from the mapping).  The load time printed runs from
+ * opening the file to a context ready to evaluate.
  */
 #include <math.h>
 #include <stdio.h>
@@ -96,42 +99,61 @@ static void stats(const double *v, int n, double *avg, double *sd) {
     *sd = n > 1 ? sqrt(q / (n - 1)) : 0.0;
 }
 
-static int open_engines(const char *path, int threads, int n_ctx, engines *e) {
+/* Loads the engines in use[] (model and context each), timing each load
+ * (file open to a context ready to evaluate) into load_s[]. */
+static int open_engines(const char *path, int threads, int n_ctx, const int use[2], int no_repack, engines *e,
+                        double load_s[2]) {
     llama_log_set(quiet, NULL);
     ggml_backend_load_all_from_path(getenv("L1_REF_LIB"));
     llama_backend_init();
-    struct llama_model *rm = e->rm = llama_model_load_from_file(path, llama_model_default_params());
-    if (!rm) {
-        fprintf(stderr, "reference: cannot load %s\n", path);
-        return 1;
+    if (use[0]) {
+        const double t0 = now_s();
+        struct llama_model *rm = e->rm = llama_model_load_from_file(path, llama_model_default_params());
+        if (!rm) {
+            fprintf(stderr, "reference: cannot load %s\n", path);
+            return 1;
+        }
+        struct llama_context_params cp = llama_context_default_params();
+        cp.n_ctx = (uint32_t)n_ctx;
+        cp.n_batch = cp.n_ubatch = N_BATCH;
+        cp.n_threads = cp.n_threads_batch = threads;
+        cp.no_perf = true;
+        e->rctx = llama_init_from_model(rm, cp);
+        if (!e->rctx) {
+            fprintf(stderr, "reference: cannot make a context\n");
+            return 1;
+        }
+        load_s[0] = now_s() - t0;
+        e->n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(rm));
     }
-    struct llama_context_params cp = llama_context_default_params();
-    cp.n_ctx = (uint32_t)n_ctx;
-    cp.n_batch = cp.n_ubatch = N_BATCH;
-    cp.n_threads = cp.n_threads_batch = threads;
-    cp.no_perf = true;
-    e->rctx = llama_init_from_model(rm, cp);
-    e->n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(rm));
-    l1_ctx_params lp = l1_ctx_default_params();
-    lp.n_ctx = n_ctx;
-    lp.n_batch = N_BATCH;
-    lp.n_threads = threads;
-    lp.allow_ctx_over_train = 1;
-    if (!e->rctx || l1_model_load(path, NULL, &e->lm) != L1_OK || l1_ctx_new(e->lm, &lp, &e->lctx) != L1_OK) {
-        fprintf(stderr, "cannot set up %s: %s\n", path, l1_last_error());
-        return 1;
+    if (use[1]) {
+        const double t0 = now_s();
+        l1_model_params mp = l1_model_default_params();
+        mp.no_repack = no_repack;
+        l1_ctx_params lp = l1_ctx_default_params();
+        lp.n_ctx = n_ctx;
+        lp.n_batch = N_BATCH;
+        lp.n_threads = threads;
+        lp.allow_ctx_over_train = 1;
+        if (l1_model_load(path, &mp, &e->lm) != L1_OK || l1_ctx_new(e->lm, &lp, &e->lctx) != L1_OK) {
+            fprintf(stderr, "cannot set up %s: %s\n", path, l1_last_error());
+            return 1;
+        }
+        load_s[1] = now_s() - t0;
+        e->n_vocab = l1_n_vocab(e->lm);
     }
     return 0;
 }
 
 int main(int argc, char **argv) {
-    int n_prompt = 512, n_gen = 128, runs = 3, threads = 2, use[2] = {1, 1};
+    int n_prompt = 512, n_gen = 128, runs = 3, threads = 2, use[2] = {1, 1}, no_repack = 0;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-p") && i + 1 < argc) n_prompt = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) n_gen = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-r") && i + 1 < argc) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-repack")) no_repack = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
             i++;
             use[0] = !strcmp(argv[i], "ref");
@@ -140,12 +162,13 @@ int main(int argc, char **argv) {
     }
     if (!path || n_prompt < 0 || n_gen < 0 || n_prompt + n_gen < 1 || runs < 1 || runs > MAX_RUNS ||
         threads < 1 || !(use[0] || use[1])) {
-        fprintf(stderr, "usage: %s MODEL.gguf [-p 512] [-n 128] [-r 3] [-t 2] [--only ref|l1]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL.gguf [-p 512] [-n 128] [-r 3] [-t 2] [--only ref|l1] [--no-repack]\n", argv[0]);
         return 2;
     }
     engines e = {0};
     const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
-    if (open_engines(path, threads, n_ctx, &e)) return 1;
+    double load_s[2] = {NAN, NAN};
+    if (open_engines(path, threads, n_ctx, use, no_repack, &e, load_s)) return 1;
     e.toks = malloc((size_t)(n_prompt + 1) * sizeof *e.toks);
     if (!e.toks) return 1;
     /* tests[0] = pp, tests[1] = tg; samples [test][engine][run] in t/s. */
@@ -185,11 +208,20 @@ int main(int argc, char **argv) {
         snprintf(c[2], sizeof c[2], use[0] && use[1] ? "%.2fx" : "-", al / ar);
         printf("| %s%d | %s | %s | %s |\n", t ? "tg" : "pp", t ? n_gen : n_prompt, c[0], c[1], c[2]);
     }
+    if (tp[0] > 0) {
+        double ar, sr, al, sl;
+        stats(ts[0][0], runs, &ar, &sr);
+        stats(ts[0][1], runs, &al, &sl);
+        printf("\ntime to first token of a %d-token prompt (prompt evaluation): llama.cpp %.3f s, l1 %.3f s\n",
+               n_prompt, n_prompt / ar, n_prompt / al);
+    }
+    printf("load (model + context): llama.cpp %.3f s, l1 %.3f s%s\n", load_s[0], load_s[1],
+           no_repack ? " (l1 without repacking)" : "");
     free(e.toks);
     l1_ctx_free(e.lctx);
     l1_model_free(e.lm);
-    llama_free(e.rctx);
-    llama_model_free(e.rm);
+    if (e.rctx) llama_free(e.rctx);
+    if (e.rm) llama_model_free(e.rm);
     llama_backend_free();
     return 0;
 }
