@@ -55,7 +55,19 @@ static void init_once(void) {
     g_detected = L1_TIER_SCALAR;
     const char *force = getenv("L1_FORCE_SCALAR");
     if (force && strcmp(force, "1") == 0) return;
-    for (int t = L1_TIER_COUNT - 1; t > L1_TIER_SCALAR; t--) {
+    /* L1_TIER=<name> caps the choice at that tier when the CPU has it. */
+    const char *want = getenv("L1_TIER");
+    int cap = L1_TIER_COUNT - 1;
+    if (want && *want) {
+        int named = -1;
+        for (int t = 0; t < L1_TIER_COUNT; t++)
+            if (strcmp(want, l1__tier_name((l1__tier)t)) == 0) named = t;
+        if (named >= 0 && l1__tier_compiled((l1__tier)named) && cpu_has((l1__tier)named))
+            cap = named;
+        else
+            l1__log(L1_LOG_WARN, "L1_TIER=%s: not a tier this build and CPU run; using the best one", want);
+    }
+    for (int t = cap; t > L1_TIER_SCALAR; t--) {
         if (l1__tier_compiled((l1__tier)t) && cpu_has((l1__tier)t)) {
             g_detected = (l1__tier)t;
             return;

@@ -5,7 +5,8 @@
  * A tier is a set of kernels compiled for one instruction-set level
  * (quant_avx2.c, quant_avx512.c, quant_neon.c).  The best tier the CPU
  * supports is chosen once; L1_FORCE_SCALAR=1 in the environment, or
- * l1__tier_set, overrides the choice.  Lookups take the tier explicitly, so
+ * L1_TIER=scalar|avx2|avx512|neon (the best supported tier up to that one),
+ * or l1__tier_set, overrides the choice.  Lookups take the tier explicitly, so
  * tests can run every supported tier on one host, and return NULL where a
  * tier has no kernel of its own: the caller then uses the scalar reference
  * of quant.h (l1__quant_traits), which every tier agrees with.  A tier's
@@ -78,7 +79,8 @@ bool l1__tier_compiled(l1__tier tier);
 bool l1__tier_supported(l1__tier tier);
 
 /* The tier kernels should use: the one set by l1__tier_set if any, else
- * scalar when L1_FORCE_SCALAR=1, else the best supported one. */
+ * scalar when L1_FORCE_SCALAR=1, else the best supported one up to the
+ * tier named by L1_TIER (when set to one this CPU runs). */
 l1__tier l1__tier_best(void);
 
 /* Makes l1__tier_best return `tier` (false, and no change, when it is not

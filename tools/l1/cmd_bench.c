@@ -42,6 +42,7 @@ typedef struct opts {
     const char *model;
     int64_t n_prompt, n_gen, reps, threads;
     out_fmt fmt;
+    int no_repack;
 } opts;
 
 typedef struct result {
@@ -268,21 +269,25 @@ static void print_csv(const model_facts *f, const result *rs, int n, int64_t rep
 
 static void usage(FILE *f) {
     fprintf(f, "usage: l1 bench -m MODEL.gguf [-p 512] [-n 128] [-r 5] [-t THREADS] [-o md|json|csv]\n"
+               "                [--no-repack]\n"
                "Prompt (ppP) and generation (tgN) speed as llama-bench measures it: a warm-up run,\n"
                "then -r runs from an empty cache; mean +- stddev tokens/s, weight GB/s and the\n"
                "share of the read bandwidth measured with the same threads.  -p 0 or -n 0 skips\n"
-               "that test; -t 0 (default) = one thread per physical core.\n");
+               "that test; -t 0 (default) = one thread per physical core.  --no-repack keeps\n"
+               "every matrix in place in the mapped file (no 8-row interleaved copy at load).\n");
 }
 
 static int parse(int argc, char **argv, opts *o) {
-    *o = (opts){NULL, 512, 128, 5, 0, OUT_MD};
+    *o = (opts){NULL, 512, 128, 5, 0, OUT_MD, 0};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return -1;
         }
-        if (l1cli_opt(argc, argv, &i, "-m", &v)) {
+        if (!strcmp(argv[i], "--no-repack")) {
+            o->no_repack = 1;
+        } else if (l1cli_opt(argc, argv, &i, "-m", &v)) {
             if (!v) return 2;
             o->model = v;
         } else if (l1cli_opt(argc, argv, &i, "-p", &v)) {
@@ -365,8 +370,12 @@ int l1cli_bench(int argc, char **argv) {
     int rc = parse(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
     l1_model *m = NULL;
-    l1_status st = l1_model_load(o.model, NULL, &m);
+    l1_model_params mp = l1_model_default_params();
+    mp.no_repack = o.no_repack;
+    const double t0 = now_s();
+    l1_status st = l1_model_load(o.model, &mp, &m);
     if (st != L1_OK) return l1cli_fail("bench", o.model, st);
+    if (o.fmt == OUT_MD) printf("model load: %.3f s%s\n\n", now_s() - t0, o.no_repack ? " (no repacking)" : "");
     rc = bench_model(&o, m);
     l1_model_free(m);
     return rc;
