@@ -397,13 +397,12 @@ static l1_status repack_weight(l1__pool *pool, l1__weight *w, bool release) {
         return l1__error(L1_ERR_NOMEM, "tensor %s: out of memory for its repacked copy (%zu bytes; "
                          "l1_model_params.no_repack uses the file in place)", w->name, bytes);
     w->x8_group_bytes = gb;
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const uintptr_t a = ((uintptr_t)w->data + page - 1) & ~(page - 1);
+    const uintptr_t e = ((uintptr_t)w->data + (uintptr_t)w->ne1 * w->row_bytes) & ~(page - 1);
+    /* The copy's pages are faulted in (and cleared) by the packing threads. */
     l1__pool_run(pool, pack_worker, w);
-    if (release) {
-        const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-        const uintptr_t a = ((uintptr_t)w->data + page - 1) & ~(page - 1);
-        const uintptr_t e = ((uintptr_t)w->data + (uintptr_t)w->ne1 * w->row_bytes) & ~(page - 1);
-        if (e > a) (void)madvise((void *)a, e - a, MADV_DONTNEED);
-    }
+    if (release && e > a) (void)madvise((void *)a, e - a, MADV_DONTNEED);
     return L1_OK;
 }
 

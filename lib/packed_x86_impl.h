@@ -306,7 +306,29 @@ static void x8_q6_K(int64_t n, float *s, size_t lds, const void *xp, size_t gbyt
     x8_k(1, n, s, lds, xp, gbytes, ng, y, by, nt);
 }
 
+static void x8_transpose(uint8_t *dst, const uint8_t *const src[8], size_t off, uint8_t flip) {
+    __m256i a[8], t[8], u[8];
+    for (int r = 0; r < 8; r++) a[r] = loadu256(src[r] + off);
+    for (int r = 0; r < 8; r += 2) {
+        t[r] = _mm256_unpacklo_epi32(a[r], a[r + 1]);
+        t[r + 1] = _mm256_unpackhi_epi32(a[r], a[r + 1]);
+    }
+    /* u[4h + q]: dword q (and q + 4 in the high lane) of rows 4h .. 4h + 3. */
+    for (int h = 0; h < 2; h++) {
+        u[4 * h + 0] = _mm256_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+        u[4 * h + 1] = _mm256_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+        u[4 * h + 2] = _mm256_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+        u[4 * h + 3] = _mm256_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+    }
+    const __m256i f = _mm256_set1_epi8((char)flip);
+    for (int q = 0; q < 4; q++) {
+        _mm256_storeu_si256((__m256i *)(dst + 32 * q), _mm256_xor_si256(_mm256_permute2x128_si256(u[q], u[4 + q], 0x20), f));
+        _mm256_storeu_si256((__m256i *)(dst + 32 * (q + 4)), _mm256_xor_si256(_mm256_permute2x128_si256(u[q], u[4 + q], 0x31), f));
+    }
+}
+
 static void x86_fill_x8(l1__simd_kernels *k) {
+    k->x8_transpose = x8_transpose;
     k->x8[L1_TYPE_Q4_0] = x8_q4_0;
 #if L1__X86_VNNI
     k->x8[L1_TYPE_Q8_0] = x8_q8_0;

@@ -10,6 +10,7 @@
 #include "fp16.h"
 #include "quant_blocks.h"
 #include "quant_impl.h"
+#include "simd.h"
 #include "types.h"
 
 bool l1__x8_type(uint32_t type) {
@@ -45,7 +46,12 @@ static void put4(uint8_t *dst, const uint8_t *const src[8], size_t off, uint8_t 
     }
 }
 
-static void pack_block(uint32_t type, const uint8_t *const rows[8], uint8_t *o) {
+/* put4 for off, off + 4, ..., off + 28: 32 bytes of each row. */
+static void put32_scalar(uint8_t *dst, const uint8_t *const src[8], size_t off, uint8_t flip) {
+    for (int m = 0; m < 8; m++) put4(dst + 32 * m, src, off + (size_t)(4 * m), flip);
+}
+
+static void pack_block(uint32_t type, const uint8_t *const rows[8], uint8_t *o, l1__x8_transpose_fn put32) {
     switch (type) {
     case L1_TYPE_Q4_0:
     case L1_TYPE_Q8_0: {
@@ -55,7 +61,10 @@ static void pack_block(uint32_t type, const uint8_t *const rows[8], uint8_t *o) 
         for (int r = 0; r < 8; r++) memcpy(o + 2 * r, rows[r], 2);
         const uint8_t *q[8];
         for (int r = 0; r < 8; r++) q[r] = rows[r] + qs_off;
-        for (int m = 0; m < nv; m++) put4(o + 16 + 32 * m, q, (size_t)(4 * m), flip);
+        if (nv == 8)
+            put32(o + 16, q, 0, flip);
+        else
+            for (int m = 0; m < nv; m++) put4(o + 16 + 32 * m, q, (size_t)(4 * m), flip);
         break;
     }
     case L1_TYPE_Q4_K: {
@@ -67,8 +76,7 @@ static void pack_block(uint32_t type, const uint8_t *const rows[8], uint8_t *o) 
             for (int j = 0; j < 8; j++) l1__k4_scale_min(j, b->scales, &o[32 + 8 * j + r], &o[96 + 8 * j + r]);
             q[r] = b->qs;
         }
-        for (int c = 0; c < 4; c++)
-            for (int m = 0; m < 8; m++) put4(o + 160 + 256 * c + 32 * m, q, (size_t)(32 * c + 4 * m), 0);
+        for (int c = 0; c < 4; c++) put32(o + 160 + 256 * c, q, (size_t)(32 * c), 0);
         break;
     }
     case L1_TYPE_Q6_K: {
@@ -81,8 +89,9 @@ static void pack_block(uint32_t type, const uint8_t *const rows[8], uint8_t *o) 
             qh[r] = b->qh;
         }
         for (int h = 0; h < 2; h++) {
-            for (int m = 0; m < 16; m++) put4(o + 144 + 512 * h + 32 * m, ql, (size_t)(64 * h + 4 * m), 0);
-            for (int m = 0; m < 8; m++) put4(o + 1168 + 256 * h + 32 * m, qh, (size_t)(32 * h + 4 * m), 0);
+            put32(o + 144 + 512 * h, ql, (size_t)(64 * h), 0);
+            put32(o + 144 + 512 * h + 256, ql, (size_t)(64 * h + 32), 0);
+            put32(o + 1168 + 256 * h, qh, (size_t)(32 * h), 0);
         }
         break;
     }
@@ -96,12 +105,15 @@ void l1__x8_pack(uint32_t type, const void *w, size_t row_bytes, int64_t n, int6
     const size_t src_block = row_bytes / (size_t)(n / qk);
     const int64_t nb = n / qk;
     uint8_t *o = (uint8_t *)out;
+    /* The best tier's transpose when it has one (same bytes as the scalar). */
+    const l1__simd_kernels *k = l1__simd_table(l1__tier_best());
+    const l1__x8_transpose_fn put32 = k && k->x8_transpose ? k->x8_transpose : put32_scalar;
     for (int64_t g = 0; g < n_rows / 8; g++) {
         const uint8_t *base = (const uint8_t *)w + (size_t)(8 * g) * row_bytes;
         for (int64_t b = 0; b < nb; b++, o += gb) {
             const uint8_t *rows[8];
             for (int r = 0; r < 8; r++) rows[r] = base + (size_t)r * row_bytes + (size_t)b * src_block;
-            pack_block(type, rows, o);
+            pack_block(type, rows, o, put32);
         }
     }
 }

@@ -68,6 +68,10 @@ typedef void (*l1__x8_fn)(int64_t n, float *s, size_t lds, const void *xp, size_
 
 #define L1__X8_MAX_TOKENS 8
 
+/* dst[32 m + 4 r + i] = src[r][off + 4 m + i] ^ flip, for 8 rows r, m < 8,
+ * i < 4: 32 bytes of 8 rows transposed in 4-byte units (the x8 packing). */
+typedef void (*l1__x8_transpose_fn)(uint8_t *dst, const uint8_t *const src[8], size_t off, uint8_t flip);
+
 /* "scalar", "avx2", "avx512", "neon"; "unknown" otherwise. */
 const char *l1__tier_name(l1__tier tier);
 
@@ -118,6 +122,7 @@ typedef struct l1__simd_kernels {
     l1__quantize_row_fn quantize[L1_TYPE_COUNT]; /* by activation type id */
     l1__vec_dot_tile_fn vec_dot_tile[L1_TYPE_COUNT];
     l1__x8_fn x8[L1_TYPE_COUNT];
+    l1__x8_transpose_fn x8_transpose;
     /* Float kernels of the forward pass, kernels.h contracts; NULL = the
      * scalar one is used. */
     void (*attention)(const l1__attn_args *a);

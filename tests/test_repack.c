@@ -239,6 +239,37 @@ static void matmul_over_x8_weights_equals_definition(void **state) {
     for (int th = 1; th <= 3; th++) l1__pool_free(pools[th]);
 }
 
+/* Packing gives the same bytes with the scalar transpose and with the best
+ * tier's, and every byte of the plain rows lands somewhere (a changed
+ * input byte changes the packed output). */
+static void x8_pack_same_bytes_every_tier(void **state) {
+    (void)state;
+    for (size_t i = 0; i < L1_ARRAY_LEN(k_types); i++) {
+        const uint32_t type = k_types[i];
+        const l1__quant_traits *qt = l1__quant_traits_get(type);
+        const int64_t n = 512, n_rows = 16;
+        const size_t rb = (size_t)(n / qt->block_size) * qt->type_size;
+        uint8_t *w = make_rows(type, n_rows, n, 1);
+        const size_t bytes = l1__x8_group_bytes(type, n) * (size_t)(n_rows / 8);
+        uint8_t *a = malloc(bytes), *b = malloc(bytes);
+        assert_non_null(a);
+        assert_non_null(b);
+        l1__x8_pack(type, w, rb, n, n_rows, a);
+        assert_true(l1__tier_set(L1_TIER_SCALAR));
+        memset(b, 0x5a, bytes);
+        l1__x8_pack(type, w, rb, n, n_rows, b);
+        assert_true(l1__tier_set(L1_TIER_COUNT));
+        assert_memory_equal(a, b, bytes);
+        /* Flip one code byte in the middle of row 5: the packing changes. */
+        w[5 * rb + rb / 2] ^= 0x11;
+        l1__x8_pack(type, w, rb, n, n_rows, b);
+        assert_memory_not_equal(a, b, bytes);
+        free(a);
+        free(b);
+        free(w);
+    }
+}
+
 static void x8_layout_sizes(void **state) {
     (void)state;
     /* Group-block bytes: 8 plain blocks plus, for Q4_K, the unpacked
@@ -255,6 +286,7 @@ static void x8_layout_sizes(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(x8_layout_sizes),
+        cmocka_unit_test(x8_pack_same_bytes_every_tier),
         cmocka_unit_test(x8_definition_is_the_dot_product),
         cmocka_unit_test(x8_kernels_bit_identical_to_definition),
         cmocka_unit_test(matmul_over_x8_weights_equals_definition),
