@@ -136,7 +136,7 @@ int main(int argc, char **argv) {
     l1__pool *pool = NULL;
     l1_model_params mp = l1_model_default_params();
     mp.no_repack = getenv("L1_NO_REPACK") != NULL;
-    if (l1_model_load(path, &mp, &m) != L1_OK || l1__pool_new(threads, &pool) != L1_OK) {
+    if (l1_model_load(path, &mp, &m) != L1_OK || l1__model_prepare(m) != L1_OK || l1__pool_new(threads, &pool) != L1_OK) {
         fprintf(stderr, "%s: %s\n", path, l1_last_error());
         return 1;
     }

@@ -198,10 +198,11 @@ typedef struct l1_model_params {
     uint64_t max_tensors;
     uint64_t max_metadata_bytes;
     /* Nonzero: use every matrix in place from the mapped file.  By default
-     * the Q4_0, Q8_0, Q4_K and Q6_K matrices are copied at load into an
-     * 8-row interleaved layout when the CPU's kernels have one for the type
-     * (faster products; the mapped pages of those tensors are released
-     * after the copy, so memory use stays about the same). */
+     * the first evaluation (of any context of the model) copies the Q4_0,
+     * Q8_0, Q4_K and Q6_K matrices into an 8-row interleaved layout when
+     * the CPU's kernels have one for the type (faster products; the mapped
+     * pages of those tensors are released after the copy, so memory use
+     * stays about the same).  Loading itself only maps the file. */
     int32_t no_repack;
 } l1_model_params;
 

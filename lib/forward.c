@@ -744,6 +744,7 @@ l1_status l1_ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t f
                          "positions used", n, ctx->n_past, ctx->n_ctx);
     l1_status st = check_tokens(ctx, tokens, n);
     if (st != L1_OK) return st;
+    if ((st = l1__model_prepare(ctx->model))) return st;
     const bool all = (flags & L1_EVAL_ALL_LOGITS) != 0;
     if (all && (st = grow_logits(ctx, n))) return st;
     const size_t nv = (size_t)ctx->model->hp.n_vocab;

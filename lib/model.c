@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -438,6 +439,22 @@ static void free_repacked(l1_model *m) {
     }
 }
 
+l1_status l1__model_prepare(const l1_model *cm) {
+    if (!cm->repack || atomic_load_explicit(&cm->prepared, memory_order_acquire)) return L1_OK;
+    l1_model *m = cm->self;
+    pthread_mutex_lock(&m->prepare_mu);
+    l1_status st = L1_OK;
+    if (!atomic_load_explicit(&m->prepared, memory_order_relaxed)) {
+        st = repack_all(m);
+        if (st != L1_OK)
+            free_repacked(m); /* no evaluation reads x8 before prepared is set */
+        else
+            atomic_store_explicit(&m->prepared, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&m->prepare_mu);
+    return st;
+}
+
 static l1_status load(l1_model *m, const char *path, const l1_model_params *p) {
     l1__gguf_limits lim = {0}; /* zero fields take the reader's defaults */
     lim.max_string_len = p->max_string_len;
@@ -464,7 +481,7 @@ static l1_status load(l1_model *m, const char *path, const l1_model_params *p) {
     if (!m->layers) return l1__error(L1_ERR_NOMEM, "model: out of memory for %d layers", m->hp.n_layer);
     if ((st = bind_all(m, p))) return st;
     if (p->check_weights && (st = l1__numcheck_model(m))) return st;
-    if (!p->no_repack && (st = repack_all(m))) return st;
+    m->repack = !p->no_repack;
     return progress(p, 1.0f);
 }
 
@@ -476,6 +493,13 @@ l1_status l1_model_load(const char *path, const l1_model_params *params, l1_mode
     const l1_model_params *p = params ? params : &def;
     l1_model *m = l1__calloc(1, sizeof *m);
     if (!m) return l1__error(L1_ERR_NOMEM, "l1_model_load: out of memory");
+    m->self = m;
+    atomic_init(&m->prepared, 0);
+    if (pthread_mutex_init(&m->prepare_mu, NULL) != 0) {
+        l1__free(m);
+        return l1__error(L1_ERR_NOMEM, "l1_model_load: cannot make a mutex");
+    }
+    m->prepare_mu_ok = true;
     l1_status st = load(m, path, p);
     if (st != L1_OK) {
         /* Name the file once: the GGUF reader's own messages already do. */
@@ -493,6 +517,7 @@ void l1_model_free(l1_model *model) {
     l1__tokenizer_free(model->tok);
 #endif
     free_repacked(model);
+    if (model->prepare_mu_ok) pthread_mutex_destroy(&model->prepare_mu);
     l1__free(model->layers);
     l1__gguf_close(model->gguf);
     l1__free(model);

@@ -11,6 +11,7 @@
 #ifndef L1_MODEL_H
 #define L1_MODEL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,7 +74,20 @@ struct l1_model {
     uint64_t n_params;             /* values of every bound tensor */
     char name[128];                /* general.name, or "" */
     char weight_type[16];          /* most common type of the matrices, by bytes */
+    /* Repacking (repack.h) happens on the first evaluation, once per model,
+     * whichever context asks first (l1__model_prepare). */
+    bool repack;                   /* l1_model_params.no_repack was not set */
+    bool prepare_mu_ok;            /* prepare_mu was initialized */
+    _Atomic int prepared;          /* 1 once the matrices are repacked */
+    pthread_mutex_t prepare_mu;
+    struct l1_model *self;         /* this model, writable (for l1__model_prepare) */
 };
+
+/* Repacks the model's matrices if that is still to be done (thread-safe:
+ * the first caller packs, concurrent callers wait).  On failure nothing is
+ * left repacked and a later call tries again.  Every evaluation calls it
+ * before reading the weights. */
+l1_status l1__model_prepare(const l1_model *m);
 
 /* The model's tokenizer (NULL when none was loaded).  Valid until the model
  * is freed. */

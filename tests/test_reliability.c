@@ -33,6 +33,7 @@
 #include "gguf.h"
 #include "model.h"
 #include "numcheck.h"
+#include "simd.h"
 #include "synth.h"
 #include "types.h"
 
@@ -368,7 +369,16 @@ static l1_status step_load(void *u) {
     fixture *f = u;
     f->model = (l1_model *)f;
     l1_status st = l1_model_load(g_model, NULL, &f->model);
-    if (st != L1_OK) assert_null(f->model);
+    if (st != L1_OK) {
+        assert_null(f->model);
+        return st;
+    }
+    /* The repacked copies the first evaluation makes belong to the model:
+     * they are swept here, with the load, so later steps start prepared. */
+    if ((st = l1__model_prepare(f->model)) != L1_OK) {
+        l1_model_free(f->model);
+        f->model = NULL;
+    }
     return st;
 }
 static void undo_load(void *u) { l1_model_free(((fixture *)u)->model); }
@@ -412,6 +422,34 @@ static l1_status step_generate(void *u) {
     st = l1_generate(f->ctx, "Hello, world!", &gp, NULL, NULL, &r);
     undo_ctx(f);
     return st;
+}
+
+/* Loading maps the file and copies nothing: the repacked matrices are made
+ * by the first evaluation (then used by every context of the model), and
+ * no_repack never makes them. */
+static void repacking_waits_for_the_first_evaluation(void **state) {
+    (void)state;
+    const bool packs = l1__simd_x8(L1_TYPE_Q8_0, l1__tier_best()) != NULL;
+    for (int no_repack = 0; no_repack < 2; no_repack++) {
+        l1_model_params mp = l1_model_default_params();
+        mp.no_repack = no_repack;
+        l1_model *m;
+        assert_int_equal(l1_model_load(g_model, &mp, &m), L1_OK);
+        assert_null(m->layers[0].wq.x8);
+        l1_ctx *c;
+        assert_int_equal(l1_ctx_new(m, NULL, &c), L1_OK);
+        assert_null(m->layers[0].w_down.x8);
+        const l1_token t = 1;
+        assert_int_equal(l1_ctx_eval(c, &t, 1, 0), L1_OK);
+        if (packs && !no_repack) {
+            assert_non_null(m->layers[0].wq.x8);
+            assert_non_null(m->layers[m->hp.n_layer - 1].w_down.x8);
+        } else {
+            assert_null(m->layers[0].wq.x8);
+        }
+        l1_ctx_free(c);
+        l1_model_free(m);
+    }
 }
 
 static void alloc_failure_sweep_load_ctx_tokenize_generate(void **state) {
@@ -571,6 +609,7 @@ int main(void) {
         cmocka_unit_test(io_truncation_after_open_sigbus_when_mapped_not_when_read),
         cmocka_unit_test(limits_each_exceeded_gives_l1_err_limit),
         cmocka_unit_test(limits_memory_and_context),
+        cmocka_unit_test(repacking_waits_for_the_first_evaluation),
         cmocka_unit_test(alloc_failure_sweep_load_ctx_tokenize_generate),
         cmocka_unit_test(numeric_nan_weight_found_by_load_check_and_logits_check),
         cmocka_unit_test(numeric_logits_check_names_position_and_token),
