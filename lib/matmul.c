@@ -45,31 +45,31 @@
 /* Quantize rows on the pool only from this many values on. */
 #define QUANT_PAR_MIN (1 << 15)
 
-l1__vec_dot_rows_fn l1__matmul_rows_kernel(uint32_t type, l1__dot_fn dot) {
-    if (!dot) return NULL;
+/* The SIMD tier whose single-row kernel for `type` is `dot`, or NULL (the
+ * scalar reference, or no dot): the faster kernels of an op are taken
+ * from that tier's table only, so they agree with `dot` bit for bit. */
+static const l1__simd_kernels *tier_of(uint32_t type, l1__dot_fn dot) {
+    if (!dot || type >= L1_TYPE_COUNT) return NULL;
     for (int t = L1_TIER_SCALAR + 1; t < L1_TIER_COUNT; t++) {
         l1__vec_dot_fn d = l1__simd_vec_dot(type, (l1__tier)t);
-        if (d && d == dot) return l1__simd_vec_dot_rows(type, (l1__tier)t);
+        if (d && d == dot) return l1__simd_table((l1__tier)t);
     }
     return NULL;
+}
+
+l1__vec_dot_rows_fn l1__matmul_rows_kernel(uint32_t type, l1__dot_fn dot) {
+    const l1__simd_kernels *k = tier_of(type, dot);
+    return k ? k->vec_dot_rows[type] : NULL;
 }
 
 l1__vec_dot_tile_fn l1__matmul_tile_kernel(uint32_t type, l1__dot_fn dot) {
-    if (!dot) return NULL;
-    for (int t = L1_TIER_SCALAR + 1; t < L1_TIER_COUNT; t++) {
-        l1__vec_dot_fn d = l1__simd_vec_dot(type, (l1__tier)t);
-        if (d && d == dot) return l1__simd_vec_dot_tile(type, (l1__tier)t);
-    }
-    return NULL;
+    const l1__simd_kernels *k = tier_of(type, dot);
+    return k ? k->vec_dot_tile[type] : NULL;
 }
 
 l1__x8_fn l1__matmul_x8_kernel(uint32_t type, l1__dot_fn dot) {
-    if (!dot) return NULL;
-    for (int t = L1_TIER_SCALAR + 1; t < L1_TIER_COUNT; t++) {
-        l1__vec_dot_fn d = l1__simd_vec_dot(type, (l1__tier)t);
-        if (d && d == dot) return l1__simd_x8(type, (l1__tier)t);
-    }
-    return NULL;
+    const l1__simd_kernels *k = tier_of(type, dot);
+    return k ? k->x8[type] : NULL;
 }
 
 typedef struct mm_job {
@@ -178,10 +178,11 @@ void l1__matmul(l1__pool *pool, const l1__matmul_op *ops, int n_ops, int64_t n_t
         job.n_ops = n_ops - i0 < MAX_OPS ? n_ops - i0 : MAX_OPS;
         job.n_tok = n_tok;
         for (int i = 0; i < job.n_ops; i++) {
-            job.rows[i] = l1__matmul_rows_kernel(job.ops[i].type, job.ops[i].dot);
-            job.tile[i] = n_tok > 1 ? l1__matmul_tile_kernel(job.ops[i].type, job.ops[i].dot) : NULL;
-            job.x8[i] = job.ops[i].x8 && job.ops[i].n_rows % 8 == 0
-                            ? l1__matmul_x8_kernel(job.ops[i].type, job.ops[i].dot) : NULL;
+            const l1__matmul_op *op = &job.ops[i];
+            const l1__simd_kernels *k = tier_of(op->type, op->dot);
+            job.rows[i] = k ? k->vec_dot_rows[op->type] : NULL;
+            job.tile[i] = k && n_tok > 1 ? k->vec_dot_tile[op->type] : NULL;
+            job.x8[i] = k && op->x8 && op->n_rows % 8 == 0 ? k->x8[op->type] : NULL;
         }
         l1__pool_run(pool, mm_worker, &job);
     }
