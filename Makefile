@@ -73,15 +73,17 @@ ISA_FLAGS_avx2   := -mavx2 -mfma -mf16c
 ISA_FLAGS_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 ISA_FLAGS_neon   := -march=armv8.2-a+dotprod+fp16
 
-LIB_SRC_ALL := $(wildcard lib/*.c)
-ifeq ($(ARCH),aarch64)
-  LIB_SRC := $(filter-out %_avx2.c %_avx512.c,$(LIB_SRC_ALL))
-else
-  LIB_SRC := $(filter-out %_neon.c,$(LIB_SRC_ALL))
+# Sources by folder: lib/<layer>/*.c, and the kernel tiers of
+# lib/kernels/{scalar,x86,arm}/ for the architectures that run them.
+LIB_SRC_ALL := $(wildcard lib/*/*.c) $(wildcard lib/kernels/scalar/*.c)
+ifneq ($(CONFIG),scalar)
+  ifeq ($(ARCH),aarch64)
+    LIB_SRC_ALL += $(wildcard lib/kernels/arm/*.c)
+  else
+    LIB_SRC_ALL += $(wildcard lib/kernels/x86/*.c)
+  endif
 endif
-ifeq ($(CONFIG),scalar)
-  LIB_SRC := $(filter-out %_avx2.c %_avx512.c %_neon.c,$(LIB_SRC))
-endif
+LIB_SRC := $(LIB_SRC_ALL)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 
 CLI_SRC := $(wildcard tools/l1/*.c)
@@ -203,7 +205,7 @@ symbols: $(SHARED_LIB)
 	    echo "symbols: internal l1__ names are exported" >&2; exit 1; fi
 
 format:
-	clang-format -i include/*.h lib/*.c lib/*.h tools/l1/*.c tests/*.c examples/*.c
+	clang-format -i include/*.h $(wildcard lib/*/*.[ch] lib/kernels/*/*.[ch]) tools/l1/*.c tests/*.c examples/*.c
 
 clean:
 	rm -rf build/release build/debug build/asan build/ubsan build/tsan build/scalar \

@@ -4,7 +4,7 @@
  * shape of a 1.5B Qwen2) with 1 and 2 threads of the l1 pool, reported as
  * weight GB/s and GOP/s next to the machine's measured read bandwidth.
  * Each tier runs twice: one row per vec_dot call ("1r") and, where the tier
- * has one, the multi-row kernel over groups of L1__VEC_DOT_MAX_ROWS rows
+ * has one, the multi-row kernel over groups of L1__DOT_MAX_ROWS rows
  * ("4r").  The "hot" columns repeat one thread on a 64-row matrix that
  * stays in L2: the kernel's compute ceiling, free of DRAM.
  *
@@ -26,12 +26,12 @@
 #include <strings.h>
 #include <time.h>
 
-#include "base.h"
-#include "fp16.h"
-#include "kernels.h"
-#include "quant.h"
-#include "simd.h"
-#include "threadpool.h"
+#include "base/base.h"
+#include "base/fp16.h"
+#include "kernels/kernels.h"
+#include "quant/quant.h"
+#include "kernels/kernels.h"
+#include "kernels/threadpool.h"
 
 #define ROWS 8960
 #define COLS 1536
@@ -56,8 +56,8 @@ typedef struct {
     size_t row_bytes;
     const void *xq;    /* activation row in the vec_dot_type */
     float *y;          /* (ROWS) */
-    l1__vec_dot_fn dot;
-    l1__vec_dot_rows_fn rows; /* NULL: one row per call */
+    l1__dot_fn dot;
+    l1__dot_rows_fn rows; /* NULL: one row per call */
     int64_t n_rows;
 } matvec_job;
 
@@ -70,8 +70,8 @@ static void matvec_fn(void *arg, int ith, int nth) {
         for (int64_t r = lo; r < hi; r++) j->dot(COLS, &j->y[r], j->w + (size_t)r * j->row_bytes, j->xq);
         return;
     }
-    for (int64_t r = lo; r < hi; r += L1__VEC_DOT_MAX_ROWS) {
-        const int nr = hi - r < L1__VEC_DOT_MAX_ROWS ? (int)(hi - r) : L1__VEC_DOT_MAX_ROWS;
+    for (int64_t r = lo; r < hi; r += L1__DOT_MAX_ROWS) {
+        const int nr = hi - r < L1__DOT_MAX_ROWS ? (int)(hi - r) : L1__DOT_MAX_ROWS;
         j->rows(COLS, &j->y[r], j->w + (size_t)r * j->row_bytes, j->row_bytes, j->xq, nr);
     }
 }
@@ -79,7 +79,7 @@ static void matvec_fn(void *arg, int ith, int nth) {
 typedef struct {
     float *buf;
     size_t n;
-    l1__vec_dot_fn dot;
+    l1__dot_fn dot;
     float out[L1__POOL_MAX_THREADS];
 } read_job;
 
@@ -97,8 +97,7 @@ static double read_bandwidth(l1__pool *pool, double secs) {
     float *buf = malloc(SPAN_BYTES);
     if (!buf) return 0;
     for (size_t i = 0; i < n; i++) buf[i] = (float)(i % 1000) * 1e-3f;
-    l1__vec_dot_fn dot = l1__simd_vec_dot(L1_TYPE_F32, l1__tier_best());
-    read_job j = {buf, n, dot ? dot : l1__quant_traits_get(L1_TYPE_F32)->vec_dot, {0}};
+    read_job j = {buf, n, l1__kernels_get()->dot[L1_TYPE_F32], {0}};
     l1__pool_run(pool, read_fn, &j); /* warm-up */
     int reps = 0;
     const double t0 = now_s();
@@ -140,7 +139,7 @@ typedef struct {
 /* Runs matvecs until `secs` have passed; returns weight GB/s.  Each
  * iteration takes the next of n_copies matrices mat_bytes apart. */
 static double time_matvec(l1__pool *pool, matvec_job *j, const uint8_t *span, size_t n_copies,
-                          size_t mat_bytes, const float *x, void *xq, l1__quantize_row_fn q, double secs) {
+                          size_t mat_bytes, const float *x, void *xq, l1__act_quant_fn q, double secs) {
     const double t0 = now_s();
     double el;
     int reps = 0;
@@ -155,16 +154,18 @@ static double time_matvec(l1__pool *pool, matvec_job *j, const uint8_t *span, si
 
 static int bench_one(const l1__quant_traits *t, l1__tier tier, int multi, l1__pool **pools, int max_threads,
                      double secs, uint8_t *span, size_t n_copies, size_t mat_bytes, result *res) {
-    l1__vec_dot_fn dot = tier == L1_TIER_SCALAR ? t->vec_dot : l1__simd_vec_dot(t->type, tier);
-    l1__vec_dot_rows_fn rows = multi ? l1__simd_vec_dot_rows(t->type, tier) : NULL;
-    if (!dot || (multi && !rows)) return 0;
-    const l1__quant_traits *at = l1__quant_traits_get(t->vec_dot_type);
+    /* A tier's own kernels only: where it has none, the scalar ones would
+     * be measured under its name. */
+    const l1__kernels *k = l1__kernels_tier(tier), *own = l1__kernels_own(tier);
+    if (!k || !own || !own->dot[t->type]) return 0;
+    l1__dot_fn dot = k->dot[t->type];
+    l1__dot_rows_fn rows = multi ? k->dot_rows[t->type] : NULL;
+    if (multi && !rows) return 0;
     float x[COLS];
     for (int i = 0; i < COLS; i++) x[i] = (float)(rnd() % 2001) / 1000.0f - 1.0f;
     uint8_t xq[COLS * 4 + 64];
     float *y = malloc(ROWS * sizeof *y);
-    l1__quantize_row_fn q = l1__simd_quantize_row(t->vec_dot_type, tier);
-    if (!q) q = at->from_float;
+    l1__act_quant_fn q = k->act_quant[t->vec_dot_type];
     const double ops = 2.0 * ROWS * COLS / (double)mat_bytes; /* per weight byte */
     for (int th = 0; th < max_threads; th++) {
         matvec_job j = {span, mat_bytes / ROWS, xq, y, dot, rows, ROWS};
@@ -187,7 +188,7 @@ static int bench_one(const l1__quant_traits *t, l1__tier tier, int multi, l1__po
 
 typedef struct {
     const l1__kernels *scalar;
-    const l1__simd_kernels *st; /* NULL: the scalar tier */
+    const l1__kernels *st; /* NULL: the scalar tier */
     l1__attn_args attn;
     float *g, *u, *y, *x, *w;
 } float_job;
@@ -247,7 +248,7 @@ static void bench_float(double secs) {
            FL_FFN, FL_EMBD);
     for (int tier = 0; tier < L1_TIER_COUNT; tier++) {
         if (!l1__tier_supported((l1__tier)tier)) continue;
-        j.st = tier == L1_TIER_SCALAR ? NULL : l1__simd_table((l1__tier)tier);
+        j.st = tier == L1_TIER_SCALAR ? NULL : l1__kernels_own((l1__tier)tier);
         double us[6];
         for (int m = 0; m < 4; m++) {
             j.attn.mode = m < 2 ? L1__ATTN_F16_ACC : L1__ATTN_F32;

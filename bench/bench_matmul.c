@@ -4,16 +4,15 @@
  * head, with the file's own tensors read in place from the mapping and
  * each input converted to its weight's activation type first, as the
  * forward pass does.  It times them for decode (1 token) and for a prefill
- * of P tokens, through the threaded matmul layer (matmul.h) and through the
- * serial row-by-row loop (the kernel table's matmul entry, one thread), so
- * the speed the forward pass can reach once it calls matmul.h is known
- * before the integration, and what it gains.
+ * of P tokens, through the threaded matmul layer (matmul.h), and with
+ * --serial also on the calling thread alone (the same kernels without the
+ * pool), so what the threads gain is known.
  *
  * The products are everything of a decode step that reads weights; the
  * rest (norms, RoPE, attention, SwiGLU) is not timed, so the t/s printed is
  * an upper bound for a full step.
  *
- * --serial adds the row-by-row loop (decode, and a prompt of at most 64).
+ * --serial adds the one-thread run (decode, and a prompt of at most 64).
  *
  * usage: bench_matmul MODEL.gguf [-t THREADS] [-p PROMPT] [-n DECODE_TOKENS] [-r REPS] [--serial]
  */
@@ -22,12 +21,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "base.h"
-#include "kernels.h"
-#include "matmul.h"
-#include "model.h"
-#include "quant.h"
-#include "threadpool.h"
+#include "base/base.h"
+#include "kernels/kernels.h"
+#include "kernels/matmul.h"
+#include "model/model.h"
+#include "quant/quant.h"
+#include "kernels/threadpool.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -38,7 +37,7 @@ static double now_s(void) {
 typedef struct bench {
     const l1_model *m;
     const l1__kernels *k;
-    l1__pool *pool;  /* NULL: the serial row-by-row loop */
+    l1__pool *pool;  /* NULL: the calling thread alone */
     int64_t n_tok;
     float *x;        /* (n_tok, n_ff) inputs, f32 */
     uint8_t *xq;     /* (n_tok, row) inputs in an activation type */
@@ -70,13 +69,10 @@ static void group(bench *b, const l1__weight *const *ws, int n) {
         /* Each product its own output rows (groups are a few n_ff wide at
          * most; y holds n_vocab). */
         float *y = b->y + (size_t)i * (size_t)(b->n_tok * w->ne1);
-        ops[i] = (l1__matmul_op){w->type, b->k->dot[w->type], w->data, w->row_bytes, w->ne1, w->ne0,
+        ops[i] = (l1__matmul_op){b->k, w->type, w->data, w->row_bytes, w->ne1, w->ne0,
                                  xin, stride, y, w->ne1, w->x8, w->x8_group_bytes};
-        if (!b->pool)
-            b->k->matmul[w->type](ops[i].dot, w->data, w->row_bytes, w->ne0, xin, stride, b->n_tok, y,
-                                  w->ne1, 0, w->ne1);
     }
-    if (b->pool) l1__matmul(b->pool, ops, n, b->n_tok);
+    l1__matmul(b->pool, ops, n, b->n_tok); /* NULL pool (--serial): on this thread */
 }
 
 /* Every product of one forward step over b->n_tok tokens. */
@@ -136,7 +132,8 @@ int main(int argc, char **argv) {
     l1__pool *pool = NULL;
     l1_model_params mp = l1_model_default_params();
     mp.no_repack = getenv("L1_NO_REPACK") != NULL;
-    if (l1_model_load(path, &mp, &m) != L1_OK || l1__model_prepare(m) != L1_OK || l1__pool_new(threads, &pool) != L1_OK) {
+    if (l1_model_load(path, &mp, &m) != L1_OK || l1__pool_new(threads, &pool) != L1_OK ||
+        l1__model_prepare(m, pool, l1__kernels_get()) != L1_OK) {
         fprintf(stderr, "%s: %s\n", path, l1_last_error());
         return 1;
     }
@@ -155,10 +152,10 @@ int main(int argc, char **argv) {
         b.pool = s ? NULL : pool;
         b.n_tok = 1;
         const double tg = time_steps(&b, s ? 4 : n_dec, 1);
-        /* The serial loop is slow enough that a shorter prompt has to do. */
+        /* One thread is slow enough that a shorter prompt has to do. */
         b.n_tok = s && prompt > 64 ? 64 : prompt;
         const double pp = time_steps(&b, s ? 1 : reps, 0);
-        printf("| %s | %.2f | %.1f | %.2f (pp%lld) |\n", s ? "serial rows (1 thread)" : "l1__matmul", tg,
+        printf("| %s | %.2f | %.1f | %.2f (pp%lld) |\n", s ? "l1__matmul, 1 thread" : "l1__matmul", tg,
                tg * gb, pp, (long long)b.n_tok);
         fflush(stdout);
     }

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sample.h"
+#include "sample/sample.h"
 
 #define N_VOCAB 151936
 

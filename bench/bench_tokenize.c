@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "gguf.h"
-#include "tokenizer.h"
+#include "gguf/gguf.h"
+#include "tokenizer/tokenizer.h"
 #include "tok_corpus.h"
 
 static double now_s(void) {

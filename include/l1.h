@@ -278,7 +278,8 @@ typedef struct l1_ctx_params {
                                     at most 4096 */
     int32_t n_batch;             /* most tokens per forward step (scratch is sized by it);
                                     longer evals are split; 0 = 512 */
-    int32_t n_threads;           /* 0 = one per physical core; at most 256 (L1_ERR_INVALID_ARG) */
+    int32_t n_threads;           /* 0 = one per physical core; at most L1_MAX_THREADS
+                                    (L1_ERR_INVALID_ARG) */
     l1_kv_type kv_type;
     int32_t f32_activations;     /* nonzero: matmul and attention inputs stay f32 instead of
                                     being rounded to each weight's activation type (a
@@ -288,6 +289,9 @@ typedef struct l1_ctx_params {
     l1_abort_fn abort_fn;        /* may be NULL */
     void *abort_user;
 } l1_ctx_params;
+
+/* Most threads a context may use. */
+#define L1_MAX_THREADS 256
 
 /* Defaults: n_ctx 0 (min(4096, context_length)), n_batch 512, F16 cache, no limit. */
 L1_API l1_ctx_params l1_ctx_default_params(void);
@@ -410,6 +414,9 @@ typedef struct l1_logit_bias {
     float bias;
 } l1_logit_bias;
 
+/* l1_gen_params.window: no soft landing. */
+#define L1_WINDOW_NONE (-1)
+
 typedef struct l1_gen_params {
     /* Sampling.  temperature 0 = greedy (highest logit, lowest id on ties). */
     float temperature;       /* >= 0; default 0.6 */
@@ -428,7 +435,7 @@ typedef struct l1_gen_params {
     l1_budget_mode budget_mode; /* default L1_BUDGET_OFF */
     int32_t budget;             /* N, tokens of the whole response; 0 with mode off = no sentence */
     int32_t reserve;            /* R: tokens kept for the close and the answer; 0 = default 64 */
-    int32_t window;             /* W: soft-landing window; -1 = none, 0 = default 64 */
+    int32_t window;             /* W: soft-landing window; L1_WINDOW_NONE = none, 0 = default 64 */
     const char *transition;     /* written after a forced `</think>`; NULL = "\n\n**Final Answer**\n",
                                    "" = nothing */
 

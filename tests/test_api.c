@@ -17,9 +17,9 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "synth.h"
-#include "types.h"
+#include "base/base.h"
+#include "tooling/synth.h"
+#include "gguf/types.h"
 
 static char g_path[64];
 static l1_model *g_model;

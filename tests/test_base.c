@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "fp16.h"
-#include "types.h"
+#include "base/base.h"
+#include "base/fp16.h"
+#include "gguf/types.h"
 
 static void status_strings_are_distinct_and_total(void **state) {
     (void)state;

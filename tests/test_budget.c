@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "budget.h"
-#include "sample.h"
+#include "base/base.h"
+#include "sample/budget.h"
+#include "sample/sample.h"
 
 enum { V = 64, EOS = 0, OPEN = 1, CLOSE = 2, LINE = 7, MAXLEN = 5000 };
 /* Tokens 3..6 end a sentence, 7 ends a line, 8.. are plain. */
@@ -41,7 +41,7 @@ static int setup(void **state) {
 }
 
 static l1__budget_tokens tokens(void) {
-    l1__budget_tokens t = {V, OPEN, CLOSE, EOS, g_transition, 4, g_flags};
+    l1__budget_tokens t = {V, OPEN, CLOSE, EOS, g_transition, 4, g_flags, NULL, 0};
     return t;
 }
 
@@ -136,7 +136,7 @@ static void generate(const script *sc, const l1__budget_params *bp, uint64_t see
         r->forced[r->n] = forced;
         r->tok[r->n++] = tok;
     }
-    if (!l1__budget_done(&r->b)) l1__budget_stop(&r->b, L1__FINISH_MAX_TOKENS);
+    if (!l1__budget_done(&r->b)) l1__budget_stop(&r->b, L1_FINISH_MAX_TOKENS);
     l1__budget_report_get(&r->b, &r->rep);
     l1__sampler_free(s);
 }
@@ -190,12 +190,12 @@ static void check_response(const response *r, const l1__budget_params *bp, const
     }
     if (N == 0) {
         assert_int_equal(r->n, 0);
-        assert_int_equal(r->rep.finish, L1__FINISH_BUDGET);
-        assert_int_equal(r->rep.close, L1__CLOSE_NONE);
+        assert_int_equal(r->rep.finish, L1_FINISH_BUDGET);
+        assert_int_equal(r->rep.close, L1_CLOSE_NONE);
         return;
     }
     if (n_close != 1) fail_msg("%s: %d closes (N = %d, n = %d)", what, n_close, N, r->n);
-    if (r->rep.close == L1__CLOSE_FORCED) {
+    if (r->rep.close == L1_CLOSE_FORCED) {
         assert_int_equal(close_pos, close_at);
         assert_true(r->forced[close_pos]);
         for (int k = 0; k < t_eff; k++) {
@@ -210,7 +210,7 @@ static void check_response(const response *r, const l1__budget_params *bp, const
             assert_int_not_equal(r->tok[first], EOS);
         }
     } else {
-        assert_int_equal(r->rep.close, L1__CLOSE_NATURAL);
+        assert_int_equal(r->rep.close, L1_CLOSE_NATURAL);
         assert_false(r->forced[close_pos]);
         if (close_pos >= close_at) fail_msg("%s: natural close at %d, forced close due at %d", what, close_pos, close_at);
         if (r->n - close_pos - 1 < Rp && r->tok[r->n - 1] != EOS)
@@ -220,16 +220,16 @@ static void check_response(const response *r, const l1__budget_params *bp, const
     assert_int_equal(r->rep.tokens_answer, r->n - close_pos - 1);
     assert_int_equal(r->rep.used, r->n);
     assert_int_equal(r->rep.limit, N);
-    if (r->tok[r->n - 1] == EOS) assert_int_equal(r->rep.finish, L1__FINISH_EOS);
+    if (r->tok[r->n - 1] == EOS) assert_int_equal(r->rep.finish, L1_FINISH_EOS);
     else {
-        assert_int_equal(r->rep.finish, L1__FINISH_BUDGET);
+        assert_int_equal(r->rep.finish, L1_FINISH_BUDGET);
         assert_int_equal(r->n, N);
     }
 }
 
 /* ---- the guarantees over random scripts ------------------------------------------------ */
 
-static void run_random(l1__budget_mode mode, int n_scripts, uint64_t seed) {
+static void run_random(l1_budget_mode mode, int n_scripts, uint64_t seed) {
     static response r;
     uint64_t rng = seed;
     int forced = 0, natural = 0;
@@ -245,13 +245,13 @@ static void run_random(l1__budget_mode mode, int n_scripts, uint64_t seed) {
         char what[64];
         snprintf(what, sizeof what, "script %d", k);
         check_response(&r, &bp, what);
-        if (mode == L1__BUDGET_EXACT && r.rep.close != L1__CLOSE_NONE) {
+        if (mode == L1_BUDGET_EXACT && r.rep.close != L1_CLOSE_NONE) {
             int floor_ = N - (bp.reserve + bp.window);
             for (int i = 0; i < r.n; i++)
                 if (r.tok[i] == CLOSE && i < floor_) fail_msg("%s: exact mode closed at %d < %d", what, i, floor_);
         }
-        forced += r.rep.close == L1__CLOSE_FORCED;
-        natural += r.rep.close == L1__CLOSE_NATURAL;
+        forced += r.rep.close == L1_CLOSE_FORCED;
+        natural += r.rep.close == L1_CLOSE_NATURAL;
     }
     /* The scripts exercise both kinds of close. */
     assert_true(forced > n_scripts / 10);
@@ -260,12 +260,12 @@ static void run_random(l1__budget_mode mode, int n_scripts, uint64_t seed) {
 
 static void budget_max_never_exceeds_n_and_always_answers(void **state) {
     (void)state;
-    run_random(L1__BUDGET_MAX, N_SCRIPTS, 1);
+    run_random(L1_BUDGET_MAX, N_SCRIPTS, 1);
 }
 
 static void budget_exact_never_closes_early(void **state) {
     (void)state;
-    run_random(L1__BUDGET_EXACT, N_SCRIPTS / 5, 2);
+    run_random(L1_BUDGET_EXACT, N_SCRIPTS / 5, 2);
 }
 
 static void budget_natural_closes_are_untouched(void **state) {
@@ -283,11 +283,11 @@ static void budget_natural_closes_are_untouched(void **state) {
         bp.budget = N;
         bp.thinking_open = true;
         bp.boost = 0.0f;
-        bp.mode = L1__BUDGET_OFF;
+        bp.mode = L1_BUDGET_OFF;
         generate(&sc, &bp, rng, &a);
-        bp.mode = L1__BUDGET_MAX;
+        bp.mode = L1_BUDGET_MAX;
         generate(&sc, &bp, rng, &b);
-        assert_int_equal(b.rep.close, L1__CLOSE_NATURAL);
+        assert_int_equal(b.rep.close, L1_CLOSE_NATURAL);
         assert_int_equal(a.n, b.n);
         assert_memory_equal(a.tok, b.tok, (size_t)a.n * sizeof a.tok[0]);
         /* The boost, on, changes nothing either when the close comes before
@@ -310,16 +310,16 @@ static void budget_stray_tags_are_suppressed_after_the_close(void **state) {
     bp.thinking_open = true;
     bp.budget = 1000;
     /* Mode off shows the script does push strays... */
-    bp.mode = L1__BUDGET_OFF;
+    bp.mode = L1_BUDGET_OFF;
     generate(&sc, &bp, 5, &r);
     int strays = 0;
     for (int i = 21; i < r.n; i++) strays += r.tok[i] == OPEN || r.tok[i] == CLOSE;
     assert_true(strays > 10);
     /* ...and max mode removes them. */
-    bp.mode = L1__BUDGET_MAX;
+    bp.mode = L1_BUDGET_MAX;
     generate(&sc, &bp, 5, &r);
     check_response(&r, &bp, "strays");
-    assert_int_equal(r.rep.close, L1__CLOSE_NATURAL);
+    assert_int_equal(r.rep.close, L1_CLOSE_NATURAL);
 }
 
 static void budget_same_seed_same_response(void **state) {
@@ -328,7 +328,7 @@ static void budget_same_seed_same_response(void **state) {
     script sc = {1234, -1, 100, 40, true, true, false};
     l1__budget_params bp;
     l1__budget_params_default(&bp);
-    bp.mode = L1__BUDGET_MAX;
+    bp.mode = L1_BUDGET_MAX;
     bp.budget = 700;
     generate(&sc, &bp, 77, &a);
     generate(&sc, &bp, 77, &b);
@@ -343,7 +343,7 @@ static void budget_same_seed_same_response(void **state) {
 static void init_max(l1__budget *b, int N, bool open) {
     l1__budget_params bp;
     l1__budget_params_default(&bp);
-    bp.mode = L1__BUDGET_MAX;
+    bp.mode = L1_BUDGET_MAX;
     bp.budget = N;
     bp.thinking_open = open;
     l1__budget_tokens t = tokens();
@@ -359,7 +359,7 @@ static void budget_n_zero_emits_nothing(void **state) {
     assert_false(l1__budget_forced_token(&b, &t));
     l1__budget_report r;
     l1__budget_report_get(&b, &r);
-    assert_int_equal(r.finish, L1__FINISH_BUDGET);
+    assert_int_equal(r.finish, L1_FINISH_BUDGET);
     assert_int_equal(r.used, 0);
     assert_string_equal(l1__finish_name(r.finish), "budget");
 }
@@ -377,7 +377,7 @@ static void budget_n_one_is_the_close_alone(void **state) {
     l1__budget_report_get(&b, &r);
     assert_int_equal(r.tokens_thinking, 1);
     assert_int_equal(r.tokens_answer, 0);
-    assert_int_equal(r.close, L1__CLOSE_FORCED);
+    assert_int_equal(r.close, L1_CLOSE_FORCED);
     assert_string_equal(l1__close_name(r.close), "forced");
 }
 
@@ -453,7 +453,7 @@ static void budget_exact_masks_the_close_before_the_floor(void **state) {
     (void)state;
     l1__budget_params bp;
     l1__budget_params_default(&bp);
-    bp.mode = L1__BUDGET_EXACT;
+    bp.mode = L1_BUDGET_EXACT;
     bp.budget = 500;
     bp.tolerance = 100; /* floor 400, window [400, 436), forced at 436 */
     l1__budget_tokens t = tokens();
@@ -487,8 +487,8 @@ static void budget_model_may_open_thinking_once(void **state) {
     l1__budget_report r;
     l1__budget_report_get(&b, &r);
     assert_int_equal(r.tokens_thinking, 3);
-    assert_int_equal(r.close, L1__CLOSE_NATURAL);
-    assert_int_equal(r.phase, L1__PHASE_ANSWER);
+    assert_int_equal(r.close, L1_CLOSE_NATURAL);
+    assert_int_equal(r.phase, L1_PHASE_ANSWER);
 }
 
 static void budget_off_counts_but_never_edits(void **state) {
@@ -508,11 +508,11 @@ static void budget_off_counts_but_never_edits(void **state) {
         l1__budget_accept(&b, n == 4 ? CLOSE : 30);
     }
     assert_false(l1__budget_done(&b));
-    l1__budget_stop(&b, L1__FINISH_STOP);
-    l1__budget_stop(&b, L1__FINISH_ABORTED); /* the first reason stays */
+    l1__budget_stop(&b, L1_FINISH_STOP);
+    l1__budget_stop(&b, L1_FINISH_ABORTED); /* the first reason stays */
     l1__budget_report r;
     l1__budget_report_get(&b, &r);
-    assert_int_equal(r.finish, L1__FINISH_STOP);
+    assert_int_equal(r.finish, L1_FINISH_STOP);
     assert_int_equal(r.tokens_thinking, 5);
     assert_int_equal(r.tokens_answer, 5);
     assert_int_equal(r.limit, 0);
@@ -529,17 +529,17 @@ static void budget_check_rejects_bad_parameters_naming_them(void **state) {
     (void)state;
     l1__budget_params d, p;
     l1__budget_params_default(&d);
-    d.mode = L1__BUDGET_MAX;
+    d.mode = L1_BUDGET_MAX;
     d.budget = 512;
     l1__budget_tokens td = tokens(), t = td;
     assert_int_equal(l1__budget_check(&d, &td), L1_OK);
     p = d, p.budget = -1, expect_bad(&p, &td, "budget");
     p = d, p.reserve = 5, expect_bad(&p, &td, "reserve"); /* < 2 + 4 transition tokens */
     p = d, p.window = -3, expect_bad(&p, &td, "window");
-    p = d, p.mode = L1__BUDGET_EXACT, p.tolerance = 10, expect_bad(&p, &td, "tolerance");
+    p = d, p.mode = L1_BUDGET_EXACT, p.tolerance = 10, expect_bad(&p, &td, "tolerance");
     p = d, p.boost = NAN, expect_bad(&p, &td, "boost");
     p = d, p.boost = -1.0f, expect_bad(&p, &td, "boost");
-    p = d, p.mode = (l1__budget_mode)7, expect_bad(&p, &td, "mode");
+    p = d, p.mode = (l1_budget_mode)7, expect_bad(&p, &td, "mode");
     t = td, t.think_close = -1, expect_bad(&d, &t, "think_close");
     t = td, t.eos = V, expect_bad(&d, &t, "eos");
     t = td, t.think_open = CLOSE, expect_bad(&d, &t, "same token");
@@ -548,7 +548,7 @@ static void budget_check_rejects_bad_parameters_naming_them(void **state) {
     t = td, t.transition = bad_tr, t.n_transition = 2, expect_bad(&d, &t, "transition[1]");
     t = td, t.n_vocab = 0, expect_bad(&d, &t, "n_vocab");
     /* Mode off needs no close or EOS token. */
-    p = d, p.mode = L1__BUDGET_OFF, t = td, t.think_close = -1, t.eos = -1;
+    p = d, p.mode = L1_BUDGET_OFF, t = td, t.think_close = -1, t.eos = -1;
     assert_int_equal(l1__budget_check(&p, &t), L1_OK);
     assert_int_equal(l1__budget_check(NULL, &t), L1_ERR_INVALID_ARG);
 }

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "synth.h"
+#include "base/base.h"
+#include "tooling/synth.h"
 
 #define N_THREADS 4
 #define N_GEN 8

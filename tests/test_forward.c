@@ -18,12 +18,12 @@
 
 #include <cmocka.h>
 
-#include "forward.h"
-#include "fp16.h"
-#include "kernels.h"
-#include "model.h"
-#include "synth.h"
-#include "types.h"
+#include "forward/forward.h"
+#include "base/fp16.h"
+#include "kernels/kernels.h"
+#include "model/model.h"
+#include "tooling/synth.h"
+#include "gguf/types.h"
 
 /* f32 kernels against double-precision hand formulas: a few ulps. */
 #define KERNEL_TOL 1e-6

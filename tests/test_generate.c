@@ -21,11 +21,11 @@
 
 #include <cmocka.h>
 
-#include "budget.h"
-#include "generate.h"
-#include "model.h"
-#include "synth.h"
-#include "tokenizer.h"
+#include "sample/budget.h"
+#include "generate/generate.h"
+#include "model/model.h"
+#include "tooling/synth.h"
+#include "tokenizer/tokenizer.h"
 
 static char g_path[64];
 static l1_model *g_model;
@@ -54,7 +54,7 @@ static l1_ctx *new_ctx(int32_t n_ctx) {
     return c;
 }
 
-static l1_token role(l1__tok_role r) { return l1__tokenizer_role(l1__model_tokenizer(g_model), r); }
+static l1_token role(l1_special r) { return l1__tokenizer_role(l1__model_tokenizer(g_model), r); }
 
 /* What a response streamed: its text per phase and the markers. */
 typedef struct transcript {
@@ -99,7 +99,7 @@ static void budget_max_never_exceeded_and_forced_close_is_answered(void **state)
     l1_ctx *ctx = new_ctx(512);
     l1_gen *g;
     assert_int_equal(l1_gen_new(ctx, &g), L1_OK);
-    const l1_token close = role(L1_ROLE_THINK_CLOSE);
+    const l1_token close = role(L1_SPECIAL_THINK_CLOSE);
     l1_logit_bias ban = {close, -INFINITY};
     const int32_t budgets[] = {1, 2, 23, 24, 25, 40, 97, 160};
     for (size_t bi = 0; bi < L1_ARRAY_LEN(budgets); bi++) {
@@ -146,7 +146,7 @@ static void budget_max_never_exceeded_and_forced_close_is_answered(void **state)
                 int32_t te = (int32_t)nt < r_eff - 2 ? (int32_t)nt : r_eff - 2;
                 for (int32_t k = 0; k < te; k++) assert_int_equal(toks[at + 1 + k], tr[k]);
                 assert_true(n >= at + 1 + te + 1);
-                assert_int_not_equal(toks[at + 1 + te], role(L1_ROLE_EOS));
+                assert_int_not_equal(toks[at + 1 + te], role(L1_SPECIAL_EOS));
                 assert_true(r.tokens_answer >= te + 1);
             }
             assert_true(r.finish == L1_FINISH_BUDGET || r.finish == L1_FINISH_EOS);
@@ -186,7 +186,7 @@ static void budget_max_never_exceeded_with_natural_closes(void **state) {
 static void max_tokens_caps_the_response(void **state) {
     (void)state;
     l1_ctx *ctx = new_ctx(256);
-    l1_logit_bias ban = {role(L1_ROLE_EOS), -INFINITY};
+    l1_logit_bias ban = {role(L1_SPECIAL_EOS), -INFINITY};
     l1_gen_params p = params_seed(5);
     p.max_tokens = 7;
     p.bias = &ban;
@@ -204,7 +204,7 @@ static void max_tokens_caps_the_response(void **state) {
 static void context_full_ends_with_its_own_reason(void **state) {
     (void)state;
     l1_ctx *ctx = new_ctx(40);
-    l1_logit_bias ban = {role(L1_ROLE_EOS), -INFINITY};
+    l1_logit_bias ban = {role(L1_SPECIAL_EOS), -INFINITY};
     l1_gen_params p = params_seed(5);
     p.bias = &ban;
     p.n_bias = 1;
@@ -226,7 +226,7 @@ static void context_full_ends_with_its_own_reason(void **state) {
 static void stop_string_cuts_text_before_it(void **state) {
     (void)state;
     l1_ctx *ctx = new_ctx(256);
-    l1_logit_bias ban[2] = {{role(L1_ROLE_EOS), -INFINITY}, {role(L1_ROLE_THINK_CLOSE), -INFINITY}};
+    l1_logit_bias ban[2] = {{role(L1_SPECIAL_EOS), -INFINITY}, {role(L1_SPECIAL_THINK_CLOSE), -INFINITY}};
     l1_gen_params p = params_seed(11);
     p.temperature = 0.0f;
     p.max_tokens = 60;
@@ -288,7 +288,7 @@ static void stopper_holds_back_possible_starts(void **state) {
 static void abort_from_callback_stops(void **state) {
     (void)state;
     l1_ctx *ctx = new_ctx(256);
-    l1_logit_bias ban = {role(L1_ROLE_EOS), -INFINITY};
+    l1_logit_bias ban = {role(L1_SPECIAL_EOS), -INFINITY};
     l1_gen_params p = params_seed(3);
     p.bias = &ban;
     p.n_bias = 1;
@@ -307,7 +307,7 @@ static void abort_flag_stops_decode(void **state) {
     l1_ctx *ctx = new_ctx(256);
     l1_gen *g;
     assert_int_equal(l1_gen_new(ctx, &g), L1_OK);
-    l1_logit_bias ban = {role(L1_ROLE_EOS), -INFINITY};
+    l1_logit_bias ban = {role(L1_SPECIAL_EOS), -INFINITY};
     l1_gen_params p = params_seed(3);
     p.bias = &ban;
     p.n_bias = 1;
@@ -477,7 +477,7 @@ static void piece_flags_mark_sentence_and_line_ends(void **state) {
     assert_int_equal(f['a'], 0);
     assert_int_equal(f[','], 0);
     assert_int_equal(f[' '], 0);
-    assert_int_equal(f[role(L1_ROLE_EOS)], 0);
+    assert_int_equal(f[role(L1_SPECIAL_EOS)], 0);
     free(f);
 }
 

@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "gguf.h"
+#include "base/base.h"
+#include "gguf/gguf.h"
 #include "support/gguf_craft.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)

@@ -24,12 +24,13 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "fp16.h"
-#include "quant.h"
-#include "quant_blocks.h"
-#include "simd.h"
-#include "threadpool.h"
+#include "base/base.h"
+#include "base/fp16.h"
+#include "quant/quant.h"
+#include "quant/quant_blocks.h"
+#include "kernels/kernels.h"
+#include "support/tiers.h"
+#include "kernels/threadpool.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #  define L1_TEST_SLOW 1
@@ -231,8 +232,8 @@ static void tier_set_picks_supported_tiers_only(void **state) {
     }
     assert_true(l1__tier_set(L1_TIER_COUNT));
     assert_int_equal(l1__tier_best(), best);
-    assert_null(l1__simd_vec_dot(L1_TYPE_Q4_K, L1_TIER_SCALAR));
-    assert_null(l1__simd_vec_dot(9999, best));
+    assert_null(l1t_dot(L1_TYPE_Q4_K, L1_TIER_SCALAR));
+    assert_null(l1t_dot(9999, best));
 #if defined(__x86_64__) && !defined(L1_SCALAR_ONLY)
     assert_true(l1__tier_compiled(L1_TIER_AVX2) && l1__tier_compiled(L1_TIER_AVX512));
     assert_false(l1__tier_compiled(L1_TIER_NEON));
@@ -348,7 +349,7 @@ static size_t type_align(uint32_t type) {
 
 static void check_vec_dot_random(l1__tier tier, uint32_t type, int64_t n, size_t mis) {
     const l1__quant_traits *t = l1__quant_traits_get(type);
-    l1__vec_dot_fn fn = l1__simd_vec_dot(type, tier);
+    l1__dot_fn fn = l1t_dot(type, tier);
     if (!fn) return;
     uint8_t *wb = malloc(row_bytes(type, n) + 64), *ab = malloc(row_bytes(t->vec_dot_type, n) + 64);
     float *tmp = malloc((size_t)n * sizeof *tmp);
@@ -398,7 +399,7 @@ static void simd_vec_dot_matches_reference_within_tolerance(void **state) {
  * product is an integer that kernel and reference must both hit exactly. */
 static void check_vec_dot_exact(l1__tier tier, uint32_t type, int64_t n) {
     const l1__quant_traits *t = l1__quant_traits_get(type);
-    l1__vec_dot_fn fn = l1__simd_vec_dot(type, tier);
+    l1__dot_fn fn = l1t_dot(type, tier);
     if (!fn) return;
     uint8_t *w = malloc(row_bytes(type, n)), *a = malloc(row_bytes(t->vec_dot_type, n) + 8);
     float *tmp = malloc((size_t)n * sizeof *tmp);
@@ -466,15 +467,15 @@ static const uint32_t k_rows_types[] = {
 };
 
 /* n_rows weight rows `stride` bytes apart (padding between rows) against
- * one activation row, in calls of up to L1__VEC_DOT_MAX_ROWS rows (so the
+ * one activation row, in calls of up to L1__DOT_MAX_ROWS rows (so the
  * last call takes the remainder).  Each result must be bit-identical to the
  * same tier's single-row kernel (same block order, one accumulator per row)
  * and within tolerance of the double reference.  With `fixed`, scales are 1
  * and the results exact integers. */
 static void check_vec_dot_rows(l1__tier tier, uint32_t type, int64_t n, int n_rows, size_t mis, int fixed) {
     const l1__quant_traits *t = l1__quant_traits_get(type);
-    l1__vec_dot_rows_fn rows = l1__simd_vec_dot_rows(type, tier);
-    l1__vec_dot_fn one = l1__simd_vec_dot(type, tier);
+    l1__dot_rows_fn rows = l1t_rows(type, tier);
+    l1__dot_fn one = l1t_dot(type, tier);
     if (!rows) return;
     assert_non_null(one);
     const size_t rb = row_bytes(type, n), stride = rb + 3 * type_align(type);
@@ -507,8 +508,8 @@ static void check_vec_dot_rows(l1__tier tier, uint32_t type, int64_t n, int n_ro
     }
     float got[16], single[16];
     assert_true(n_rows <= 16);
-    for (int r0 = 0; r0 < n_rows; r0 += L1__VEC_DOT_MAX_ROWS) {
-        const int nr = n_rows - r0 < L1__VEC_DOT_MAX_ROWS ? n_rows - r0 : L1__VEC_DOT_MAX_ROWS;
+    for (int r0 = 0; r0 < n_rows; r0 += L1__DOT_MAX_ROWS) {
+        const int nr = n_rows - r0 < L1__DOT_MAX_ROWS ? n_rows - r0 : L1__DOT_MAX_ROWS;
         for (int r = 0; r < nr; r++) got[r0 + r] = NAN;
         rows(n, &got[r0], w + (size_t)r0 * stride, stride, a, nr);
     }
@@ -533,7 +534,7 @@ static void simd_vec_dot_rows_match_single_row_kernels(void **state) {
     for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
         if (!l1__tier_supported((l1__tier)tier)) continue;
         for (size_t k = 0; k < L1_ARRAY_LEN(k_rows_types) && tier != L1_TIER_NEON; k++)
-            if (!l1__simd_vec_dot_rows(k_rows_types[k], (l1__tier)tier))
+            if (!l1t_rows(k_rows_types[k], (l1__tier)tier))
                 fail_msg("%s has no vec_dot_rows for %s", l1__tier_name((l1__tier)tier),
                          l1__quant_traits_get(k_rows_types[k])->name);
         for (size_t k = 0; k < L1_ARRAY_LEN(k_weight_types); k++) {
@@ -547,10 +548,10 @@ static void simd_vec_dot_rows_match_single_row_kernels(void **state) {
                     check_vec_dot_rows((l1__tier)tier, type, unit * lens[l], row_counts[c], (c + l) % 3, 0);
                     check_vec_dot_rows((l1__tier)tier, type, unit * lens[l], row_counts[c], c % 3, 1);
                 }
-            checked += l1__simd_vec_dot_rows(type, (l1__tier)tier) != NULL;
+            checked += l1t_rows(type, (l1__tier)tier) != NULL;
         }
     }
-    assert_null(l1__simd_vec_dot_rows(L1_TYPE_Q4_K, L1_TIER_SCALAR));
+    assert_null(l1t_rows(L1_TYPE_Q4_K, L1_TIER_SCALAR));
 #if defined(__x86_64__) && !defined(L1_SCALAR_ONLY)
     if (l1__cpu_get()->avx2) assert_true(checked >= (int)L1_ARRAY_LEN(k_rows_types));
 #endif
@@ -581,7 +582,7 @@ static void simd_quantizers_are_bit_identical(void **state) {
         if (!l1__tier_supported((l1__tier)tier)) continue;
         for (size_t k = 0; k < L1_ARRAY_LEN(acts); k++) {
             const l1__quant_traits *at = l1__quant_traits_get(acts[k]);
-            l1__quantize_row_fn fn = l1__simd_quantize_row(acts[k], (l1__tier)tier);
+            l1__act_quant_fn fn = l1t_quant(acts[k], (l1__tier)tier);
             if (!fn) continue;
             for (int pattern = 0; pattern < 6; pattern++) {
                 for (int64_t nb = 1; nb <= 7; nb += 3) {
@@ -733,7 +734,7 @@ static void simd_attention_f16acc_is_bit_identical(void **state) {
     int checked = 0;
     for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
         if (!l1__tier_supported((l1__tier)tier)) continue;
-        const l1__simd_kernels *st = l1__simd_table((l1__tier)tier);
+        const l1__kernels *st = l1t_own((l1__tier)tier);
         if (!st || !st->attention) continue;
         for (size_t di = 0; di < L1_ARRAY_LEN(k_attn_dims); di++)
             for (int it = 0; it < iters + n_short; it++) {
@@ -828,7 +829,7 @@ static void simd_attention_f32_within_error_bound(void **state) {
         if (!l1__tier_supported((l1__tier)tier)) continue;
         void (*fn)(const l1__attn_args *) = l1__kernels_scalar()->attention;
         if (tier > 0) {
-            const l1__simd_kernels *st = l1__simd_table((l1__tier)tier);
+            const l1__kernels *st = l1t_own((l1__tier)tier);
             if (!st || !st->attention) continue;
             fn = st->attention;
             checked++;
@@ -866,7 +867,7 @@ static void simd_swiglu_matches_scalar(void **state) {
     int checked = 0;
     for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
         if (!l1__tier_supported((l1__tier)tier)) continue;
-        const l1__simd_kernels *st = l1__simd_table((l1__tier)tier);
+        const l1__kernels *st = l1t_own((l1__tier)tier);
         if (!st || !st->swiglu) continue;
         for (int pattern = 0; pattern < 4; pattern++)
             for (int64_t n = 1; n <= 1100; n = n < 40 ? n + 1 : n * 3 + 7) {
@@ -922,7 +923,7 @@ static void simd_rmsnorm_matches_scalar(void **state) {
     int checked = 0;
     for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
         if (!l1__tier_supported((l1__tier)tier)) continue;
-        const l1__simd_kernels *st = l1__simd_table((l1__tier)tier);
+        const l1__kernels *st = l1t_own((l1__tier)tier);
         if (!st || !st->rmsnorm) continue;
         for (size_t li = 0; li < L1_ARRAY_LEN(lens); li++)
             for (int pattern = 0; pattern < 4; pattern++) {
@@ -970,7 +971,7 @@ static void simd_rope_and_add_are_bit_identical(void **state) {
     int checked = 0;
     for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
         if (!l1__tier_supported((l1__tier)tier)) continue;
-        const l1__simd_kernels *st = l1__simd_table((l1__tier)tier);
+        const l1__kernels *st = l1t_own((l1__tier)tier);
         if (!st || !st->rope_neox || !st->add) continue;
         for (size_t di = 0; di < L1_ARRAY_LEN(dims); di++)
             for (size_t hi = 0; hi < L1_ARRAY_LEN(heads); hi++)
@@ -1009,7 +1010,7 @@ static void simd_rope_and_add_are_bit_identical(void **state) {
 static void kernels_get_uses_best_tier_float_kernels(void **state) {
     (void)state;
     const l1__kernels *k = l1__kernels_get(), *s = l1__kernels_scalar();
-    const l1__simd_kernels *st = l1__simd_table(l1__tier_best());
+    const l1__kernels *st = l1t_own(l1__tier_best());
     assert_non_null(st);
     assert_ptr_equal(k->attention, st->attention ? st->attention : s->attention);
     assert_ptr_equal(k->swiglu, st->swiglu ? st->swiglu : s->swiglu);

@@ -21,13 +21,14 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "fp16.h"
-#include "matmul.h"
-#include "quant.h"
-#include "simd.h"
-#include "threadpool.h"
-#include "types.h"
+#include "base/base.h"
+#include "base/fp16.h"
+#include "kernels/matmul.h"
+#include "quant/quant.h"
+#include "kernels/kernels.h"
+#include "support/tiers.h"
+#include "kernels/threadpool.h"
+#include "gguf/types.h"
 
 #define MAX_THREADS 3
 
@@ -104,19 +105,18 @@ static uint8_t *make_acts(const l1__quant_traits *qt, int64_t n_tok, int64_t n, 
 static void reference(const l1__matmul_op *op, int64_t n_tok, float *y) {
     for (int64_t t = 0; t < n_tok; t++)
         for (int64_t r = 0; r < op->n_rows; r++)
-            op->dot(op->n, &y[t * op->ldy + r], (const uint8_t *)op->w + (size_t)r * op->w_row_bytes,
+            op->k->dot[op->type](op->n, &y[t * op->ldy + r], (const uint8_t *)op->w + (size_t)r * op->w_row_bytes,
                     (const uint8_t *)op->x + (size_t)t * op->x_stride);
 }
 
-/* The dot products to test for `type`: the scalar traits' and each
- * supported tier's own. */
-static int dots_of(uint32_t type, l1__dot_fn out[L1_TIER_COUNT]) {
+/* The tables to test `type` with: the scalar one and each supported
+ * tier's full table where the tier has its own dot of the type. */
+static int tables_of(uint32_t type, const l1__kernels *out[L1_TIER_COUNT]) {
     int n = 0;
-    out[n++] = l1__quant_traits_get(type)->vec_dot;
+    out[n++] = l1__kernels_scalar();
     for (int t = L1_TIER_SCALAR + 1; t < L1_TIER_COUNT; t++) {
         if (!l1__tier_supported((l1__tier)t)) continue;
-        l1__vec_dot_fn d = l1__simd_vec_dot(type, (l1__tier)t);
-        if (d) out[n++] = d;
+        if (l1t_dot(type, (l1__tier)t)) out[n++] = l1__kernels_tier((l1__tier)t);
     }
     return n;
 }
@@ -134,10 +134,10 @@ static void check_shape(uint32_t type, int64_t n, int64_t n_rows, int64_t n_tok,
     float *want = malloc(ny * sizeof *want), *got = malloc(ny * sizeof *got);
     assert_non_null(want);
     assert_non_null(got);
-    l1__dot_fn dots[L1_TIER_COUNT];
-    const int nd = dots_of(type, dots);
+    const l1__kernels *tabs[L1_TIER_COUNT];
+    const int nd = tables_of(type, tabs);
     for (int d = 0; d < nd; d++) {
-        l1__matmul_op op = {type, dots[d], w, (size_t)(n / qt->block_size) * qt->type_size, n_rows, n,
+        l1__matmul_op op = {tabs[d], type, w, (size_t)(n / qt->block_size) * qt->type_size, n_rows, n,
                             x, xs, NULL, ldy, NULL, 0};
         for (size_t i = 0; i < ny; i++) want[i] = -7.0f;
         op.y = want;
@@ -216,7 +216,7 @@ static void matmul_batch_of_ops_matches_each_alone(void **state) {
         got[i] = calloc((size_t)(rows * n_tok), sizeof(float));
         assert_non_null(want[i]);
         assert_non_null(got[i]);
-        ops[i] = (l1__matmul_op){type, k->dot[type], w, (size_t)(n / qt->block_size) * qt->type_size,
+        ops[i] = (l1__matmul_op){k, type, w, (size_t)(n / qt->block_size) * qt->type_size,
                                  rows, n, xs[i], stride, want[i], rows, NULL, 0};
         reference(&ops[i], n_tok, want[i]);
         ops[i].y = got[i];
@@ -242,29 +242,32 @@ static void matmul_zero_tokens_writes_nothing(void **state) {
     uint8_t *base;
     const uint8_t *w = make_weights(qt, 4, 32, 0, &base);
     float y[4] = {1, 2, 3, 4};
-    const l1__matmul_op op = {L1_TYPE_Q8_0, qt->vec_dot, w, 34, 4, 32, w, 34, y, 4, NULL, 0};
+    const l1__matmul_op op = {l1__kernels_scalar(), L1_TYPE_Q8_0, w, 34, 4, 32, w, 34, y, 4, NULL, 0};
     l1__matmul(g_pools[2], &op, 1, 0);
     assert_true(y[0] == 1 && y[1] == 2 && y[2] == 3 && y[3] == 4);
     free(base);
 }
 
-/* The multi-row kernel is taken only from the tier whose single-row kernel
- * is the op's dot: never for the scalar reference. */
-static void rows_kernel_only_for_the_same_tier(void **state) {
+/* A tier's full table takes a type's multi-row, tile and x8 kernels only
+ * together with the tier's own dot of that type (so they agree with the
+ * table's dot); the scalar table has none of them. */
+static void full_tables_pair_kernels_with_their_own_dot(void **state) {
     (void)state;
+    const l1__kernels *s = l1__kernels_scalar();
     for (uint32_t type = 0; type < L1_TYPE_COUNT; type++) {
-        const l1__quant_traits *qt = l1__quant_traits_get(type);
-        if (!qt || !qt->vec_dot) continue;
-        if (l1__simd_vec_dot(type, L1_TIER_AVX2) != qt->vec_dot &&
-            l1__simd_vec_dot(type, L1_TIER_AVX512) != qt->vec_dot &&
-            l1__simd_vec_dot(type, L1_TIER_NEON) != qt->vec_dot)
-            assert_null(l1__matmul_rows_kernel(type, qt->vec_dot));
+        assert_null(s->dot_rows[type]);
+        assert_null(s->dot_tile[type]);
+        assert_null(s->x8[type]);
         for (int t = L1_TIER_SCALAR + 1; t < L1_TIER_COUNT; t++) {
-            l1__vec_dot_fn d = l1__simd_vec_dot(type, (l1__tier)t);
-            if (d) assert_ptr_equal(l1__matmul_rows_kernel(type, d), l1__simd_vec_dot_rows(type, (l1__tier)t));
+            const l1__kernels *full = l1__kernels_tier((l1__tier)t);
+            if (!full) continue;
+            l1__dot_fn own = l1t_dot(type, (l1__tier)t);
+            assert_ptr_equal(full->dot[type], own ? own : s->dot[type]);
+            assert_ptr_equal(full->dot_rows[type], own ? l1t_rows(type, (l1__tier)t) : NULL);
+            assert_ptr_equal(full->dot_tile[type], own ? l1t_tile(type, (l1__tier)t) : NULL);
+            assert_ptr_equal(full->x8[type], own ? l1t_x8(type, (l1__tier)t) : NULL);
         }
     }
-    assert_null(l1__matmul_rows_kernel(L1_TYPE_Q4_0, NULL));
 }
 
 /* Each tier's rows x tokens tile kernel, every tile shape (1..4 rows x
@@ -279,24 +282,24 @@ static void tile_kernel_bit_identical_every_shape(void **state) {
         if (!qt || !qt->vec_dot || type == L1_TYPE_Q8_1 || type == L1_TYPE_Q8_K) continue;
         for (int tier = L1_TIER_SCALAR + 1; tier < L1_TIER_COUNT; tier++) {
             if (!l1__tier_supported((l1__tier)tier)) continue;
-            l1__vec_dot_tile_fn tk = l1__simd_vec_dot_tile(type, (l1__tier)tier);
-            l1__vec_dot_fn d = l1__simd_vec_dot(type, (l1__tier)tier);
+            l1__dot_tile_fn tk = l1t_tile(type, (l1__tier)tier);
+            l1__dot_fn d = l1t_dot(type, (l1__tier)tier);
             if (!tk) continue;
             assert_non_null(d);
-            assert_ptr_equal(l1__matmul_tile_kernel(type, d), tk);
+            assert_ptr_equal(l1__kernels_tier((l1__tier)tier)->dot_tile[type], tk);
             const int64_t n = row_len(type, 3);
             uint8_t *wbase;
             const uint8_t *w = make_weights(qt, 4, n, 4, &wbase);
             size_t xs;
-            uint8_t *x = make_acts(qt, L1__VEC_DOT_MAX_TOKENS, n, &xs);
+            uint8_t *x = make_acts(qt, L1__DOT_MAX_TOKENS, n, &xs);
             const size_t wrb = (size_t)(n / qt->block_size) * qt->type_size;
             enum { LDS = 7 };
-            for (int nr = 1; nr <= L1__VEC_DOT_MAX_ROWS; nr++)
-                for (int nt = 1; nt <= L1__VEC_DOT_MAX_TOKENS; nt++) {
-                    float got[LDS * L1__VEC_DOT_MAX_TOKENS];
+            for (int nr = 1; nr <= L1__DOT_MAX_ROWS; nr++)
+                for (int nt = 1; nt <= L1__DOT_MAX_TOKENS; nt++) {
+                    float got[LDS * L1__DOT_MAX_TOKENS];
                     for (size_t i = 0; i < L1_ARRAY_LEN(got); i++) got[i] = -7.0f;
                     tk(n, got, LDS, w, wrb, x, xs, nr, nt);
-                    for (int t = 0; t < L1__VEC_DOT_MAX_TOKENS; t++)
+                    for (int t = 0; t < L1__DOT_MAX_TOKENS; t++)
                         for (int r = 0; r < LDS; r++) {
                             float want = -7.0f;
                             if (r < nr && t < nt) d(n, &want, w + (size_t)r * wrb, x + (size_t)t * xs);
@@ -312,7 +315,7 @@ static void tile_kernel_bit_identical_every_shape(void **state) {
     }
     /* The x86 tiers have tile kernels for the types of the common files. */
     if (l1__tier_supported(L1_TIER_AVX2)) assert_true(checked >= 7);
-    assert_null(l1__matmul_tile_kernel(L1_TYPE_Q4_K, l1__quant_traits_get(L1_TYPE_Q4_K)->vec_dot));
+    assert_null(l1__kernels_scalar()->dot_tile[L1_TYPE_Q4_K]);
 }
 
 /* Threaded conversion of a prefill-sized batch equals row-by-row serial
@@ -352,7 +355,7 @@ int main(void) {
         cmocka_unit_test(matmul_tiled_prefill_bit_identical),
         cmocka_unit_test(matmul_batch_of_ops_matches_each_alone),
         cmocka_unit_test(matmul_zero_tokens_writes_nothing),
-        cmocka_unit_test(rows_kernel_only_for_the_same_tier),
+        cmocka_unit_test(full_tables_pair_kernels_with_their_own_dot),
         cmocka_unit_test(tile_kernel_bit_identical_every_shape),
         cmocka_unit_test(quantize_batch_equals_serial_rows),
     };

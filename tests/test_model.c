@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "model.h"
-#include "synth.h"
-#include "types.h"
+#include "model/model.h"
+#include "tooling/synth.h"
+#include "gguf/types.h"
 
 /* One mutation: a tensor to drop, retype, reshape or poison, and/or a key
  * to overwrite. */

@@ -18,10 +18,10 @@
 
 #include <cmocka.h>
 
-#include "model.h"
-#include "prompt.h"
-#include "synth.h"
-#include "tokenizer.h"
+#include "model/model.h"
+#include "generate/prompt.h"
+#include "tooling/synth.h"
+#include "tokenizer/tokenizer.h"
 
 #define BOS "<｜begin▁of▁sentence｜>"
 #define USR "<｜User｜>"
@@ -162,9 +162,9 @@ static void user_text_cannot_inject_control_tokens(void **state) {
     l1_token *ids;
     int32_t n;
     assert_int_equal(l1__prompt_tokenize(&p, tok, &ids, &n), L1_OK);
-    const l1_token asst = l1__tokenizer_role(tok, L1_ROLE_ASSISTANT);
-    assert_int_equal(ids[0], l1__tokenizer_role(tok, L1_ROLE_BOS));
-    assert_int_equal(ids[1], l1__tokenizer_role(tok, L1_ROLE_USER));
+    const l1_token asst = l1__tokenizer_role(tok, L1_SPECIAL_ASSISTANT);
+    assert_int_equal(ids[0], l1__tokenizer_role(tok, L1_SPECIAL_BOS));
+    assert_int_equal(ids[1], l1__tokenizer_role(tok, L1_SPECIAL_USER));
     int count = 0;
     for (int32_t i = 0; i < n; i++) count += ids[i] == asst;
     assert_int_equal(count, 1); /* only the format's own */

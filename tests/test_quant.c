@@ -18,11 +18,11 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "fp16.h"
-#include "quant.h"
-#include "quant_blocks.h"
-#include "types.h"
+#include "base/base.h"
+#include "base/fp16.h"
+#include "quant/quant.h"
+#include "quant/quant_blocks.h"
+#include "gguf/types.h"
 
 /* f16 bit patterns used by the hand-built blocks. */
 #define H_ONE 0x3C00     /* 1.0 */

@@ -28,14 +28,15 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "forward.h"
-#include "gguf.h"
-#include "model.h"
-#include "numcheck.h"
-#include "simd.h"
-#include "synth.h"
-#include "types.h"
+#include "base/base.h"
+#include "forward/forward.h"
+#include "gguf/gguf.h"
+#include "model/model.h"
+#include "model/numcheck.h"
+#include "kernels/kernels.h"
+#include "support/tiers.h"
+#include "tooling/synth.h"
+#include "gguf/types.h"
 
 static char g_tmp[256];
 static char g_model[300]; /* tiny valid model, Q8_0 */
@@ -375,7 +376,7 @@ static l1_status step_load(void *u) {
     }
     /* The repacked copies the first evaluation makes belong to the model:
      * they are swept here, with the load, so later steps start prepared. */
-    if ((st = l1__model_prepare(f->model)) != L1_OK) {
+    if ((st = l1__model_prepare(f->model, NULL, l1__kernels_get())) != L1_OK) {
         l1_model_free(f->model);
         f->model = NULL;
     }
@@ -429,7 +430,7 @@ static l1_status step_generate(void *u) {
  * no_repack never makes them. */
 static void repacking_waits_for_the_first_evaluation(void **state) {
     (void)state;
-    const bool packs = l1__simd_x8(L1_TYPE_Q8_0, l1__tier_best()) != NULL;
+    const bool packs = l1t_x8(L1_TYPE_Q8_0, l1__tier_best()) != NULL;
     for (int no_repack = 0; no_repack < 2; no_repack++) {
         l1_model_params mp = l1_model_default_params();
         mp.no_repack = no_repack;

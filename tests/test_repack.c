@@ -18,14 +18,15 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "fp16.h"
-#include "quant.h"
-#include "matmul.h"
-#include "repack.h"
-#include "threadpool.h"
-#include "simd.h"
-#include "types.h"
+#include "base/base.h"
+#include "base/fp16.h"
+#include "quant/quant.h"
+#include "kernels/matmul.h"
+#include "kernels/repack.h"
+#include "kernels/threadpool.h"
+#include "kernels/kernels.h"
+#include "support/tiers.h"
+#include "gguf/types.h"
 
 static uint64_t g_rng = 0x2545f4914f6cdd1dull;
 static uint32_t rnd(void) {
@@ -102,7 +103,7 @@ static void check(uint32_t type, l1__tier tier, l1__x8_fn k, int64_t n, int64_t 
     assert_true(gb > 0);
     uint8_t *packed = malloc(gb * (size_t)ng);
     assert_non_null(packed);
-    l1__x8_pack(type, w, rb, n, n_rows, packed);
+    l1__x8_pack(type, w, rb, n, n_rows, packed, l1__kernels_get()->x8_transpose);
     size_t xs;
     uint8_t *x = make_acts(type, L1__X8_MAX_TOKENS, n, &xs);
     const size_t lds = (size_t)n_rows + 5;
@@ -138,7 +139,7 @@ static void x8_kernels_bit_identical_to_definition(void **state) {
         const int64_t lens[] = {qk == 32 ? 32 : 256, qk == 32 ? 1536 : 1536, qk == 32 ? 4160 : 8704};
         for (int tier = L1_TIER_SCALAR + 1; tier < L1_TIER_COUNT; tier++) {
             if (!l1__tier_supported((l1__tier)tier)) continue;
-            l1__x8_fn k = l1__simd_x8(type, (l1__tier)tier);
+            l1__x8_fn k = l1t_x8(type, (l1__tier)tier);
             if (!k) continue;
             kernels++;
             for (size_t l = 0; l < L1_ARRAY_LEN(lens); l++)
@@ -201,15 +202,15 @@ static void matmul_over_x8_weights_equals_definition(void **state) {
     for (size_t i = 0; i < L1_ARRAY_LEN(k_types); i++) {
         const uint32_t type = k_types[i];
         const l1__quant_traits *qt = l1__quant_traits_get(type);
-        l1__vec_dot_fn dot = l1__simd_vec_dot(type, tier);
-        if (!dot || !l1__matmul_x8_kernel(type, dot)) continue;
+        const l1__kernels *kt = l1__kernels_tier(tier);
+        if (!kt->x8[type]) continue;
         const int64_t n = 1536, n_rows = 200, ldy = n_rows + 1;
         const size_t rb = (size_t)(n / qt->block_size) * qt->type_size;
         uint8_t *w = make_rows(type, n_rows, n, 0);
         const size_t gb = l1__x8_group_bytes(type, n);
         uint8_t *packed = malloc(gb * (size_t)(n_rows / 8));
         assert_non_null(packed);
-        l1__x8_pack(type, w, rb, n, n_rows, packed);
+        l1__x8_pack(type, w, rb, n, n_rows, packed, l1__kernels_get()->x8_transpose);
         const int64_t toks[] = {1, 5, 37};
         for (size_t k = 0; k < L1_ARRAY_LEN(toks); k++) {
             const int64_t n_tok = toks[k];
@@ -219,7 +220,7 @@ static void matmul_over_x8_weights_equals_definition(void **state) {
             assert_non_null(y);
             for (int th = 1; th <= 3; th++) {
                 for (int64_t j = 0; j < ldy * n_tok; j++) y[j] = -7.0f;
-                const l1__matmul_op op = {type, dot, w, rb, n_rows, n, x, xs, y, ldy, packed, gb};
+                const l1__matmul_op op = {kt, type, w, rb, n_rows, n, x, xs, y, ldy, packed, gb};
                 l1__matmul(pools[th], &op, 1, n_tok);
                 for (int64_t t = 0; t < n_tok; t++)
                     for (int64_t r = 0; r < ldy; r++) {
@@ -239,9 +240,9 @@ static void matmul_over_x8_weights_equals_definition(void **state) {
     for (int th = 1; th <= 3; th++) l1__pool_free(pools[th]);
 }
 
-/* Packing gives the same bytes with the scalar transpose and with the best
- * tier's, and every byte of the plain rows lands somewhere (a changed
- * input byte changes the packed output). */
+/* Packing gives the same bytes with the scalar transpose and with every
+ * supported tier's, and every byte of the plain rows lands somewhere (a
+ * changed input byte changes the packed output). */
 static void x8_pack_same_bytes_every_tier(void **state) {
     (void)state;
     for (size_t i = 0; i < L1_ARRAY_LEN(k_types); i++) {
@@ -254,15 +255,16 @@ static void x8_pack_same_bytes_every_tier(void **state) {
         uint8_t *a = malloc(bytes), *b = malloc(bytes);
         assert_non_null(a);
         assert_non_null(b);
-        l1__x8_pack(type, w, rb, n, n_rows, a);
-        assert_true(l1__tier_set(L1_TIER_SCALAR));
-        memset(b, 0x5a, bytes);
-        l1__x8_pack(type, w, rb, n, n_rows, b);
-        assert_true(l1__tier_set(L1_TIER_COUNT));
-        assert_memory_equal(a, b, bytes);
+        l1__x8_pack(type, w, rb, n, n_rows, a, l1__x8_transpose_scalar);
+        for (int t = L1_TIER_SCALAR + 1; t < L1_TIER_COUNT; t++) {
+            if (!l1__tier_supported((l1__tier)t)) continue;
+            memset(b, 0x5a, bytes);
+            l1__x8_pack(type, w, rb, n, n_rows, b, l1__kernels_tier((l1__tier)t)->x8_transpose);
+            assert_memory_equal(a, b, bytes);
+        }
         /* Flip one code byte in the middle of row 5: the packing changes. */
         w[5 * rb + rb / 2] ^= 0x11;
-        l1__x8_pack(type, w, rb, n, n_rows, b);
+        l1__x8_pack(type, w, rb, n, n_rows, b, l1__x8_transpose_scalar);
         assert_memory_not_equal(a, b, bytes);
         free(a);
         free(b);

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "base.h"
-#include "sample.h"
+#include "base/base.h"
+#include "sample/sample.h"
 
 #define FREQ_SIGMAS 5.0
 #define N_DRAWS 20000
@@ -94,7 +94,7 @@ static void sample_params_rejects_bad_values_naming_the_field(void **state) {
     p = d, p.frequency_penalty = -INFINITY, expect_invalid(&p, 10, "frequency_penalty");
     p = d, p.penalty_window = -1, expect_invalid(&p, 10, "penalty_window");
     p = d, p.penalty_window = L1__SAMPLE_MAX_PENALTY_WINDOW + 1, expect_invalid(&p, 10, "penalty_window");
-    l1__logit_bias bad_id = {10, 1.0f}, bad_val = {3, NAN}, neg = {-1, 0.0f};
+    l1_logit_bias bad_id = {10, 1.0f}, bad_val = {3, NAN}, neg = {-1, 0.0f};
     p = d, p.bias = &bad_id, p.n_bias = 1, expect_invalid(&p, 10, "bias[0].token");
     p = d, p.bias = &neg, p.n_bias = 1, expect_invalid(&p, 10, "bias[0].token");
     p = d, p.bias = &bad_val, p.n_bias = 1, expect_invalid(&p, 10, "bias[0].bias");
@@ -500,7 +500,7 @@ static void sample_penalties_match_hand_derived_values(void **state) {
 
 static void sample_bias_is_added_first(void **state) {
     (void)state;
-    l1__logit_bias b[3] = {{3, 10.0f}, {0, -INFINITY}, {3, 0.5f}};
+    l1_logit_bias b[3] = {{3, 10.0f}, {0, -INFINITY}, {3, 0.5f}};
     l1__sample_params p;
     l1__sample_params_default(&p);
     p.temperature = 0.0f;
@@ -600,7 +600,7 @@ static void sample_step_allocates_nothing(void **state) {
 
 static void sample_create_fails_cleanly_without_memory(void **state) {
     (void)state;
-    l1__logit_bias b = {1, 1.0f};
+    l1_logit_bias b = {1, 1.0f};
     l1__sample_params p;
     l1__sample_params_default(&p);
     p.repeat_penalty = 1.1f;

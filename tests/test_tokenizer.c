@@ -20,9 +20,9 @@
 
 #include <cmocka.h>
 
-#include "gguf.h"
-#include "tokenizer.h"
-#include "unicode.h"
+#include "gguf/gguf.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
 #  define L1_TEST_SANITIZED 1
@@ -418,8 +418,8 @@ static void delimiter_texts_become_control(void **state) {
      * "<think>" stays an ordinary added token. */
     assert_true(l1__tokenizer_is_control(t, fim));
     assert_false(l1__tokenizer_is_control(t, think));
-    assert_int_equal(l1__tokenizer_role(t, L1_ROLE_THINK_OPEN), think);
-    assert_int_equal(l1__tokenizer_role(t, L1_ROLE_THINK_CLOSE), -1);
+    assert_int_equal(l1__tokenizer_role(t, L1_SPECIAL_THINK_OPEN), think);
+    assert_int_equal(l1__tokenizer_role(t, L1_SPECIAL_THINK_CLOSE), -1);
     l1__tokenizer_free(t);
     v_free(&v);
 }
@@ -444,8 +444,8 @@ static void tokenize_reports_needed_size_and_bos(void **state) {
     assert_int_equal(l1__tokenize(t, "", 0, 0, NULL, 0, &need), L1_OK);
     assert_int_equal(need, 0);
     assert_int_equal(l1__tokenize(t, NULL, 3, 0, NULL, 0, &need), L1_ERR_INVALID_ARG);
-    assert_int_equal(l1__tokenizer_role(t, L1_ROLE_BOS), bos);
-    assert_int_equal(l1__tokenizer_role(t, L1_ROLE_EOS), -1);
+    assert_int_equal(l1__tokenizer_role(t, L1_SPECIAL_BOS), bos);
+    assert_int_equal(l1__tokenizer_role(t, L1_SPECIAL_EOS), -1);
     assert_false(l1__tokenizer_add_bos(t)); /* metadata did not ask for it */
     l1__tokenizer_free(t);
     v_free(&v);
@@ -583,7 +583,7 @@ static void load_reads_gguf_metadata(void **state) {
     int32_t out[4];
     assert_int_equal(tok(t, "ab", 2, 0, out, 4), 1);
     assert_int_equal(out[0], ab);
-    assert_int_equal(l1__tokenizer_role(t, L1_ROLE_EOS), 256);
+    assert_int_equal(l1__tokenizer_role(t, L1_SPECIAL_EOS), 256);
     assert_int_equal(l1__tokenizer_n_vocab(t), 257);
     l1__tokenizer_free(t);
 
@@ -649,9 +649,9 @@ static void qwen2_vocab_loads_with_metadata_roles(void **state) {
     if (!g_qwen) skip();
     assert_int_equal(l1__tokenizer_n_vocab(g_qwen), 151936);
     /* Ids stated by the file's metadata (tokenizer.ggml.*_token_id). */
-    assert_int_equal(l1__tokenizer_role(g_qwen, L1_ROLE_EOS), 151643);
-    assert_int_equal(l1__tokenizer_role(g_qwen, L1_ROLE_PAD), 151643);
-    assert_int_equal(l1__tokenizer_role(g_qwen, L1_ROLE_THINK_OPEN), -1); /* not in plain Qwen2 */
+    assert_int_equal(l1__tokenizer_role(g_qwen, L1_SPECIAL_EOS), 151643);
+    assert_int_equal(l1__tokenizer_role(g_qwen, L1_SPECIAL_PAD), 151643);
+    assert_int_equal(l1__tokenizer_role(g_qwen, L1_SPECIAL_THINK_OPEN), -1); /* not in plain Qwen2 */
     assert_int_equal(l1__tokenizer_find(g_qwen, "<|im_end|>", 10), 151645);
     assert_true(l1__tokenizer_is_control(g_qwen, 151645));
 }

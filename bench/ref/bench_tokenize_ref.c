@@ -16,9 +16,9 @@ struct gguf_context;
 #include "ggml-backend.h"
 #include "llama.h"
 
-#include "gguf.h"
+#include "gguf/gguf.h"
 #include "tok_corpus.h"
-#include "tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 static double now_s(void) {
     struct timespec ts;

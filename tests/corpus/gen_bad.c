@@ -25,10 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gguf.h"
+#include "gguf/gguf.h"
 #include "support/gguf_craft.h"
-#include "synth.h"
-#include "types.h"
+#include "tooling/synth.h"
+#include "gguf/types.h"
 
 static const char *g_dir;
 static FILE *g_manifest;

@@ -37,10 +37,11 @@ HARNESS_COV := -fno-sanitize-coverage=trace-cmp
 
 # The GGUF target builds from the reader, the writer and what they stand on
 # only, so the rest of the library's state does not matter to it.
-GGUF_SRC := lib/base.c lib/file.c lib/types.c lib/gguf.c lib/gguf_write.c
+GGUF_SRC := lib/base/base.c lib/base/file.c lib/gguf/types.c lib/gguf/gguf.c lib/gguf/gguf_write.c lib/api/base.c
+GGUF_HDR := lib/gguf/gguf.h lib/base/base.h lib/gguf/types.h include/l1.h
 
 # Every other target links the whole library, instrumented.
-LIB_SRC := $(filter-out %_neon.c,$(wildcard lib/*.c))
+LIB_SRC := $(wildcard lib/*/*.c lib/kernels/scalar/*.c lib/kernels/x86/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ)/obj/%.o)
 ISA_avx2 := -mavx2 -mfma -mf16c
 ISA_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
@@ -95,7 +96,7 @@ $(FUZZ)/obj/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer-no-link \
 	    $(ISA_$(lastword $(subst _, ,$(basename $(notdir $<))))) -MMD -MP -c $< -o $@
 
-$(FUZZ)/fuzz_gguf: tests/fuzz/fuzz_gguf.c $(GGUF_SRC) lib/gguf.h lib/base.h lib/types.h include/l1.h
+$(FUZZ)/fuzz_gguf: tests/fuzz/fuzz_gguf.c $(GGUF_SRC) $(GGUF_HDR)
 	@tools/ensure-deps.sh clang
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_gguf.c $(GGUF_SRC) -lm -lpthread
@@ -105,7 +106,7 @@ $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer $(HARNESS_COV) -o $@ $< $(LIB_OBJ) -lm -lpthread
 
 # Generators: sanitized but not fuzzed.
-$(FUZZ)/gen_gguf_corpus: tests/fuzz/gen_gguf_corpus.c $(GGUF_SRC) lib/gguf.h lib/base.h include/l1.h
+$(FUZZ)/gen_gguf_corpus: tests/fuzz/gen_gguf_corpus.c $(GGUF_SRC) $(GGUF_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/gen_gguf_corpus.c $(GGUF_SRC) -lm -lpthread
 

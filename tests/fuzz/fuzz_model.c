@@ -31,7 +31,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "base.h"
+#include "base/base.h"
 #include "l1.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

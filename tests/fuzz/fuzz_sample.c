@@ -40,8 +40,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "budget.h"
-#include "sample.h"
+#include "sample/budget.h"
+#include "sample/sample.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -116,11 +116,11 @@ static void run(input *in, l1__sampler *s, const l1__sample_params *sp, bool pla
                 const l1__budget_tokens *bt, const float *logits, int sampled, drive *d) {
     float work[MAX_VOCAB], pre[MAX_VOCAB];
     const int32_t nv = bt->n_vocab;
-    const bool on = b->p.mode != L1__BUDGET_OFF;
+    const bool on = b->p.mode != L1_BUDGET_OFF;
     int draws = 0;
     while (!(d->ended = l1__budget_done(b)) && d->n < MAX_STEPS) {
         l1_token tok;
-        const bool thinking = b->phase == L1__PHASE_THINKING;
+        const bool thinking = b->phase == L1_PHASE_THINKING;
         if (!l1__budget_forced_token(b, &tok)) {
             if (draws < sampled) {
                 memcpy(work, logits, (size_t)nv * sizeof *work);
@@ -154,19 +154,19 @@ static void check_budget(const l1__budget_params *bp, const l1__budget_tokens *b
     l1__budget_report r;
     l1__budget_report_get(b, &r);
     PROMISE(r.used == d->n && r.tokens_thinking + r.tokens_answer == d->n);
-    if (bp->mode == L1__BUDGET_OFF) return;
+    if (bp->mode == L1_BUDGET_OFF) return;
     const int32_t N = bp->budget, T = bt->n_transition;
     int32_t lo = N / 4 > T + 2 ? N / 4 : T + 2;
     int32_t reserve = bp->reserve < lo ? bp->reserve : lo;
     if (reserve > N) reserve = N;
     PROMISE(d->n <= N && d->closes <= 1 && d->eos_thinking == 0);
     if (d->closes) PROMISE(d->close_at_n <= N - reserve);
-    if (d->closes && bp->mode == L1__BUDGET_EXACT) {
+    if (d->closes && bp->mode == L1_BUDGET_EXACT) {
         const int64_t tol = bp->tolerance >= 0 ? bp->tolerance : (int64_t)bp->reserve + bp->window;
         PROMISE(d->close_at_n >= N - tol);
     }
-    if (d->ended && r.finish == L1__FINISH_BUDGET && N >= 1) PROMISE(r.close != L1__CLOSE_NONE);
-    if (d->ended && r.close == L1__CLOSE_FORCED && N >= 2) PROMISE(r.tokens_answer >= 1);
+    if (d->ended && r.finish == L1_FINISH_BUDGET && N >= 1) PROMISE(r.close != L1_CLOSE_NONE);
+    if (d->ended && r.close == L1_CLOSE_FORCED && N >= 2) PROMISE(r.tokens_answer >= 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -191,14 +191,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     take(&in, &i16, 2);
     sp.penalty_window = i16;
     take(&in, &sp.seed, 8);
-    l1__logit_bias bias[2];
+    l1_logit_bias bias[2];
     take(&in, bias, sizeof bias);
     sp.bias = bias;
     sp.n_bias = (flags & 3) == 3 ? 2 : flags & 3;
 
     l1__budget_params bp;
     l1__budget_params_default(&bp);
-    bp.mode = (l1__budget_mode)(mode % 4);
+    bp.mode = (l1_budget_mode)(mode % 4);
     take(&in, &i16, 2);
     bp.budget = i16;
     take(&in, &i16, 2);
@@ -217,7 +217,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int32_t i = 0; i < n_vocab; i++) take(&in, &logits[i], 4);
     uint8_t piece_flags[MAX_VOCAB];
     if (flags & 64) take(&in, piece_flags, (size_t)n_vocab);
-    l1__budget_tokens bt = {n_vocab, ids[0], ids[1], ids[2], tr, (flags >> 4) & 3, flags & 64 ? piece_flags : NULL};
+    l1__budget_tokens bt = {n_vocab, ids[0], ids[1], ids[2], tr, (flags >> 4) & 3, flags & 64 ? piece_flags : NULL,
+                            NULL, 0};
 
     /* The checks as given, then the folded values for the drive. */
     (void)l1__budget_check(&bp, &bt);

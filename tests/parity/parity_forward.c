@@ -51,9 +51,9 @@ struct gguf_context; /* named by llama.h before any declaration */
 #include "llama.h"
 #include "ref.h"
 
-#include "base.h"
-#include "synth.h"
-#include "types.h"
+#include "base/base.h"
+#include "tooling/synth.h"
+#include "gguf/types.h"
 
 /* Thresholds of the issue; KL in nats. */
 #define MAX_MEAN_KL 1e-4

@@ -26,9 +26,9 @@ struct gguf_context; /* named by llama.h before any declaration */
 #include "llama.h"
 #include "ref.h"
 
-#include "base.h"
-#include "generate.h"
-#include "synth.h"
+#include "base/base.h"
+#include "generate/generate.h"
+#include "tooling/synth.h"
 
 #define GEN_LEN 64
 #define N_CTX 256

@@ -31,11 +31,12 @@
 
 #include "ref.h"
 
-#include "base.h"
-#include "fp16.h"
-#include "kernels.h"
-#include "quant.h"
-#include "types.h"
+#include "base/base.h"
+#include "base/fp16.h"
+#include "kernels/kernels.h"
+#include "kernels/matmul.h"
+#include "quant/quant.h"
+#include "gguf/types.h"
 
 /* Bound on max |l1 - reference| / rms(reference): a few float roundings of
  * a sum, with room for the summation order. */
@@ -123,7 +124,8 @@ static void l1_matmul(uint32_t t, const void *w, int64_t rows, int64_t k, const 
             kern->act_quant[qt->vec_dot_type](x + i * k, xq + (size_t)i * stride, k);
         xin = xq;
     }
-    kern->matmul[t](kern->dot[t], w, wrow, k, xin, stride, n_tok, y, rows, 0, rows);
+    const l1__matmul_op op = {kern, t, w, wrow, rows, k, xin, stride, y, rows, NULL, 0};
+    l1__matmul(NULL, &op, 1, n_tok);
     free(xq);
 }
 

@@ -24,13 +24,13 @@
 
 #include <cmocka.h>
 
-#include "fp16.h"
-#include "gguf.h"
+#include "base/fp16.h"
+#include "gguf/gguf.h"
 struct gguf_context;
 #include "llama.h"
-#include "quantize_model.h"
-#include "quant.h"
-#include "quant_blocks.h"
+#include "tooling/quantize_model.h"
+#include "quant/quant.h"
+#include "quant/quant_blocks.h"
 #include "ref.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)

@@ -33,9 +33,9 @@ struct gguf_context; /* named by llama.h before any declaration */
 #include "llama.h"
 #include "ref.h"
 
-#include "gguf.h"
-#include "tokenizer.h"
-#include "unicode.h"
+#include "gguf/gguf.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
 
 #define N_STRINGS 100000
 

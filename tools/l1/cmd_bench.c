@@ -26,10 +26,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "base.h"
+#include "base/base.h"
 #include "cli.h"
-#include "gguf.h"
-#include "model.h"
+#include "gguf/gguf.h"
+#include "model/model.h"
 
 #define MAX_REPS 1000
 #define BW_BYTES (256u << 20) /* well past any last-level cache */

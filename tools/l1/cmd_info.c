@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
+#include "base/base.h"
 #include "cli.h"
-#include "gguf.h"
-#include "quant.h"
-#include "types.h"
+#include "gguf/gguf.h"
+#include "quant/quant.h"
+#include "gguf/types.h"
 
 /* Hyper-parameters shown, as suffixes of "<arch>.". */
 static const char *const k_hparams[] = {

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "quantize_model.h"
-#include "types.h"
+#include "tooling/quantize_model.h"
+#include "gguf/types.h"
 
 static bool print_progress(void *user, int64_t index, int64_t count, const char *name, uint32_t from,
                            uint32_t to) {

@@ -106,7 +106,7 @@ static int parse_gen_option(const char *cmd, int argc, char **argv, int *i, l1cl
     if (l1cli_opt(argc, argv, i, "--reserve", &v)) return int_arg(cmd, "--reserve", v, 2, 1 << 30, &p->reserve);
     if (l1cli_opt(argc, argv, i, "--window", &v)) {
         if (!int_arg(cmd, "--window", v, 0, 1 << 30, &p->window)) return 0;
-        if (p->window == 0) p->window = -1;
+        if (p->window == 0) p->window = L1_WINDOW_NONE;
         return 1;
     }
     if (l1cli_opt(argc, argv, i, "--budget", &v)) {
@@ -135,7 +135,7 @@ int l1cli_gen_parse(const char *cmd, int argc, char **argv, int *i, l1cli_gen_op
     if (l1cli_opt(argc, argv, i, "-c", &v) || l1cli_opt(argc, argv, i, "--ctx", &v))
         return int_arg(cmd, "--ctx", v, 1, INT32_MAX, &o->n_ctx);
     if (l1cli_opt(argc, argv, i, "-t", &v) || l1cli_opt(argc, argv, i, "--threads", &v))
-        return int_arg(cmd, "--threads", v, 1, 1024, &o->n_threads);
+        return int_arg(cmd, "--threads", v, 1, L1_MAX_THREADS, &o->n_threads);
     if (l1cli_opt(argc, argv, i, "-n", &v) || l1cli_opt(argc, argv, i, "--max-tokens", &v))
         return int_arg(cmd, "--max-tokens", v, 0, INT32_MAX, &o->gp.max_tokens);
     if (l1cli_opt(argc, argv, i, "--stop", &v)) {

@@ -7,8 +7,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "synth.h"
-#include "types.h"
+#include "tooling/synth.h"
+#include "gguf/types.h"
 
 static void synth_usage(FILE *f) {
     fprintf(f,

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "gguf.h"
-#include "tokenizer.h"
+#include "gguf/gguf.h"
+#include "tokenizer/tokenizer.h"
 
 static void tokenize_usage(FILE *f) {
     fprintf(f,

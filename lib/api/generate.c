@@ -1,0 +1,90 @@
+/*
+ * api/generate.c - the public generation functions of l1.h: argument
+ * checks, then the generate layer (generate.h); the name functions come
+ * from the budget controller (budget.h).
+ */
+#include <string.h>
+
+#include "generate/generate.h"
+#include "generate/prompt.h"
+#include "sample/budget.h"
+
+l1_gen_params l1_gen_default_params(void) { return l1__gen_default_params(); }
+
+l1_status l1_gen_new(l1_ctx *ctx, l1_gen **out) {
+    if (!out) return l1__error(L1_ERR_INVALID_ARG, "l1_gen_new: out is NULL");
+    *out = NULL;
+    if (!ctx) return l1__error(L1_ERR_INVALID_ARG, "l1_gen_new: ctx is NULL");
+    return l1__gen_new(ctx, out);
+}
+
+void l1_gen_free(l1_gen *gen) {
+    if (gen) l1__gen_free(gen);
+}
+
+void l1_gen_abort(l1_gen *gen) {
+    if (gen) l1__gen_abort(gen);
+}
+
+l1_status l1_gen_begin_chat(l1_gen *gen, const l1_message *msgs, int32_t n_msgs, const l1_gen_params *params) {
+    if (!gen) return l1__error(L1_ERR_INVALID_ARG, "l1_gen_begin: gen is NULL");
+    return l1__gen_begin_chat(gen, msgs, n_msgs, params);
+}
+
+l1_status l1_gen_begin(l1_gen *gen, const char *prompt, const l1_gen_params *params) {
+    if (!prompt) return l1__error(L1_ERR_INVALID_ARG, "l1_gen_begin: prompt is NULL");
+    l1_message m = {L1_MSG_USER, prompt};
+    return l1_gen_begin_chat(gen, &m, 1, params);
+}
+
+l1_status l1_gen_next(l1_gen *gen, l1_piece *out) {
+    if (!gen || !out) return l1__error(L1_ERR_INVALID_ARG, "l1_gen_next: NULL gen or out");
+    return l1__gen_next(gen, out);
+}
+
+l1_status l1_gen_end(l1_gen *gen, l1_gen_result *out) {
+    if (!gen) return l1__error(L1_ERR_INVALID_ARG, "l1_gen_end: gen is NULL");
+    return l1__gen_end(gen, out);
+}
+
+l1_status l1_generate(l1_ctx *ctx, const char *prompt, const l1_gen_params *params, l1_piece_fn on_piece,
+                      void *user, l1_gen_result *result) {
+    if (result) memset(result, 0, sizeof *result);
+    l1_gen *g = NULL;
+    l1_status st = l1_gen_new(ctx, &g);
+    if (st != L1_OK) return st;
+    if ((st = l1_gen_begin(g, prompt, params)) == L1_OK) {
+        l1_piece p;
+        while ((st = l1__gen_next(g, &p)) == L1_OK && p.kind != L1_PIECE_END)
+            if (on_piece && on_piece(&p, user)) break;
+        l1_status e = l1__gen_end(g, result);
+        if (st == L1_OK) st = e;
+    }
+    l1__gen_free(g);
+    return st;
+}
+
+int32_t l1_render_prompt(const l1_model *model, const l1_message *msgs, int32_t n_msgs,
+                         const l1_gen_params *params, char *buf, int32_t cap) {
+    if (!model || cap < 0 || (cap > 0 && !buf)) {
+        l1__error(L1_ERR_INVALID_ARG, "l1_render_prompt: NULL model, negative cap or NULL buf");
+        return L1_TOKEN_ERROR;
+    }
+    const l1_gen_params p = params ? *params : l1__gen_default_params();
+    l1__prompt pr;
+    l1_status st = l1__gen_render(model, msgs, n_msgs, &p, &pr);
+    if (st == L1_OK && pr.len > (size_t)INT32_MAX)
+        st = l1__error(L1_ERR_LIMIT, "l1_render_prompt: the prompt is over 2 GiB");
+    int32_t r = L1_TOKEN_ERROR;
+    if (st == L1_OK) {
+        r = (int32_t)pr.len;
+        if (r <= cap) memcpy(buf, pr.text, pr.len);
+        else r = -r;
+    }
+    l1__prompt_free(&pr);
+    return r;
+}
+
+const char *l1_budget_mode_name(l1_budget_mode m) { return l1__budget_mode_name(m); }
+const char *l1_close_name(l1_close c) { return l1__close_name(c); }
+const char *l1_finish_name(l1_finish f) { return l1__finish_name(f); }

@@ -1,0 +1,783 @@
+/*
+ * forward.c - the Qwen2 forward pass over a batch of tokens, the KV cache
+ * and the context that owns them.
+ *
+ * One layer, for the n tokens of a step at positions p0 .. p0+n-1:
+ *
+ *   x ──┬─ RMSNorm(attn_norm) ─ xn ─┬─ Wq·xn + bq ─ RoPE ─ q ─────────┐
+ *       │                           ├─ Wk·xn + bk ─ RoPE ─ k ─► cache  │
+ *       │                           └─ Wv·xn + bv ───────── v ─► cache  │
+ *       │          causal GQA attention of q over cache[0 .. p] ◄───────┘
+ *       └──────────────── + ◄── Wo·attn
+ *   x ──┬─ RMSNorm(ffn_norm) ─ xn ─┬─ Wgate·xn ─ silu ─┐
+ *       │                          └─ Wup·xn ──────── × ─ Wdown· ─┐
+ *       └──────────────────────────────────────────────── + ◄─────┘
+ *
+ * then RMSNorm(output_norm) and the output head on the positions whose
+ * logits are wanted.  Prefill (n tokens) and decode (n = 1) are the same
+ * code; an eval longer than n_batch is run in steps of n_batch.
+ *
+ * Numerics follow the reference CPU backend so that logits match it
+ * closely: every matmul input row is converted once to the activation type
+ * its weight pairs with (the quant traits' vec_dot_type: f16 for F16
+ * weights, Q8_0 for Q4_0, Q8_K for K-quants ...); K and V are stored in the
+ * cache as F16 (or F32); RoPE angles are built by repeated multiplication in
+ * f32.  The reference's flash attention has two paths: steps of at least
+ * REF_ATTN_TILE tokens use f32 throughout, shorter ones (decode) round the
+ * query to f16 and accumulate the weighted values in f16; we do the same
+ * (L1__ATTN_F32 / L1__ATTN_F16_ACC).  f32_activations turns all of this off
+ * for a higher-precision reference: weights are dequantized row by row and
+ * multiplied in f32, attention is f32.
+ *
+ * All memory is allocated by l1__ctx_new; an eval allocates only when all
+ * logits of more positions than ever before are requested.
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "forward/forward.h"
+#include "model/numcheck.h"
+#include "base/fp16.h"
+#include "kernels/matmul.h"
+
+/* Steps of at least this many tokens take the reference's tiled f32 flash
+ * attention; shorter ones its f16-accumulating vector path. */
+#define REF_ATTN_TILE 64
+#define DEFAULT_BATCH 512
+#define DEFAULT_CTX 4096 /* trained contexts of 128K would cost gigabytes of cache by default */
+#define ALIGN 64
+
+l1_ctx_params l1__ctx_default_params(void) {
+    l1_ctx_params p;
+    memset(&p, 0, sizeof p);
+    p.n_batch = DEFAULT_BATCH;
+    p.kv_type = L1_KV_F16;
+    return p;
+}
+
+static l1_status resolve_params(const l1_model *m, const l1_ctx_params *in, l1_ctx_params *p) {
+    *p = in ? *in : l1__ctx_default_params();
+    if (m->vocab_only)
+        return l1__error(L1_ERR_INVALID_ARG, "context: the model was loaded with vocab_only");
+    if (p->n_ctx < 0 || p->n_batch < 0 || p->n_threads < 0)
+        return l1__error(L1_ERR_INVALID_ARG, "context: negative n_ctx, n_batch or n_threads");
+    if (p->n_threads > L1__POOL_MAX_THREADS)
+        return l1__error(L1_ERR_INVALID_ARG, "context: n_threads %d is above the maximum of %d",
+                         p->n_threads, L1__POOL_MAX_THREADS);
+    if (p->kv_type != L1_KV_F16 && p->kv_type != L1_KV_F32)
+        return l1__error(L1_ERR_INVALID_ARG, "context: kv_type %d is not F16 or F32", (int)p->kv_type);
+    if (p->n_ctx == 0) p->n_ctx = m->hp.n_ctx_train < DEFAULT_CTX ? m->hp.n_ctx_train : DEFAULT_CTX;
+    if (p->n_ctx > m->hp.n_ctx_train && !p->allow_ctx_over_train)
+        return l1__error(L1_ERR_LIMIT,
+                         "context: n_ctx %d exceeds key qwen2.context_length %d (set "
+                         "allow_ctx_over_train to allow it)", p->n_ctx, m->hp.n_ctx_train);
+    if (p->n_batch == 0) p->n_batch = DEFAULT_BATCH;
+    if (p->n_batch > p->n_ctx) p->n_batch = p->n_ctx;
+    if (p->n_threads == 0) {
+        int n = l1__cpu_get()->n_cores_physical;
+        p->n_threads = n > 0 ? n : 1;
+    }
+    return L1_OK;
+}
+
+static size_t xq_row_of(const l1__weight *w) {
+    const l1__quant_traits *vt = l1__quant_traits_get(w->qt->vec_dot_type);
+    return (size_t)(w->ne0 / vt->block_size) * vt->type_size;
+}
+
+/* Largest matmul input row, in the activation type of each matrix. */
+static size_t max_xq_row(const l1_model *m) {
+    size_t best = xq_row_of(&m->output);
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        const l1__layer *L = &m->layers[il];
+        const l1__weight *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+        for (size_t i = 0; i < L1_ARRAY_LEN(ws); i++) {
+            size_t b = xq_row_of(ws[i]);
+            if (b > best) best = b;
+        }
+    }
+    return best;
+}
+
+enum { B_X, B_XN, B_Q, B_K, B_V, B_TMP, B_GATE, B_UP, B_WROW, B_CS, B_SN, B_XQ, B_WORK, B_LOGITS, B_N };
+
+/* Offsets of every scratch buffer in the arena; false on overflow. */
+static bool scratch_layout(const l1_model *m, const l1_ctx_params *p, size_t off[B_N + 1],
+                           size_t *xq_row) {
+    const l1__hparams *hp = &m->hp;
+    const uint64_t nb = (uint64_t)p->n_batch, kvd = (uint64_t)hp->n_head_kv * hp->head_dim;
+    const uint64_t ffe = (uint64_t)(hp->n_ff > hp->n_embd ? hp->n_ff : hp->n_embd);
+    *xq_row = max_xq_row(m);
+    uint64_t elems[B_N] = {
+        [B_X] = nb * hp->n_embd, [B_XN] = nb * hp->n_embd, [B_Q] = nb * hp->n_embd,
+        [B_K] = nb * kvd,        [B_V] = nb * kvd,         [B_TMP] = nb * hp->n_embd,
+        [B_GATE] = nb * hp->n_ff, [B_UP] = nb * hp->n_ff,  [B_WROW] = ffe,
+        [B_CS] = nb * (hp->head_dim / 2), [B_SN] = nb * (hp->head_dim / 2),
+        [B_LOGITS] = (uint64_t)hp->n_vocab,
+    };
+    uint64_t total = 0;
+    for (int i = 0; i < B_N; i++) {
+        uint64_t bytes;
+        if (i == B_XQ) {
+            if (!l1__mul_u64(nb, *xq_row, &bytes)) return false;
+        } else if (i == B_WORK) {
+            if (!l1__mul_u64((uint64_t)p->n_threads, l1__attn_work_bytes(hp->head_dim), &bytes))
+                return false;
+        } else if (!l1__mul_u64(elems[i], sizeof(float), &bytes)) {
+            return false;
+        }
+        if (!l1__align_up_u64(total, ALIGN, &total)) return false;
+        off[i] = (size_t)total;
+        if (!l1__add_u64(total, bytes, &total) || total > SIZE_MAX / 2) return false;
+    }
+    off[B_N] = (size_t)total;
+    return true;
+}
+
+/* The cache's element type, and its bytes per value from the type table. */
+static uint32_t kv_type_id(l1_kv_type t) { return t == L1_KV_F32 ? L1_TYPE_F32 : L1_TYPE_F16; }
+static size_t kv_elt_bytes(l1_kv_type t) { return l1__type_geom_get(kv_type_id(t))->type_size; }
+
+/* Bytes of KV cache per position for every layer together: K and V,
+ * n_head_kv * head_dim values each, per layer (small, no overflow). */
+static uint64_t kv_bytes_per_pos(const l1_model *m, l1_kv_type t) {
+    const l1__hparams *hp = &m->hp;
+    return 2u * kv_elt_bytes(t) * (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim * (uint64_t)hp->n_layer;
+}
+
+l1_status l1__ctx_sizes(const l1_model *m, const l1_ctx_params *p, uint64_t *kv_bytes,
+                        uint64_t *scratch_bytes) {
+    size_t off[B_N + 1], xq_row;
+    if (!l1__mul_u64(kv_bytes_per_pos(m, p->kv_type), (uint64_t)p->n_ctx, kv_bytes) ||
+        !scratch_layout(m, p, off, &xq_row))
+        return l1__error(L1_ERR_LIMIT, "context: n_ctx %d / n_batch %d need more memory than "
+                         "can be addressed", p->n_ctx, p->n_batch);
+    *scratch_bytes = off[B_N];
+    return L1_OK;
+}
+
+l1_status l1__ctx_memory(const l1_model *model, const l1_ctx_params *params, l1_memory *out) {
+    l1_ctx_params p;
+    l1_status st = resolve_params(model, params, &p);
+    if (st != L1_OK) return st;
+    memset(out, 0, sizeof *out);
+    out->weights = model->weight_bytes;
+    if ((st = l1__ctx_sizes(model, &p, &out->kv, &out->scratch))) return st;
+    out->total = out->weights + out->kv + out->scratch;
+    return L1_OK;
+}
+
+static void bind_scratch(l1_ctx *c, const size_t off[B_N + 1]) {
+    uint8_t *a = c->arena;
+    c->x = (float *)(a + off[B_X]);
+    c->xn = (float *)(a + off[B_XN]);
+    c->q = (float *)(a + off[B_Q]);
+    c->k = (float *)(a + off[B_K]);
+    c->v = (float *)(a + off[B_V]);
+    c->tmp = (float *)(a + off[B_TMP]);
+    c->gate = (float *)(a + off[B_GATE]);
+    c->up = (float *)(a + off[B_UP]);
+    c->wrow = (float *)(a + off[B_WROW]);
+    c->cs = (float *)(a + off[B_CS]);
+    c->sn = (float *)(a + off[B_SN]);
+    c->xq = a + off[B_XQ];
+    c->attn_work = a + off[B_WORK];
+    c->logits = (float *)(a + off[B_LOGITS]);
+    c->logits_rows = 1;
+}
+
+static l1_status ctx_alloc(l1_ctx *c, uint64_t kv_bytes) {
+    const l1_model *m = c->model;
+    size_t off[B_N + 1];
+    if (!scratch_layout(m, &c->params, off, &c->xq_row_bytes))
+        return l1__error(L1_ERR_LIMIT, "context: scratch too large");
+    c->kv_layer_bytes = (size_t)(kv_bytes / 2 / (uint64_t)m->hp.n_layer);
+    c->kv = l1__aligned_alloc(ALIGN, kv_bytes ? (size_t)kv_bytes : ALIGN);
+    c->arena = l1__aligned_alloc(ALIGN, off[B_N]);
+    if (!c->kv || !c->arena)
+        return l1__error(L1_ERR_NOMEM, "context: out of memory for %llu bytes of KV cache and "
+                         "%zu of scratch", (unsigned long long)kv_bytes, off[B_N]);
+    bind_scratch(c, off);
+    return L1_OK;
+}
+
+l1_status l1__ctx_new(const l1_model *model, const l1_ctx_params *params, l1_ctx **out) {
+    *out = NULL;
+    l1_ctx_params p;
+    l1_status st = resolve_params(model, params, &p);
+    if (st != L1_OK) return st;
+    uint64_t kv_bytes, scratch;
+    if ((st = l1__ctx_sizes(model, &p, &kv_bytes, &scratch))) return st;
+    uint64_t total = model->weight_bytes + kv_bytes + scratch;
+    if (p.memory_limit && total > p.memory_limit)
+        return l1__error(L1_ERR_LIMIT,
+                         "context: needs %llu bytes (weights %llu, KV cache %llu, scratch %llu), "
+                         "above the limit of %llu", (unsigned long long)total,
+                         (unsigned long long)model->weight_bytes, (unsigned long long)kv_bytes,
+                         (unsigned long long)scratch, (unsigned long long)p.memory_limit);
+    l1_ctx *c = l1__calloc(1, sizeof *c);
+    if (!c) return l1__error(L1_ERR_NOMEM, "l1_ctx_new: out of memory");
+    c->model = model;
+    c->kern = l1__kernels_get();
+    c->params = p;
+    c->n_ctx = p.n_ctx;
+    c->n_batch = p.n_batch;
+    c->kv_type = kv_type_id(p.kv_type);
+    c->kv_elt = kv_elt_bytes(p.kv_type);
+    if ((st = ctx_alloc(c, kv_bytes)) || (st = l1__pool_new(p.n_threads, &c->pool))) {
+        l1__ctx_free(c);
+        return st;
+    }
+    *out = c;
+    return L1_OK;
+}
+
+void l1__ctx_free(l1_ctx *ctx) {
+    if (!ctx) return;
+    if (ctx->logits_rows > 1) l1__aligned_free(ctx->logits);
+    l1__aligned_free(ctx->arena);
+    l1__aligned_free(ctx->kv);
+    l1__pool_free(ctx->pool);
+    l1__free(ctx);
+}
+
+int32_t l1__ctx_n_past(const l1_ctx *ctx) { return ctx->n_past; }
+int32_t l1__ctx_n_ctx(const l1_ctx *ctx) { return ctx->n_ctx; }
+int32_t l1__ctx_n_vocab(const l1_ctx *ctx) { return ctx->model->hp.n_vocab; }
+const l1_model *l1__ctx_model(const l1_ctx *ctx) { return ctx->model; }
+
+bool l1__ctx_abort_requested(const l1_ctx *ctx) {
+    return ctx->params.abort_fn && ctx->params.abort_fn(ctx->params.abort_user);
+}
+
+l1_status l1__ctx_truncate(l1_ctx *ctx, int32_t n_keep) {
+    if (n_keep < 0 || n_keep > ctx->n_past)
+        return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_truncate: n_keep %d outside [0, %d]", n_keep,
+                         ctx->n_past);
+    /* Positions >= n_keep are simply overwritten by later evals: attention
+     * never reads past the query's own position. */
+    ctx->n_past = n_keep;
+    ctx->n_out = 0;
+    return L1_OK;
+}
+
+const float *l1__ctx_logits(const l1_ctx *ctx, int32_t i) {
+    if (ctx->n_out == 0) return NULL;
+    if (i == -1) i = ctx->n_out - 1;
+    if (i < 0 || i >= ctx->n_out) return NULL;
+    const size_t nv = (size_t)ctx->model->hp.n_vocab;
+    if (ctx->out_all) return ctx->logits + (size_t)i * nv;
+    return i == ctx->n_out - 1 ? ctx->logits : NULL;
+}
+
+/* ---- the forward pass ------------------------------------------------------- */
+
+/*
+ * Scheduling.  A layer is five pool runs, with serial work between them
+ * only where a whole row is needed (RMSNorm and the activation conversion
+ * of a decode token; for prefill these are pool runs too, split by token):
+ *
+ *   norm, convert | Q K V (+bias, RoPE, cache store) | attention | convert |
+ *   O (+residual) | norm, convert | gate up (+SwiGLU) | convert | down (+residual)
+ *
+ * A product's rows are handed out on demand, guided: each grab takes a
+ * 1/(2 nth) share of the rows left, at least one aligned group, so a thread
+ * that starts late or loses its core to another process takes fewer rows
+ * instead of holding the others at the end of the run.  The row-wise work
+ * after a product (bias, RoPE and the cache store of whole heads, SwiGLU,
+ * the residual add) is done by the thread that computed those rows, right
+ * after them.  Every output is still one call of the same kernel
+ * (matmul.h) and every row-wise step the same elementwise kernel on a
+ * slice, so no result depends on the schedule or the thread count.
+ */
+
+/* Output rows of a pool-split product start at multiples of this: 64
+ * bytes of f32, so no two threads write one cache line of a row. */
+#define ROW_ALIGN 16
+/* Prefill rows (norm, conversion) go to the pool from this many values. */
+#define ROWS_PAR_MIN 4096
+
+/* A matmul input: n_tok rows of n floats, converted lazily (once per
+ * activation type) into ctx->xq and reused by every matrix that pairs with
+ * the same type. */
+typedef struct act {
+    float *x;
+    int64_t ldx, n_tok, n;
+    uint32_t have; /* type now in xq, or UINT32_MAX */
+} act;
+
+static act act_of(float *x, int64_t ldx, int64_t n_tok, int64_t n) {
+    act a = {x, ldx, n_tok, n, UINT32_MAX};
+    return a;
+}
+
+/* Hands out [*lo, *hi) of the rows [*next, n) not yet taken: a 1/(2 nth)
+ * share of them rounded up to a multiple of `align` (or to n), at least
+ * `align` rows.  False once all are taken.  Relaxed order is enough: the
+ * ranges are disjoint and the pool run publishes what was written. */
+static bool grab(_Atomic int64_t *next, int64_t n, int64_t align, int nth, int64_t *lo,
+                 int64_t *hi) {
+    int64_t r = atomic_load_explicit(next, memory_order_relaxed);
+    for (;;) {
+        if (r >= n) return false;
+        int64_t e = r + (n - r) / (2 * nth);
+        e = (e + align - 1) / align * align;
+        if (e <= r) e = r + align;
+        if (e > n) e = n;
+        if (atomic_compare_exchange_weak_explicit(next, &r, e, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            *lo = r;
+            *hi = e;
+            return true;
+        }
+    }
+}
+
+/* True when all n values are finite.  x * 0 is 0 for finite x and NaN
+ * otherwise; eight partial sums keep the adds independent. */
+static bool row_finite(const float *x, int64_t n) {
+    float acc[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += x[i + j] * 0.0f;
+    for (; i < n; i++) acc[0] += x[i] * 0.0f;
+    float s = 0.0f;
+    for (int j = 0; j < 8; j++) s += acc[j];
+    return s == 0.0f;
+}
+
+/* Row preparation of a matmul input, per token: RMSNorm (when `norm`),
+ * the finiteness check (when `check`), conversion to the activation type
+ * (when `quant`). */
+typedef struct rows_job {
+    const l1_ctx *c;
+    const act *a;
+    const float *src;         /* (n_tok, ldx) RMSNorm input, when norm */
+    const float *norm;        /* (n) RMSNorm weight, or NULL */
+    bool check;
+    l1__act_quant_fn quant;   /* or NULL */
+    size_t stride;            /* bytes per converted row in ctx->xq */
+    _Atomic int64_t next;     /* next token to take */
+    _Atomic int bad;          /* some value was not finite */
+} rows_job;
+
+static void rows_worker(void *arg, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    rows_job *j = (rows_job *)arg;
+    const act *a = j->a;
+    const float eps = j->c->model->hp.rms_eps;
+    for (;;) {
+        const int64_t t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (t >= a->n_tok) break;
+        float *x = a->x + t * a->ldx;
+        if (j->norm) j->c->kern->rmsnorm(x, j->src + t * a->ldx, j->norm, a->n, eps);
+        if (j->check && !row_finite(x, a->n)) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
+        if (j->quant) j->quant(x, j->c->xq + (size_t)t * j->stride, a->n);
+    }
+}
+
+/* Makes `a` ready for weight w: RMSNorm of src into a->x first when norm
+ * is given, then, unless a->x is already in w's activation type, the
+ * finiteness check and the conversion.  Rounding to an integer activation
+ * type would turn NaN into some integer and hide it from the logits check:
+ * the first weight whose input is not finite is noted instead. */
+static void prep_act(l1_ctx *c, act *a, const float *src, const float *norm, const l1__weight *w) {
+    const uint32_t vt = c->params.f32_activations ? L1_TYPE_F32 : w->qt->vec_dot_type;
+    rows_job j = {c, a, src, norm, false, NULL, 0, 0, 0};
+    atomic_init(&j.next, 0);
+    atomic_init(&j.bad, 0);
+    if (c->params.f32_activations || a->have != vt) {
+        j.check = !c->nonfinite;
+        if (vt != L1_TYPE_F32) {
+            const l1__quant_traits *vq = l1__quant_traits_get(vt);
+            j.quant = c->kern->act_quant[vt];
+            j.stride = (size_t)(a->n / vq->block_size) * vq->type_size;
+        }
+    }
+    if (!j.norm && !j.check && !j.quant) return;
+    if (a->n_tok > 1 && a->n * a->n_tok >= ROWS_PAR_MIN)
+        l1__pool_run_claimed(c->pool, rows_worker, &j);
+    else
+        rows_worker(&j, 0, 1);
+    if (atomic_load_explicit(&j.bad, memory_order_relaxed) && !c->nonfinite) c->nonfinite = w->name;
+    a->have = vt;
+}
+
+/* The f32 reference product: each weight row dequantized, dotted in double. */
+static void matmul_f32(l1_ctx *c, const act *a, const l1__weight *w, float *y, int64_t ldy) {
+    const uint8_t *wb = (const uint8_t *)w->data;
+    for (int64_t r = 0; r < w->ne1; r++) {
+        w->qt->to_float(wb + (size_t)r * w->row_bytes, c->wrow, w->ne0);
+        for (int64_t t = 0; t < a->n_tok; t++) {
+            const float *x = a->x + t * a->ldx;
+            double s = 0.0;
+            for (int64_t i = 0; i < w->ne0; i++) s += (double)c->wrow[i] * (double)x[i];
+            y[t * ldy + r] = (float)s;
+        }
+    }
+}
+
+/* Base of head h's positions in layer il's K (which = 0) or V (1). */
+static uint8_t *kv_head(const l1_ctx *c, int il, int which, int64_t h) {
+    const size_t head_bytes = (size_t)c->n_ctx * (size_t)c->model->hp.head_dim * c->kv_elt;
+    return c->kv + (size_t)(2 * il + which) * c->kv_layer_bytes + (size_t)h * head_bytes;
+}
+
+/* Stores heads [h0, h0 + nh) of one token's K (which = 0) or V (1) row
+ * `src` (nh * head_dim values) at position pos of layer il's cache. */
+static void store_heads(const l1_ctx *c, int il, int which, const float *src, int64_t h0,
+                        int64_t nh, int64_t pos) {
+    const int64_t hd = c->model->hp.head_dim;
+    for (int64_t h = 0; h < nh; h++) {
+        const float *s = src + h * hd;
+        uint8_t *d = kv_head(c, il, which, h0 + h) + (size_t)pos * (size_t)hd * c->kv_elt;
+        if (c->kv_type == L1_TYPE_F32) {
+            memcpy(d, s, (size_t)hd * sizeof(float));
+        } else {
+            uint16_t *dh = (uint16_t *)d;
+            for (int64_t i = 0; i < hd; i++) dh[i] = l1__f32_to_f16(s[i]);
+        }
+    }
+}
+
+/* What follows a product, row by row, on the rows just computed. */
+typedef enum epi {
+    EPI_NONE,
+    EPI_Q,        /* + bias, RoPE */
+    EPI_K,        /* + bias, RoPE, into the cache */
+    EPI_V,        /* + bias, into the cache */
+    EPI_SWIGLU,   /* gate = silu(gate) * y */
+    EPI_RESIDUAL  /* x += y */
+} epi;
+
+/* One product of a pool run, or two over the same rows (gate and up, so
+ * that SwiGLU can follow them). */
+typedef struct prod {
+    const l1__weight *w[2];  /* w[1] NULL for one product */
+    float *y[2];             /* (n_tok, ldy) outputs of w[0], w[1] */
+    int64_t ldy;
+    epi epi;
+    const float *bias;       /* EPI_Q, EPI_K, EPI_V: (rows) */
+    float *gate;             /* EPI_SWIGLU: (n_tok, ldy), rows computed no later than y's */
+    /* Set by run_prods: */
+    l1__matmul_op op[2];
+    int n_op;
+    int64_t align;
+} prod;
+
+static prod prod_of(const l1__weight *w, float *y, int64_t ldy, epi e, const float *bias) {
+    prod p;
+    memset(&p, 0, sizeof p);
+    p.w[0] = w;
+    p.y[0] = y;
+    p.ldy = ldy;
+    p.epi = e;
+    p.bias = bias;
+    return p;
+}
+
+/* Most products of one pool run (Q, K and V). */
+#define RUN_MAX_PRODS 3
+
+typedef struct prod_job {
+    l1_ctx *c;
+    int il;
+    int64_t n_tok, p0;
+    const prod *p;
+    int n;
+    _Atomic int64_t next[RUN_MAX_PRODS]; /* first row of p[i] not yet taken */
+} prod_job;
+
+/* The row-wise work after product p, on its rows [r0, r1). */
+static void epilogue(const prod_job *j, const prod *p, int64_t r0, int64_t r1) {
+    const l1_ctx *c = j->c;
+    const l1__kernels *k = c->kern;
+    const int64_t hd = c->model->hp.head_dim, hh = hd / 2, e = c->model->hp.n_embd, n = r1 - r0;
+    if (p->epi == EPI_NONE) return;
+    for (int64_t t = 0; t < j->n_tok; t++) {
+        float *y = p->y[p->n_op - 1] + t * p->ldy + r0;
+        switch (p->epi) {
+        case EPI_Q:
+        case EPI_K:
+        case EPI_V:
+            k->add(y, p->bias + r0, n);
+            if (p->epi != EPI_V) k->rope_neox(y, n / hd, hd, c->cs + t * hh, c->sn + t * hh);
+            if (p->epi != EPI_Q) store_heads(c, j->il, p->epi == EPI_V, y, r0 / hd, n / hd, j->p0 + t);
+            break;
+        case EPI_SWIGLU: {
+            float *g = p->gate + t * p->ldy + r0;
+            k->swiglu(g, g, y, n);
+            break;
+        }
+        case EPI_RESIDUAL:
+            k->add(c->x + t * e + r0, y, n);
+            break;
+        case EPI_NONE:
+            break;
+        }
+    }
+}
+
+static void prod_worker(void *arg, int ith, int nth) {
+    (void)ith;
+    prod_job *j = (prod_job *)arg;
+    for (int i = 0; i < j->n; i++) {
+        const prod *p = &j->p[i];
+        int64_t lo, hi;
+        while (grab(&j->next[i], p->op[0].n_rows, p->align, nth, &lo, &hi)) {
+            l1__matmul_op sub[2];
+            for (int o = 0; o < p->n_op; o++) {
+                sub[o] = p->op[o];
+                sub[o].w = (const uint8_t *)p->op[o].w + (size_t)lo * p->op[o].w_row_bytes;
+                sub[o].n_rows = hi - lo;
+                sub[o].y = p->op[o].y + lo;
+                if (sub[o].x8) sub[o].x8 = (const uint8_t *)p->op[o].x8 + (size_t)(lo / 8) * p->op[o].x8_group_bytes;
+            }
+            l1__matmul(NULL, sub, p->n_op, j->n_tok);
+            epilogue(j, p, lo, hi);
+        }
+    }
+}
+
+static uint32_t act_type(const l1_ctx *c, const l1__weight *w) {
+    return c->params.f32_activations ? L1_TYPE_F32 : w->qt->vec_dot_type;
+}
+
+/* Fills p's matmul ops for input `a`, already in activation type vt. */
+static void prod_setup(const l1_ctx *c, const act *a, uint32_t vt, prod *p) {
+    const void *xin = c->xq;
+    size_t stride = (size_t)a->ldx * sizeof(float);
+    if (vt == L1_TYPE_F32) {
+        xin = a->x;
+    } else {
+        const l1__quant_traits *vq = l1__quant_traits_get(vt);
+        stride = (size_t)(a->n / vq->block_size) * vq->type_size;
+    }
+    for (int o = 0; o < p->n_op; o++) {
+        const l1__weight *w = p->w[o];
+        l1__matmul_op *op = &p->op[o];
+        memset(op, 0, sizeof *op);
+        op->type = w->type;
+        op->k = c->kern;
+        op->w = w->data;
+        op->w_row_bytes = w->row_bytes;
+        op->n_rows = w->ne1;
+        op->n = a->n;
+        op->x = xin;
+        op->x_stride = stride;
+        op->y = p->y[o];
+        op->ldy = p->ldy;
+        op->x8 = w->x8;
+        op->x8_group_bytes = w->x8_group_bytes;
+    }
+    /* RoPE and the cache store work on whole heads. */
+    const int64_t hd = c->model->hp.head_dim;
+    p->align = ROW_ALIGN;
+    if (p->epi == EPI_Q || p->epi == EPI_K || p->epi == EPI_V) {
+        p->align = hd;
+        while (p->align % ROW_ALIGN) p->align += hd;
+    }
+}
+
+/* Runs the n products of layer il over input `a`, each followed by its
+ * row-wise work: one pool run for each stretch of products that pair with
+ * the same activation type (a whole layer step in practice).  The two
+ * products of a pair must share that type; products whose epilogue reads
+ * another's output (SwiGLU) must be paired with it or come in a later
+ * stretch.  f32_activations: the reference products, on the caller. */
+static void run_prods(l1_ctx *c, act *a, int il, int64_t p0, prod *ps, int n) {
+    for (int i0 = 0; i0 < n;) {
+        const uint32_t vt = act_type(c, ps[i0].w[0]);
+        int i1 = i0 + 1;
+        while (i1 < n && i1 - i0 < RUN_MAX_PRODS && act_type(c, ps[i1].w[0]) == vt) i1++;
+        prep_act(c, a, NULL, NULL, ps[i0].w[0]);
+        prod_job j = {c, il, a->n_tok, p0, ps + i0, i1 - i0, {0}};
+        for (int i = i0; i < i1; i++) {
+            prod *p = &ps[i];
+            p->n_op = p->w[1] ? 2 : 1;
+            atomic_init(&j.next[i - i0], 0);
+            if (!c->params.f32_activations) {
+                prod_setup(c, a, vt, p);
+                continue;
+            }
+            for (int o = 0; o < p->n_op; o++) matmul_f32(c, a, p->w[o], p->y[o], p->ldy);
+            epilogue(&j, p, 0, p->w[0]->ne1);
+        }
+        if (!c->params.f32_activations) l1__pool_run_claimed(c->pool, prod_worker, &j);
+        i0 = i1;
+    }
+}
+
+typedef struct attend_job {
+    l1_ctx *c;
+    int il;
+    int64_t n_tok, p0;
+    _Atomic int64_t next; /* next (token, head) pair to take */
+} attend_job;
+
+/* Threads take (token, head) pairs in order as they come free: later
+ * tokens see more positions, and a thread that started late takes fewer.
+ * Each thread has its own work buffer. */
+static void attend_worker(void *arg, int ith, int nth) {
+    (void)nth;
+    attend_job *j = (attend_job *)arg;
+    l1_ctx *c = j->c;
+    const l1__hparams *hp = &c->model->hp;
+    const int64_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    l1__attn_args a;
+    a.row_stride = (size_t)hd * c->kv_elt;
+    a.kv_type = c->kv_type;
+    a.head_dim = hd;
+    a.scale = 1.0f / sqrtf((float)hd);
+    a.mode = (c->params.f32_activations || j->n_tok >= REF_ATTN_TILE) ? L1__ATTN_F32 : L1__ATTN_F16_ACC;
+    a.work = c->attn_work + (size_t)ith * l1__attn_work_bytes(hd);
+    for (;;) {
+        const int64_t i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (i >= j->n_tok * hp->n_head) break;
+        const int64_t t = i / hp->n_head, h = i % hp->n_head;
+        a.q = c->q + t * hp->n_embd + h * hd;
+        a.k = kv_head(c, j->il, 0, h / group);
+        a.v = kv_head(c, j->il, 1, h / group);
+        a.n_kv = j->p0 + t + 1;
+        a.out = c->xn + t * hp->n_embd + h * hd;
+        c->kern->attention(&a);
+    }
+}
+
+/* Causal GQA attention of the step's queries (ctx->q) over the cache;
+ * output in ctx->xn.  Token t (position p0 + t) sees positions 0 .. p0 + t. */
+static void attend(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
+    attend_job j = {c, il, n_tok, p0, 0};
+    atomic_init(&j.next, 0);
+    l1__pool_run_claimed(c->pool, attend_worker, &j);
+}
+
+static void layer(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
+    const l1__hparams *hp = &c->model->hp;
+    const l1__layer *L = &c->model->layers[il];
+    const int64_t e = hp->n_embd, kvd = (int64_t)hp->n_head_kv * hp->head_dim, ff = hp->n_ff;
+    act a = act_of(c->xn, e, n_tok, e);
+    prep_act(c, &a, c->x, (const float *)L->attn_norm.data, &L->wq);
+    prod qkv[3] = {prod_of(&L->wq, c->q, e, EPI_Q, (const float *)L->bq.data),
+                   prod_of(&L->wk, c->k, kvd, EPI_K, (const float *)L->bk.data),
+                   prod_of(&L->wv, c->v, kvd, EPI_V, (const float *)L->bv.data)};
+    run_prods(c, &a, il, p0, qkv, 3);
+    attend(c, il, n_tok, p0);
+    a = act_of(c->xn, e, n_tok, e);
+    prod o = prod_of(&L->wo, c->tmp, e, EPI_RESIDUAL, NULL);
+    run_prods(c, &a, il, p0, &o, 1);
+    a = act_of(c->xn, e, n_tok, e);
+    prep_act(c, &a, c->x, (const float *)L->ffn_norm.data, &L->w_gate);
+    prod gu[2] = {prod_of(&L->w_gate, c->gate, ff, EPI_SWIGLU, NULL),
+                  prod_of(&L->w_up, c->up, ff, EPI_SWIGLU, NULL)};
+    gu[0].gate = gu[1].gate = c->gate;
+    if (act_type(c, &L->w_gate) == act_type(c, &L->w_up)) {
+        gu[0].w[1] = &L->w_up;
+        gu[0].y[1] = c->up;
+        run_prods(c, &a, il, p0, gu, 1);
+    } else {
+        /* Different activation types: gate in one run, then up and SwiGLU. */
+        gu[0].epi = EPI_NONE;
+        run_prods(c, &a, il, p0, gu, 2);
+    }
+    a = act_of(c->gate, ff, n_tok, ff);
+    prod down = prod_of(&L->w_down, c->tmp, e, EPI_RESIDUAL, NULL);
+    run_prods(c, &a, il, p0, &down, 1);
+}
+
+static void embed(l1_ctx *c, const l1_token *tokens, int64_t n_tok) {
+    const l1__weight *w = &c->model->tok_embd;
+    const int64_t e = c->model->hp.n_embd;
+    for (int64_t t = 0; t < n_tok; t++)
+        w->qt->to_float((const uint8_t *)w->data + (size_t)tokens[t] * w->row_bytes, c->x + t * e, e);
+}
+
+/* Final norm and output head for rows [first, n_tok) of the step, written
+ * to `out` (one n_vocab row each). */
+static void head(l1_ctx *c, int64_t first, int64_t n_tok, float *out) {
+    const l1__hparams *hp = &c->model->hp;
+    const int64_t e = hp->n_embd;
+    act a = act_of(c->xn + first * e, e, n_tok - first, e);
+    prep_act(c, &a, c->x + first * e, (const float *)c->model->output_norm.data, &c->model->output);
+    prod p = prod_of(&c->model->output, out, hp->n_vocab, EPI_NONE, NULL);
+    run_prods(c, &a, 0, 0, &p, 1);
+}
+
+static l1_status step(l1_ctx *c, const l1_token *tokens, int64_t n_tok, int64_t p0, float *out,
+                      bool all, l1_abort_fn poll, void *poll_user) {
+    const l1__hparams *hp = &c->model->hp;
+    const int64_t hh = hp->head_dim / 2;
+    for (int64_t t = 0; t < n_tok; t++)
+        l1__rope_angles(p0 + t, hp->head_dim, hp->rope_theta, c->cs + t * hh, c->sn + t * hh);
+    embed(c, tokens, n_tok);
+    for (int il = 0; il < hp->n_layer; il++) {
+        if ((poll && poll(poll_user)) || l1__ctx_abort_requested(c))
+            return l1__error(L1_ERR_ABORTED, "l1_ctx_eval: stopped by the abort callback");
+        layer(c, il, n_tok, p0);
+    }
+    if (out) head(c, all ? 0 : n_tok - 1, n_tok, out);
+    return L1_OK;
+}
+
+static l1_status grow_logits(l1_ctx *c, int32_t rows) {
+    if (rows <= c->logits_rows) return L1_OK;
+    size_t bytes;
+    if (!l1__mul_size((size_t)rows, (size_t)c->model->hp.n_vocab * sizeof(float), &bytes))
+        return l1__error(L1_ERR_LIMIT, "l1_ctx_eval: logits of %d positions are too large", rows);
+    float *p = l1__aligned_alloc(ALIGN, bytes);
+    if (!p)
+        return l1__error(L1_ERR_NOMEM, "l1_ctx_eval: out of memory for the logits of %d positions",
+                         rows);
+    if (c->logits_rows > 1) l1__aligned_free(c->logits);
+    c->logits = p;
+    c->logits_rows = rows;
+    return L1_OK;
+}
+
+static l1_status check_tokens(const l1_ctx *c, const l1_token *tokens, int32_t n) {
+    for (int32_t i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= c->model->hp.n_vocab)
+            return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_eval: token %d (index %d) is outside "
+                             "[0, %d)", tokens[i], i, c->model->hp.n_vocab);
+    return L1_OK;
+}
+
+l1_status l1__ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t flags, l1_abort_fn poll,
+                       void *poll_user) {
+    ctx->n_out = 0; /* whatever happens next, the previous logits are gone */
+    ctx->nonfinite = NULL;
+    if (!tokens || n < 1)
+        return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_eval: NULL tokens, or n < 1");
+    if (n > ctx->n_ctx - ctx->n_past)
+        return l1__error(L1_ERR_CONTEXT_FULL, "l1_ctx_eval: %d tokens do not fit: %d of %d "
+                         "positions used", n, ctx->n_past, ctx->n_ctx);
+    l1_status st = check_tokens(ctx, tokens, n);
+    if (st != L1_OK) return st;
+    if ((st = l1__model_prepare(ctx->model, ctx->pool, ctx->kern))) return st;
+    const bool all = (flags & L1_EVAL_ALL_LOGITS) != 0;
+    if (all && (st = grow_logits(ctx, n))) return st;
+    const size_t nv = (size_t)ctx->model->hp.n_vocab;
+    for (int32_t s = 0; s < n; s += ctx->n_batch) {
+        const int32_t m = n - s < ctx->n_batch ? n - s : ctx->n_batch;
+        const bool last = s + m == n;
+        float *out = all ? ctx->logits + (size_t)s * nv : (last ? ctx->logits : NULL);
+        if ((st = step(ctx, tokens + s, m, (int64_t)ctx->n_past + s, out, all, poll, poll_user))) return st;
+    }
+    /* A NaN weight or scale poisons the activations and the logits; report
+     * it instead of handing NaN to a sampler.  Only the rows just written
+     * are checked. */
+    if (ctx->nonfinite) {
+        const char *at = ctx->nonfinite;
+        ctx->nonfinite = NULL;
+        return l1__error(L1_ERR_NUMERIC, "activations: NaN or infinity entering tensor %s "
+                         "(a weight or scale of the model is not finite)", at);
+    }
+    const int64_t rows = all ? n : 1, first = all ? ctx->n_past : (int64_t)ctx->n_past + n - 1;
+    if ((st = l1__numcheck_logits(ctx->logits, rows, (int64_t)nv, first))) return st;
+    ctx->n_past += n;
+    ctx->n_out = n;
+    ctx->out_all = all;
+    return L1_OK;
+}

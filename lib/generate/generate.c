@@ -1,0 +1,620 @@
+/*
+ * generate.c - the decode loop: prompt in, streamed pieces out, under the
+ * budget controller.
+ *
+ * Per generated token:
+ *
+ *   budget forced?  ── yes ─► the forced token (`</think>`, transition)
+ *        │ no
+ *   evaluate the tokens not yet in the cache, copy the logits,
+ *   budget edits them (masks, soft landing), the sampler draws
+ *        │
+ *   accept in sampler and budget ─► stream: `<think>`/`</think>` become phase
+ *   markers, other text goes through the UTF-8-safe decoder and the stop
+ *   matcher ─► stop string? max tokens? context full? EOS or N reached?
+ *
+ * Tokens are evaluated lazily: a token is fed to the model only when the
+ * next one must be sampled, so a forced close and its transition are
+ * evaluated together in one batch, and the last token of a response is
+ * never evaluated.  The generator remembers which tokens it placed in the
+ * cache so the next prompt (a chat's history) evaluates only what differs.
+ *
+ * Cancellation: the generator evaluates through the forward layer's abort
+ * hook (l1__ctx_eval's poll, forward.h), which checks the l1_gen_abort
+ * flag and the params' abort_fn beside the context's own abort_fn, so an
+ * abort also stops a long prompt evaluation between layers.
+ *
+ * The pull API (l1_gen_next) hands out one event at a time from a small
+ * queue that each token step fills (at most: text flushed before a marker,
+ * the marker, and the final flush); l1_generate is a loop over it.
+ */
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "sample/budget.h"
+#include "forward/forward.h"
+#include "generate/generate.h"
+#include "model/model.h"
+#include "generate/prompt.h"
+#include "sample/sample.h"
+#include "tokenizer/tokenizer.h"
+
+#define DEFAULT_TRANSITION "\n\n**Final Answer**\n"
+#define MAX_PENDING (L1__BUDGET_MAX_TRANSITION + 4)
+#define QUEUE 4
+
+typedef struct event {
+    l1_piece p;
+    char *buf; /* text storage of this slot */
+} event;
+
+struct l1_gen {
+    l1_ctx *ctx;
+    const l1__tokenizer *tok;
+    int32_t n_vocab;
+    l1_token think_open; /* `<think>`, or -1 */
+    uint8_t *flags;   /* (n_vocab) L1__PIECE_* per token, built once */
+    l1_token eog[L1__BUDGET_MAX_EOG]; /* end-of-generation tokens besides EOS (tokenizer.h), built once */
+    int n_eog;
+    float *logits;    /* (n_vocab) the sampler's scratch copy */
+    l1_token *cache;  /* (n_ctx) tokens this generator placed in the cache */
+    int32_t n_cache;
+    l1_token *out;    /* (n_ctx + 1) tokens of the current response */
+    int32_t n_out;
+    atomic_int abort_flag;
+    size_t max_piece; /* bytes the decoder may write for one token */
+
+    /* The current response. */
+    bool active, done;
+    l1_gen_params params;
+    l1__sampler *sampler;
+    l1__budget budget;
+    l1__detok detok;
+    l1__stopper stop;
+    l1_token pending[MAX_PENDING]; /* accepted, not yet evaluated */
+    int32_t n_pending;
+    char *text;                    /* (text_cap) scratch for one step's text */
+    size_t text_cap;
+    char *piece;                   /* (max_piece) the decoder's output */
+    event ev[QUEUE];
+    int32_t ev_head, ev_n;
+    l1_gen_result res;
+    struct timespec t_decode;
+};
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* ---- the sentence-end table ------------------------------------------------- */
+
+static bool is_trailer(uint8_t c) {
+    return c == ' ' || c == '"' || c == '\'' || c == ')' || c == ']' || c == '}' || c == '*' ||
+           c == '_' || c == '`';
+}
+
+static bool ends_sentence(const uint8_t *s, size_t n) {
+    while (n > 0 && is_trailer(s[n - 1])) n--;
+    if (n == 0) return false;
+    uint8_t c = s[n - 1];
+    if (c == '.' || c == '!' || c == '?') return true;
+    /* 。 E3 80 82, ！ EF BC 81, ？ EF BC 9F */
+    if (n >= 3 && s[n - 3] == 0xE3 && s[n - 2] == 0x80 && s[n - 1] == 0x82) return true;
+    if (n >= 3 && s[n - 3] == 0xEF && s[n - 2] == 0xBC && (s[n - 1] == 0x81 || s[n - 1] == 0x9F))
+        return true;
+    return false;
+}
+
+void l1__gen_piece_flags(const l1__tokenizer *tok, uint8_t *flags, int32_t n_vocab) {
+    for (int32_t id = 0; id < n_vocab; id++) {
+        size_t n = 0;
+        const uint8_t *s = l1__tokenizer_is_control(tok, id) ? NULL : l1__token_piece(tok, id, &n);
+        uint8_t f = 0;
+        if (s && n > 0) {
+            size_t m = n;
+            while (m > 0 && (s[m - 1] == ' ' || s[m - 1] == '\t')) m--;
+            if (m > 0 && (s[m - 1] == '\n' || s[m - 1] == '\r')) f = L1__PIECE_LINE_END;
+            else if (ends_sentence(s, n)) f = L1__PIECE_SENTENCE_END;
+        }
+        flags[id] = f;
+    }
+}
+
+/* ---- stop strings --------------------------------------------------------------- */
+
+l1_status l1__stopper_init(l1__stopper *st, const char *const *stop, int32_t n, size_t max_in) {
+    memset(st, 0, sizeof *st);
+    if (n < 0 || n > L1__GEN_MAX_STOP || (n > 0 && !stop))
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: n_stop %d outside [0, %d] or stop NULL",
+                         (int)n, L1__GEN_MAX_STOP);
+    for (int32_t i = 0; i < n; i++) {
+        size_t len = stop[i] ? strlen(stop[i]) : 0;
+        if (len == 0 || len > L1__GEN_MAX_STOP_LEN)
+            return l1__error(L1_ERR_INVALID_ARG, "gen params: stop[%d] is NULL, empty or longer "
+                             "than %d bytes", (int)i, L1__GEN_MAX_STOP_LEN);
+        if (len > st->max_len) st->max_len = len;
+    }
+    st->cap = st->max_len + max_in + 8;
+    st->held = l1__malloc(st->cap);
+    st->s = l1__calloc(n ? (size_t)n : 1, sizeof *st->s);
+    st->len = l1__calloc(n ? (size_t)n : 1, sizeof *st->len);
+    if (!st->held || !st->s || !st->len) return l1__error(L1_ERR_NOMEM, "gen: out of memory for stop strings");
+    for (int32_t i = 0; i < n; i++) {
+        st->len[i] = strlen(stop[i]);
+        if (!(st->s[i] = l1__strndup(stop[i], st->len[i])))
+            return l1__error(L1_ERR_NOMEM, "gen: out of memory for stop strings");
+        st->n = i + 1;
+    }
+    return L1_OK;
+}
+
+void l1__stopper_free(l1__stopper *st) {
+    if (!st) return;
+    for (int32_t i = 0; i < st->n; i++) l1__free(st->s[i]);
+    l1__free(st->s);
+    l1__free(st->len);
+    l1__free(st->held);
+    memset(st, 0, sizeof *st);
+}
+
+/* Length of the longest suffix of held that is a proper prefix of a stop string. */
+static size_t partial_match(const l1__stopper *st) {
+    size_t best = 0;
+    for (int32_t i = 0; i < st->n; i++) {
+        size_t k = st->len[i] - 1 < st->n_held ? st->len[i] - 1 : st->n_held;
+        for (; k > best; k--)
+            if (!memcmp(st->held + st->n_held - k, st->s[i], k)) break;
+        if (k > best) best = k;
+    }
+    return best;
+}
+
+bool l1__stopper_feed(l1__stopper *st, const char *text, size_t n, char *out, size_t *n_out) {
+    memcpy(st->held + st->n_held, text, n);
+    st->n_held += n;
+    size_t first = SIZE_MAX;
+    for (int32_t i = 0; i < st->n; i++) {
+        const char *m = memmem(st->held, st->n_held, st->s[i], st->len[i]);
+        if (m && (size_t)(m - st->held) < first) first = (size_t)(m - st->held);
+    }
+    if (first != SIZE_MAX) {
+        memcpy(out, st->held, first);
+        *n_out = first;
+        st->n_held = 0;
+        return true;
+    }
+    size_t cut = st->n_held - partial_match(st);
+    /* Never split a UTF-8 character, even for a stop string that is not
+     * valid UTF-8 itself. */
+    while (cut > 0 && cut < st->n_held && ((uint8_t)st->held[cut] & 0xC0) == 0x80) cut--;
+    memcpy(out, st->held, cut);
+    *n_out = cut;
+    memmove(st->held, st->held + cut, st->n_held - cut);
+    st->n_held -= cut;
+    return false;
+}
+
+size_t l1__stopper_flush(l1__stopper *st, char *out) {
+    size_t n = st->n_held;
+    memcpy(out, st->held, n);
+    st->n_held = 0;
+    return n;
+}
+
+/* ---- parameters ------------------------------------------------------------------ */
+
+l1_gen_params l1__gen_default_params(void) {
+    l1_gen_params p;
+    memset(&p, 0, sizeof p);
+    l1__sample_params sp;
+    l1__sample_params_default(&sp);
+    p.temperature = sp.temperature;
+    p.top_k = sp.top_k;
+    p.top_p = sp.top_p;
+    p.min_p = sp.min_p;
+    p.repeat_penalty = sp.repeat_penalty;
+    p.presence_penalty = sp.presence_penalty;
+    p.frequency_penalty = sp.frequency_penalty;
+    p.penalty_window = 64;
+    p.seed = sp.seed;
+    p.budget_mode = L1_BUDGET_OFF;
+    p.think_prefix = -1;
+    return p;
+}
+
+static void sample_params(const l1_gen_params *g, l1__sample_params *s) {
+    l1__sample_params_default(s);
+    s->temperature = g->temperature;
+    s->top_k = g->top_k;
+    s->top_p = g->top_p;
+    s->min_p = g->min_p;
+    s->repeat_penalty = g->repeat_penalty;
+    s->presence_penalty = g->presence_penalty;
+    s->frequency_penalty = g->frequency_penalty;
+    s->penalty_window = g->penalty_window;
+    s->seed = g->seed;
+    s->bias = g->bias;
+    s->n_bias = g->n_bias;
+}
+
+l1_status l1__gen_check_params(const l1_gen_params *p) {
+    if (p->budget_mode != L1_BUDGET_OFF && p->budget_mode != L1_BUDGET_MAX && p->budget_mode != L1_BUDGET_EXACT)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: budget_mode %d is not OFF, MAX or EXACT",
+                         (int)p->budget_mode);
+    if (p->budget < 0 || p->budget > L1__BUDGET_MAX_TOKENS)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: budget %d outside [0, %d]", (int)p->budget,
+                         L1__BUDGET_MAX_TOKENS);
+    if (p->reserve < 0 || p->window < L1_WINDOW_NONE)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: reserve %d or window %d is negative",
+                         (int)p->reserve, (int)p->window);
+    if (p->max_tokens < 0)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: max_tokens %d is negative", (int)p->max_tokens);
+    if (p->n_bias < 0 || (p->n_bias > 0 && !p->bias))
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: n_bias %d with bias %s", (int)p->n_bias,
+                         p->bias ? "set" : "NULL");
+    return L1_OK;
+}
+
+/* ---- the generator ------------------------------------------------------------------ */
+
+l1_status l1__gen_new(l1_ctx *ctx, l1_gen **out) {
+    *out = NULL;
+    const l1__tokenizer *tok = l1__model_tokenizer(l1__ctx_model(ctx));
+    if (!tok) return l1__error(L1_ERR_UNSUPPORTED, "l1_gen_new: the model has no tokenizer");
+    l1_gen *g = l1__calloc(1, sizeof *g);
+    if (!g) return l1__error(L1_ERR_NOMEM, "l1_gen_new: out of memory");
+    g->ctx = ctx;
+    g->tok = tok;
+    g->n_vocab = l1__ctx_n_vocab(ctx);
+    g->think_open = l1__tokenizer_role(tok, L1_SPECIAL_THINK_OPEN);
+    atomic_init(&g->abort_flag, 0);
+    g->max_piece = l1__detok_max_out(tok);
+    g->text_cap = g->max_piece + L1__GEN_MAX_STOP_LEN + 16;
+    const size_t nv = (size_t)g->n_vocab, nc = (size_t)l1__ctx_n_ctx(ctx);
+    g->flags = l1__malloc(nv);
+    g->logits = l1__malloc(nv * sizeof *g->logits);
+    g->cache = l1__malloc(nc * sizeof *g->cache);
+    g->out = l1__malloc((nc + 1) * sizeof *g->out);
+    g->text = l1__malloc(g->text_cap);
+    g->piece = l1__malloc(g->max_piece);
+    bool ok = g->flags && g->logits && g->cache && g->out && g->text && g->piece;
+    for (int i = 0; i < QUEUE && ok; i++) ok = (g->ev[i].buf = l1__malloc(g->text_cap)) != NULL;
+    if (!ok) {
+        l1__gen_free(g);
+        return l1__error(L1_ERR_NOMEM, "l1_gen_new: out of memory for a %d-token vocabulary", (int)nv);
+    }
+    /* The vocabulary's table is built once per generator (the tokenizer
+     * cannot be changed under it). */
+    l1__gen_piece_flags(tok, g->flags, g->n_vocab);
+    const l1_token eos = l1__tokenizer_role(tok, L1_SPECIAL_EOS);
+    for (l1_token id = 0; id < g->n_vocab && g->n_eog < (int)L1_ARRAY_LEN(g->eog); id++)
+        if (id != eos && l1__tokenizer_is_eog(tok, id)) g->eog[g->n_eog++] = id;
+    *out = g;
+    return L1_OK;
+}
+
+static void response_free(l1_gen *g) {
+    l1__sampler_free(g->sampler);
+    g->sampler = NULL;
+    l1__stopper_free(&g->stop);
+    g->active = false;
+}
+
+void l1__gen_free(l1_gen *g) {
+    response_free(g);
+    for (int i = 0; i < QUEUE; i++) l1__free(g->ev[i].buf);
+    l1__free(g->flags);
+    l1__free(g->logits);
+    l1__free(g->cache);
+    l1__free(g->out);
+    l1__free(g->text);
+    l1__free(g->piece);
+    l1__free(g);
+}
+
+void l1__gen_abort(l1_gen *g) { atomic_store(&g->abort_flag, 1); }
+
+const l1_token *l1__gen_tokens(const l1_gen *g, int32_t *n) {
+    *n = g ? g->n_out : 0;
+    return g ? g->out : NULL;
+}
+
+/* ---- evaluation with the abort hook ------------------------------------------------ */
+
+/* The generator's own stop requests: the flag, then the params' hook (the
+ * forward layer polls the context's own hook after these). */
+static int poll_abort(void *user) {
+    l1_gen *g = user;
+    if (atomic_load(&g->abort_flag)) return 1;
+    return g->params.abort_fn && g->params.abort_fn(g->params.abort_user) ? 1 : 0;
+}
+
+static bool abort_between_tokens(l1_gen *g) { return poll_abort(g) || l1__ctx_abort_requested(g->ctx); }
+
+/* Evaluates tokens[0..n) and records them as cached. */
+static l1_status eval(l1_gen *g, const l1_token *tokens, int32_t n) {
+    l1_status st = l1__ctx_eval(g->ctx, tokens, n, 0, poll_abort, g);
+    if (st == L1_OK) {
+        memcpy(g->cache + g->n_cache, tokens, (size_t)n * sizeof *tokens);
+        g->n_cache += n;
+    }
+    return st;
+}
+
+/* ---- the event queue ------------------------------------------------------------------ */
+
+static void push_event(l1_gen *g, l1_piece_kind kind, const char *text, size_t len, l1_phase phase,
+                       bool forced) {
+    if (kind == L1_PIECE_TEXT && len == 0) return;
+    event *e = &g->ev[(g->ev_head + g->ev_n) % QUEUE];
+    g->ev_n++;
+    l1__budget_report r;
+    l1__budget_report_get(&g->budget, &r);
+    if (len) memcpy(e->buf, text, len);
+    e->p = (l1_piece){kind, e->buf, (int32_t)len, phase, forced, r.used, r.limit, L1_FINISH_NONE};
+}
+
+/* Ends the text of a phase: the decoder's incomplete bytes (as U+FFFD)
+ * and the held text, which can no longer start a stop string.  True when
+ * the decoder's tail completed a stop string. */
+static bool flush_text(l1_gen *g, l1_phase phase) {
+    char tail[4];
+    size_t n = l1__detok_finish(&g->detok, tail), m = 0;
+    bool stop = l1__stopper_feed(&g->stop, tail, n, g->text, &m);
+    if (!stop) m += l1__stopper_flush(&g->stop, g->text + m);
+    push_event(g, L1_PIECE_TEXT, g->text, m, phase, false);
+    return stop;
+}
+
+/* Ends the response, flushing the text unless a stop string matched. */
+static void finish(l1_gen *g, l1_finish why) {
+    if (g->done) return;
+    l1__budget_stop(&g->budget, why);
+    g->done = true;
+    if (l1__budget_finish(&g->budget) != L1_FINISH_STOP && flush_text(g, l1__budget_phase(&g->budget)))
+        l1__budget_stop_at_end(&g->budget);
+    g->res.decode_ms = now_ms() - ((double)g->t_decode.tv_sec * 1e3 + (double)g->t_decode.tv_nsec / 1e6);
+}
+
+/* Streams token `tok`: phase markers for the first `<think>` and the close,
+ * nothing for control tokens, decoded text otherwise. */
+static void emit(l1_gen *g, l1_token tok, bool forced, l1_phase phase0, bool opened0) {
+    const l1_phase phase = l1__budget_phase(&g->budget);
+    bool close = phase0 == L1_PHASE_THINKING && phase == L1_PHASE_ANSWER;
+    bool open = !close && tok == g->think_open && tok >= 0 && !opened0 && l1__budget_opened(&g->budget);
+    size_t n = 0;
+    if (close || open) {
+        if (flush_text(g, phase0)) {
+            finish(g, L1_FINISH_STOP);
+            return;
+        }
+        push_event(g, close ? L1_PIECE_THINK_END : L1_PIECE_THINK_BEGIN, "", 0, phase, forced);
+        l1__detok_init(&g->detok, g->tok);
+        return;
+    }
+    if (l1__tokenizer_is_control(g->tok, tok)) return;
+    if (l1__detok_push(&g->detok, tok, g->piece, &n) != L1_OK) n = 0;
+    size_t m = 0;
+    bool stop = l1__stopper_feed(&g->stop, g->piece, n, g->text, &m);
+    push_event(g, L1_PIECE_TEXT, g->text, m, phase, forced);
+    if (stop) finish(g, L1_FINISH_STOP);
+}
+
+/* ---- one token ---------------------------------------------------------------------- */
+
+/* Makes the logits of the next position available: evaluates the pending
+ * tokens.  Returns L1_OK with *ended set when the response had to end. */
+static l1_status flush_pending(l1_gen *g, bool *ended) {
+    *ended = false;
+    if (g->n_pending == 0) return L1_OK;
+    if (g->n_pending > l1__ctx_n_ctx(g->ctx) - l1__ctx_n_past(g->ctx)) {
+        finish(g, L1_FINISH_CONTEXT_FULL);
+        *ended = true;
+        return L1_OK;
+    }
+    l1_status st = eval(g, g->pending, g->n_pending);
+    if (st == L1_ERR_ABORTED) {
+        finish(g, L1_FINISH_ABORTED);
+        *ended = true;
+        return L1_OK;
+    }
+    if (st != L1_OK) return st;
+    g->n_pending = 0;
+    return L1_OK;
+}
+
+static l1_status step(l1_gen *g) {
+    if (g->done) return L1_OK;
+    if (l1__budget_done(&g->budget)) return finish(g, l1__budget_finish(&g->budget)), L1_OK;
+    if (abort_between_tokens(g)) return finish(g, L1_FINISH_ABORTED), L1_OK;
+    if (g->params.max_tokens > 0 && g->n_out >= g->params.max_tokens)
+        return finish(g, L1_FINISH_MAX_TOKENS), L1_OK;
+    l1_token tok;
+    bool forced = l1__budget_forced_token(&g->budget, &tok);
+    if (!forced) {
+        bool ended;
+        l1_status st = flush_pending(g, &ended);
+        if (st != L1_OK || ended) return st;
+        const float *lg = l1__ctx_logits(g->ctx, -1);
+        if (!lg) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
+        memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
+        (void)l1__budget_before_sample(&g->budget, g->logits);
+        if ((st = l1__sampler_sample(g->sampler, g->logits, &tok))) return st;
+    }
+    l1_phase phase0 = l1__budget_phase(&g->budget);
+    bool opened0 = l1__budget_opened(&g->budget);
+    l1__sampler_accept(g->sampler, tok);
+    l1__budget_accept(&g->budget, tok);
+    g->out[g->n_out++] = tok;
+    if (g->n_pending == MAX_PENDING) return l1__error(L1_ERR_INTERNAL, "gen: pending tokens overflow");
+    g->pending[g->n_pending++] = tok;
+    emit(g, tok, forced, phase0, opened0);
+    if (!g->done && l1__budget_done(&g->budget)) finish(g, l1__budget_finish(&g->budget));
+    return L1_OK;
+}
+
+/* ---- begin / next / end ---------------------------------------------------------------- */
+
+/* The budget controller's token ids and parameters for this response. */
+static l1_status setup_budget(l1_gen *g, const l1_gen_params *p, const l1_token *prompt, int32_t n,
+                              l1_token *trans, int32_t n_trans) {
+    l1__budget_tokens t = {g->n_vocab, l1__tokenizer_role(g->tok, L1_SPECIAL_THINK_OPEN),
+                           l1__tokenizer_role(g->tok, L1_SPECIAL_THINK_CLOSE),
+                           l1__tokenizer_role(g->tok, L1_SPECIAL_EOS), trans, n_trans, g->flags,
+                           g->eog, g->n_eog};
+    if (p->budget_mode != L1_BUDGET_OFF && (t.think_close < 0 || t.eos < 0))
+        return l1__error(L1_ERR_UNSUPPORTED, "gen: budget mode %s needs the model's %s token, which "
+                         "its vocabulary lacks", l1_budget_mode_name(p->budget_mode),
+                         t.think_close < 0 ? "</think>" : "end-of-sequence");
+    l1__budget_params bp;
+    l1__budget_params_default(&bp);
+    bp.mode = p->budget_mode;
+    bp.budget = p->budget;
+    if (p->reserve > 0) bp.reserve = p->reserve;
+    if (p->window == L1_WINDOW_NONE) bp.window = 0;
+    else if (p->window > 0) bp.window = p->window;
+    /* Thinking is open when the prompt's last `<think>` is not closed. */
+    int32_t last_open = -1, last_close = -1;
+    for (int32_t i = 0; i < n; i++) {
+        if (prompt[i] == t.think_open && t.think_open >= 0) last_open = i;
+        if (prompt[i] == t.think_close && t.think_close >= 0) last_close = i;
+    }
+    bp.thinking_open = last_open > last_close;
+    return l1__budget_init(&g->budget, &bp, &t);
+}
+
+/* Tokenizes the transition text (once per response, not per forced close). */
+static l1_status transition_tokens(l1_gen *g, const char *text, l1_token *out, int32_t *n) {
+    size_t need = 0;
+    if (!text) text = DEFAULT_TRANSITION;
+    l1_status st = l1__tokenize(g->tok, text, strlen(text), 0, out, L1__BUDGET_MAX_TRANSITION, &need);
+    if (st == L1_ERR_BUFFER_TOO_SMALL)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: transition is %zu tokens, more than %d", need,
+                         L1__BUDGET_MAX_TRANSITION);
+    *n = (int32_t)need;
+    return st;
+}
+
+l1_status l1__gen_render(const l1_model *m, const l1_message *msgs, int32_t n, const l1_gen_params *p,
+                        l1__prompt *out) {
+    l1__prompt_style style;
+    memset(out, 0, sizeof *out);
+    l1_status st = l1__prompt_style_of_model(m, p->template_mode, p->think_prefix, &style);
+    if (st != L1_OK) return st;
+    l1__prompt_sentence s = {p->think_sentence, p->budget_mode == L1_BUDGET_EXACT, p->budget};
+    return l1__prompt_render(out, &style, msgs, n, &s);
+}
+
+/* Brings the cache to `prompt`: keeps the longest prefix already there
+ * (but re-evaluates at least the last token, whose logits are needed). */
+static l1_status prefill(l1_gen *g, const l1_token *prompt, int32_t n) {
+    if (n < 1) return l1__error(L1_ERR_INVALID_ARG, "gen: the prompt renders to no token");
+    const int32_t n_ctx = l1__ctx_n_ctx(g->ctx);
+    if (n > n_ctx)
+        return l1__error(L1_ERR_CONTEXT_FULL, "gen: the prompt is %d tokens, the context holds %d", n, n_ctx);
+    if (l1__ctx_n_past(g->ctx) != g->n_cache) g->n_cache = 0; /* someone else used the context */
+    int32_t keep = 0;
+    while (keep < g->n_cache && keep < n - 1 && g->cache[keep] == prompt[keep]) keep++;
+    l1_status st = l1__ctx_truncate(g->ctx, keep);
+    if (st != L1_OK) return st;
+    g->n_cache = keep;
+    g->res.prompt_tokens = n;
+    g->res.prompt_reused = keep;
+    g->res.prefill_tokens = n - keep;
+    double t0 = now_ms();
+    st = eval(g, prompt + keep, n - keep);
+    g->res.prefill_ms = now_ms() - t0;
+    if (st == L1_ERR_ABORTED) {
+        g->done = true;
+        l1__budget_stop(&g->budget, L1_FINISH_ABORTED);
+        return L1_OK;
+    }
+    return st;
+}
+
+static l1_status begin_response(l1_gen *g, const l1_gen_params *p, const l1_token *prompt, int32_t n) {
+    l1_token trans[L1__BUDGET_MAX_TRANSITION];
+    int32_t n_trans = 0;
+    l1__sample_params sp;
+    sample_params(p, &sp);
+    l1_status st;
+    if ((st = transition_tokens(g, p->transition, trans, &n_trans)) ||
+        (st = setup_budget(g, p, prompt, n, trans, n_trans)) ||
+        (st = l1__sampler_create(&sp, g->n_vocab, &g->sampler)) ||
+        (st = l1__stopper_init(&g->stop, p->stop, p->n_stop, g->max_piece)))
+        return st;
+    l1__detok_init(&g->detok, g->tok);
+    g->active = true;
+    if ((st = prefill(g, prompt, n))) return st;
+    clock_gettime(CLOCK_MONOTONIC, &g->t_decode);
+    return L1_OK;
+}
+
+l1_status l1__gen_begin_chat(l1_gen *g, const l1_message *msgs, int32_t n_msgs, const l1_gen_params *params) {
+    if (g->active) l1__gen_end(g, NULL);
+    const l1_gen_params p = params ? *params : l1__gen_default_params();
+    l1_status st = l1__gen_check_params(&p);
+    if (st != L1_OK) return st;
+    atomic_store(&g->abort_flag, 0);
+    memset(&g->res, 0, sizeof g->res);
+    g->params = p;
+    g->params.stop = NULL; /* copied into the stopper; not kept */
+    g->done = false;
+    g->n_out = g->n_pending = 0;
+    g->ev_head = g->ev_n = 0;
+    l1__prompt pr;
+    l1_token *ids = NULL;
+    int32_t n = 0;
+    if ((st = l1__gen_render(l1__ctx_model(g->ctx), msgs, n_msgs, &p, &pr)) == L1_OK &&
+        (st = l1__prompt_tokenize(&pr, g->tok, &ids, &n)) == L1_OK)
+        st = begin_response(g, &p, ids, n);
+    l1__prompt_free(&pr);
+    l1__free(ids);
+    if (st != L1_OK) response_free(g);
+    return st;
+}
+
+l1_status l1__gen_next(l1_gen *g, l1_piece *out) {
+    if (!g->active) return l1__error(L1_ERR_INVALID_ARG, "l1_gen_next: no response begun");
+    while (g->ev_n == 0 && !g->done) {
+        l1_status st = step(g);
+        if (st != L1_OK) {
+            finish(g, L1_FINISH_ABORTED);
+            g->ev_n = 0;
+            return st;
+        }
+    }
+    if (g->ev_n > 0) {
+        *out = g->ev[g->ev_head].p;
+        g->ev_head = (g->ev_head + 1) % QUEUE;
+        g->ev_n--;
+        return L1_OK;
+    }
+    l1__budget_report r;
+    l1__budget_report_get(&g->budget, &r);
+    *out = (l1_piece){L1_PIECE_END, "", 0, r.phase, 0, r.used, r.limit, r.finish};
+    return L1_OK;
+}
+
+l1_status l1__gen_end(l1_gen *g, l1_gen_result *out) {
+    if (!g->active) {
+        if (out) *out = g->res;
+        return L1_OK;
+    }
+    finish(g, L1_FINISH_ABORTED);
+    l1__budget_report r;
+    l1__budget_report_get(&g->budget, &r);
+    g->res.budget_mode = r.mode;
+    g->res.budget = r.budget;
+    g->res.tokens_thinking = r.tokens_thinking;
+    g->res.tokens_answer = r.tokens_answer;
+    g->res.close = r.close;
+    g->res.finish = r.finish;
+    g->res.decode_tokens = g->n_out;
+    response_free(g);
+    if (out) *out = g->res;
+    return L1_OK;
+}

@@ -1,0 +1,410 @@
+/*
+ * x86/float.h - the float kernels of the forward pass (attention,
+ * SwiGLU, RMSNorm, NEOX RoPE, residual add) for the two x86 tiers,
+ * included by tier_avx2.c and tier_avx512.c.
+ * Everything here is static and uses 256-bit AVX2 + FMA + F16C only, so
+ * both tiers compile the same code.
+ *
+ * How close each kernel stays to the scalar reference (scalar/float.c):
+ *
+ *   attention, F16_ACC mode with an F16 cache (decode): bit for bit.  The
+ *     q.k dot keeps the reference's 4 x 16 lane order (fx_dot_f16_lanes),
+ *     the f16 accumulator is updated with the same fused multiply-add and
+ *     rounded by vcvtps2ph (round to nearest even, as l1__f32_to_f16), and
+ *     the softmax weights come from the same libm expf calls.  A score one
+ *     ulp off could flip an f16 rounding of the accumulator, so nothing in
+ *     this path may be reordered.
+ *   attention, F32 mode or an F32 cache (prefill): the same softmax(scale
+ *     K q) V with f32 vector sums in place of the reference's double sums,
+ *     taken over blocks of positions: the scores of a block first, one
+ *     rescale of the accumulator per block whose maximum is new, the
+ *     weights from a vector exp, then the weighted values.
+ *   swiglu: silu(g) = g / (1 + e^-g) with a vector e^x within 1 ulp of the
+ *     correctly rounded value (fx_exp); the division and the product are
+ *     the scalar kernel's.
+ *   rmsnorm: each x*x rounded to f32 and summed in double, as the scalar
+ *     kernel does, in four double lanes; the rest is the same f32
+ *     arithmetic, so results match unless the two double sums round to
+ *     different floats.
+ *   rope_neox, add: the same f32 operations per element, bit for bit.
+ *     Separate multiplies and adds: the build is ISO C (-std=c11), which
+ *     does not contract a*b - c*d into a fused multiply-add, so neither do
+ *     the scalar kernels.
+ */
+#ifndef L1_KERNELS_X86_FLOAT_H
+#define L1_KERNELS_X86_FLOAT_H
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "base/fp16.h"
+#include "kernels/kernels.h"
+
+#define FX_INLINE static inline __attribute__((always_inline))
+
+FX_INLINE __m256 fx_load_f16(const uint16_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+/* Rounds to nearest even, as l1__f32_to_f16. */
+FX_INLINE void fx_store_f16(uint16_t *p, __m256 v) {
+    _mm_storeu_si128((__m128i *)p, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+}
+
+FX_INLINE float fx_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* The four lane sums of a, b, c, d, in that order. */
+FX_INLINE __m128 fx_hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+/* e^x per lane, within 1 ulp of the correctly rounded value over the whole
+ * float range (subnormal results included); +inf above ln(FLT_MAX), +0
+ * below -104 (where e^x is under half the least subnormal), NaN for NaN.
+ * x = n ln2 + r with n = round(x / ln2) and |r| <= ln2 / 2 (ln2 split in
+ * two parts so that n * LN2_HI is exact), e^r by its Taylor series to r^7
+ * (truncation error < 2^-27 relative on that interval), then 2^n applied
+ * as two factors 2^(n/2) so that neither overflows: the first product is
+ * exact, the second rounds once, also into the subnormal range.  Checked
+ * against exp() in double on every float of [-120, 100]: at most 1 ulp. */
+FX_INLINE __m256 fx_exp(__m256 x) {
+    /* max/min return their second operand when either is NaN: x goes
+     * second so that NaN passes through. */
+    x = _mm256_min_ps(_mm256_set1_ps(88.8f), _mm256_max_ps(_mm256_set1_ps(-104.0f), x));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    /* n in [-150, 128]: both halves within the normal exponent range. */
+    const __m256i ni = _mm256_cvtps_epi32(n);
+    const __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+/* ---- attention, f16 accumulator (bit for bit the scalar kernel) ------------------ */
+
+/* fx_dot_f16_lanes(a, b, d) == the scalar dot_f16_lanes(a, f16(b), d) for b
+ * already f16 values held in f32: accumulator g of lanes 0-7 is lo[g], of
+ * lanes 8-15 hi[g]; the pairwise group sums and the halving 8, 4, 2, 1 are
+ * the vector adds below, lane by lane. */
+static float fx_dot_f16_lanes(const uint16_t *a, const float *b, int64_t d) {
+    __m256 lo[4], hi[4];
+    for (int g = 0; g < 4; g++) lo[g] = hi[g] = _mm256_setzero_ps();
+    const int64_t np = d - d % 64;
+    for (int64_t i = 0; i < np; i += 64)
+        for (int g = 0; g < 4; g++) {
+            const int64_t j = i + 16 * g;
+            lo[g] = _mm256_fmadd_ps(fx_load_f16(a + j), _mm256_loadu_ps(b + j), lo[g]);
+            hi[g] = _mm256_fmadd_ps(fx_load_f16(a + j + 8), _mm256_loadu_ps(b + j + 8), hi[g]);
+        }
+    lo[0] = _mm256_add_ps(lo[0], lo[2]);
+    hi[0] = _mm256_add_ps(hi[0], hi[2]);
+    lo[1] = _mm256_add_ps(lo[1], lo[3]);
+    hi[1] = _mm256_add_ps(hi[1], hi[3]);
+    lo[0] = _mm256_add_ps(lo[0], lo[1]);
+    hi[0] = _mm256_add_ps(hi[0], hi[1]);
+    const __m256 v8 = _mm256_add_ps(lo[0], hi[0]);
+    __m128 v = _mm_add_ps(_mm256_castps256_ps128(v8), _mm256_extractf128_ps(v8, 1));
+    v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    v = _mm_add_ss(v, _mm_movehdup_ps(v));
+    double s = (double)_mm_cvtss_f32(v);
+    for (int64_t i = np; i < d; i++) s += (double)(l1__f16_to_f32(a[i]) * b[i]);
+    return (float)s;
+}
+
+/* acc16 = f16(f32(acc16) * ms) when rescale, then acc16 = f16(fma(v, vs,
+ * f32(acc16))): the two roundings of the scalar kernel, in one pass. */
+static void fx_acc16_update(uint16_t *acc16, const uint16_t *vh, int64_t d, bool rescale, float ms,
+                            float vs) {
+    const __m256 msv = _mm256_set1_ps(ms), vsv = _mm256_set1_ps(vs);
+    int64_t i = 0;
+    if (rescale)
+        for (; i + 8 <= d; i += 8) {
+            const __m128i r = _mm256_cvtps_ph(_mm256_mul_ps(fx_load_f16(acc16 + i), msv),
+                                              _MM_FROUND_TO_NEAREST_INT);
+            fx_store_f16(acc16 + i, _mm256_fmadd_ps(fx_load_f16(vh + i), vsv, _mm256_cvtph_ps(r)));
+        }
+    else
+        for (; i + 8 <= d; i += 8)
+            fx_store_f16(acc16 + i, _mm256_fmadd_ps(fx_load_f16(vh + i), vsv, fx_load_f16(acc16 + i)));
+    for (; i < d; i++) {
+        float a = l1__f16_to_f32(acc16[i]);
+        if (rescale) a = l1__f16_to_f32(l1__f32_to_f16(a * ms));
+        acc16[i] = l1__f32_to_f16(fmaf(l1__f16_to_f32(vh[i]), vs, a));
+    }
+}
+
+static void fx_attention_f16acc(const l1__attn_args *a) {
+    const int64_t d = a->head_dim;
+    float *qf = (float *)a->work;           /* (d) query rounded to f16, held in f32 */
+    uint16_t *acc16 = (uint16_t *)(qf + d); /* (d) f16 accumulator */
+    int64_t i = 0;
+    for (; i + 8 <= d; i += 8) {
+        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(a->q + i), _MM_FROUND_TO_NEAREST_INT);
+        _mm256_storeu_ps(qf + i, _mm256_cvtph_ps(h));
+    }
+    for (; i < d; i++) qf[i] = l1__f16_to_f32(l1__f32_to_f16(a->q[i]));
+    memset(acc16, 0, (size_t)d * sizeof *acc16);
+    float M = -INFINITY, S = 0.0f;
+    const uint8_t *kb = (const uint8_t *)a->k, *vb = (const uint8_t *)a->v;
+    for (int64_t j = 0; j < a->n_kv; j++) {
+        const uint16_t *kr = (const uint16_t *)(kb + (size_t)j * a->row_stride);
+        const uint16_t *vr = (const uint16_t *)(vb + (size_t)j * a->row_stride);
+        const float s = fx_dot_f16_lanes(kr, qf, d) * a->scale;
+        float ms = 1.0f, vs = 1.0f;
+        const bool grow = s > M;
+        if (grow) {
+            ms = expf(M - s);
+            M = s;
+        } else {
+            vs = expf(s - M);
+        }
+        fx_acc16_update(acc16, vr, d, grow, ms, vs);
+        S = S * ms + vs;
+    }
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    const __m256 invv = _mm256_set1_ps(inv);
+    for (i = 0; i + 8 <= d; i += 8) _mm256_storeu_ps(a->out + i, _mm256_mul_ps(fx_load_f16(acc16 + i), invv));
+    for (; i < d; i++) a->out[i] = l1__f16_to_f32(acc16[i]) * inv;
+}
+
+/* ---- attention, f32 ---------------------------------------------------------------- */
+
+/* Positions per block: the scores of a block live on the stack. */
+#define FX_ATTN_BLOCK 32
+
+FX_INLINE __m256 fx_load_kv(const void *row, int64_t i, bool f16) {
+    return f16 ? fx_load_f16((const uint16_t *)row + i) : _mm256_loadu_ps((const float *)row + i);
+}
+
+FX_INLINE float fx_kv_at(const void *row, int64_t i, bool f16) {
+    return f16 ? l1__f16_to_f32(((const uint16_t *)row)[i]) : ((const float *)row)[i];
+}
+
+/* sc[j] = scale * q . k_j for j < nb, the rows of k row_stride bytes
+ * apart; four rows at a time share the loads of q. */
+FX_INLINE void fx_scores(const float *q, const uint8_t *k, size_t stride, int64_t nb, int64_t d,
+                         float scale, bool f16, float *sc) {
+    const int64_t dv = d - d % 8;
+    int64_t j = 0;
+    for (; j + 4 <= nb; j += 4) {
+        const void *r0 = k + (size_t)j * stride, *r1 = k + (size_t)(j + 1) * stride;
+        const void *r2 = k + (size_t)(j + 2) * stride, *r3 = k + (size_t)(j + 3) * stride;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t i = 0; i < dv; i += 8) {
+            const __m256 qv = _mm256_loadu_ps(q + i);
+            a0 = _mm256_fmadd_ps(fx_load_kv(r0, i, f16), qv, a0);
+            a1 = _mm256_fmadd_ps(fx_load_kv(r1, i, f16), qv, a1);
+            a2 = _mm256_fmadd_ps(fx_load_kv(r2, i, f16), qv, a2);
+            a3 = _mm256_fmadd_ps(fx_load_kv(r3, i, f16), qv, a3);
+        }
+        __m128 s4 = fx_hsum4(a0, a1, a2, a3);
+        if (dv < d) {
+            float t[4] = {0};
+            for (int64_t i = dv; i < d; i++) {
+                t[0] += fx_kv_at(r0, i, f16) * q[i];
+                t[1] += fx_kv_at(r1, i, f16) * q[i];
+                t[2] += fx_kv_at(r2, i, f16) * q[i];
+                t[3] += fx_kv_at(r3, i, f16) * q[i];
+            }
+            s4 = _mm_add_ps(s4, _mm_loadu_ps(t));
+        }
+        _mm_storeu_ps(sc + j, _mm_mul_ps(s4, _mm_set1_ps(scale)));
+    }
+    for (; j < nb; j++) {
+        const void *r = k + (size_t)j * stride;
+        __m256 a0 = _mm256_setzero_ps();
+        for (int64_t i = 0; i < dv; i += 8) a0 = _mm256_fmadd_ps(fx_load_kv(r, i, f16), _mm256_loadu_ps(q + i), a0);
+        float t = fx_hsum(a0);
+        for (int64_t i = dv; i < d; i++) t += fx_kv_at(r, i, f16) * q[i];
+        sc[j] = t * scale;
+    }
+}
+
+/* acc[i] += sum_j p[j] v_j[i] for j < nb: 64 accumulator lanes stay in
+ * registers while the block's rows pass over them. */
+FX_INLINE void fx_accumulate(float *acc, const float *p, const uint8_t *v, size_t stride, int64_t nb,
+                             int64_t d, bool f16) {
+    int64_t c = 0;
+    for (; c + 64 <= d; c += 64) {
+        __m256 x[8];
+        for (int u = 0; u < 8; u++) x[u] = _mm256_loadu_ps(acc + c + 8 * u);
+        for (int64_t j = 0; j < nb; j++) {
+            const void *r = v + (size_t)j * stride;
+            const __m256 pj = _mm256_set1_ps(p[j]);
+            for (int u = 0; u < 8; u++) x[u] = _mm256_fmadd_ps(fx_load_kv(r, c + 8 * u, f16), pj, x[u]);
+        }
+        for (int u = 0; u < 8; u++) _mm256_storeu_ps(acc + c + 8 * u, x[u]);
+    }
+    for (; c + 8 <= d; c += 8) {
+        __m256 x = _mm256_loadu_ps(acc + c);
+        for (int64_t j = 0; j < nb; j++)
+            x = _mm256_fmadd_ps(fx_load_kv(v + (size_t)j * stride, c, f16), _mm256_set1_ps(p[j]), x);
+        _mm256_storeu_ps(acc + c, x);
+    }
+    for (; c < d; c++)
+        for (int64_t j = 0; j < nb; j++) acc[c] += fx_kv_at(v + (size_t)j * stride, c, f16) * p[j];
+}
+
+FX_INLINE void fx_attention_f32_body(const l1__attn_args *a, bool f16) {
+    const int64_t d = a->head_dim;
+    float *acc = (float *)a->work; /* (d) */
+    memset(acc, 0, (size_t)d * sizeof *acc);
+    const uint8_t *kb = (const uint8_t *)a->k, *vb = (const uint8_t *)a->v;
+    float sc[FX_ATTN_BLOCK];
+    float M = -INFINITY, S = 0.0f;
+    for (int64_t j0 = 0; j0 < a->n_kv; j0 += FX_ATTN_BLOCK) {
+        const int64_t nb = a->n_kv - j0 < FX_ATTN_BLOCK ? a->n_kv - j0 : FX_ATTN_BLOCK;
+        const size_t off = (size_t)j0 * a->row_stride;
+        fx_scores(a->q, kb + off, a->row_stride, nb, d, a->scale, f16, sc);
+        float mb = sc[0];
+        for (int64_t j = 1; j < nb; j++) mb = sc[j] > mb ? sc[j] : mb;
+        if (mb > M) {
+            /* A new maximum: scale what was summed so far to it. */
+            const float ms = expf(M - mb);
+            M = mb;
+            S *= ms;
+            const __m256 msv = _mm256_set1_ps(ms);
+            int64_t i = 0;
+            for (; i + 8 <= d; i += 8) _mm256_storeu_ps(acc + i, _mm256_mul_ps(_mm256_loadu_ps(acc + i), msv));
+            for (; i < d; i++) acc[i] *= ms;
+        }
+        /* Weights e^(s - M), zero-padded to whole vectors. */
+        int64_t j = 0;
+        __m256 sum = _mm256_setzero_ps();
+        const __m256 mv = _mm256_set1_ps(M);
+        for (; j + 8 <= nb; j += 8) {
+            const __m256 e = fx_exp(_mm256_sub_ps(_mm256_loadu_ps(sc + j), mv));
+            _mm256_storeu_ps(sc + j, e);
+            sum = _mm256_add_ps(sum, e);
+        }
+        if (j < nb) {
+            float t[8] = {0};
+            memcpy(t, sc + j, (size_t)(nb - j) * sizeof *t);
+            const __m256 e = fx_exp(_mm256_sub_ps(_mm256_loadu_ps(t), mv));
+            const __m256 keep = _mm256_cmp_ps(_mm256_set_ps(7, 6, 5, 4, 3, 2, 1, 0),
+                                              _mm256_set1_ps((float)(nb - j)), _CMP_LT_OQ);
+            const __m256 em = _mm256_and_ps(e, keep);
+            _mm256_storeu_ps(t, em);
+            memcpy(sc + j, t, (size_t)(nb - j) * sizeof *t);
+            sum = _mm256_add_ps(sum, em);
+        }
+        S += fx_hsum(sum);
+        fx_accumulate(acc, sc, vb + off, a->row_stride, nb, d, f16);
+    }
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    const __m256 invv = _mm256_set1_ps(inv);
+    int64_t i = 0;
+    for (; i + 8 <= d; i += 8) _mm256_storeu_ps(a->out + i, _mm256_mul_ps(_mm256_loadu_ps(acc + i), invv));
+    for (; i < d; i++) a->out[i] = acc[i] * inv;
+}
+
+static void fx_attention_f32_f16kv(const l1__attn_args *a) { fx_attention_f32_body(a, true); }
+static void fx_attention_f32_f32kv(const l1__attn_args *a) { fx_attention_f32_body(a, false); }
+
+static void fx_attention(const l1__attn_args *a) {
+    if (a->kv_type == L1_TYPE_F16) {
+        if (a->mode == L1__ATTN_F16_ACC)
+            fx_attention_f16acc(a);
+        else
+            fx_attention_f32_f16kv(a);
+    } else {
+        fx_attention_f32_f32kv(a);
+    }
+}
+
+/* ---- element-wise ---------------------------------------------------------------- */
+
+static void fx_swiglu(float *y, const float *g, const float *u, int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-0.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 gv = _mm256_loadu_ps(g + i);
+        const __m256 e = fx_exp(_mm256_xor_ps(gv, neg));
+        const __m256 s = _mm256_div_ps(gv, _mm256_add_ps(one, e));
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(s, _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; i++) {
+        const float s = g[i] / (1.0f + expf(-g[i]));
+        y[i] = s * u[i];
+    }
+}
+
+static void fx_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps) {
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+        const __m256 aa = _mm256_mul_ps(a, a), bb = _mm256_mul_ps(b, b);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(aa)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(aa, 1)));
+        s2 = _mm256_add_pd(s2, _mm256_cvtps_pd(_mm256_castps256_ps128(bb)));
+        s3 = _mm256_add_pd(s3, _mm256_cvtps_pd(_mm256_extractf128_ps(bb, 1)));
+    }
+    const __m256d s = _mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3));
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+    h = _mm_add_sd(h, _mm_unpackhi_pd(h, h));
+    double sum = _mm_cvtsd_f64(h);
+    for (; i < n; i++) sum += (double)(x[i] * x[i]);
+    const float mean = (float)(sum / (double)n);
+    const float scale = 1.0f / sqrtf(mean + eps);
+    const __m256 sv = _mm256_set1_ps(scale);
+    for (i = 0; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), sv), _mm256_loadu_ps(w + i)));
+    for (; i < n; i++) y[i] = x[i] * scale * w[i];
+}
+
+static void fx_rope_neox(float *x, int64_t n_head, int64_t head_dim, const float *cs, const float *sn) {
+    const int64_t half = head_dim / 2;
+    for (int64_t h = 0; h < n_head; h++) {
+        float *p = x + h * head_dim;
+        int64_t i = 0;
+        for (; i + 8 <= half; i += 8) {
+            const __m256 x0 = _mm256_loadu_ps(p + i), x1 = _mm256_loadu_ps(p + i + half);
+            const __m256 c = _mm256_loadu_ps(cs + i), s = _mm256_loadu_ps(sn + i);
+            _mm256_storeu_ps(p + i, _mm256_sub_ps(_mm256_mul_ps(x0, c), _mm256_mul_ps(x1, s)));
+            _mm256_storeu_ps(p + i + half, _mm256_add_ps(_mm256_mul_ps(x0, s), _mm256_mul_ps(x1, c)));
+        }
+        for (; i < half; i++) {
+            const float x0 = p[i], x1 = p[i + half];
+            p[i] = x0 * cs[i] - x1 * sn[i];
+            p[i + half] = x0 * sn[i] + x1 * cs[i];
+        }
+    }
+}
+
+static void fx_add(float *y, const float *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
+    for (; i < n; i++) y[i] += x[i];
+}
+
+/* Sets the float kernels of `k`. */
+static void x86_fill_float(l1__kernels *k) {
+    k->attention = fx_attention;
+    k->swiglu = fx_swiglu;
+    k->rmsnorm = fx_rmsnorm;
+    k->rope_neox = fx_rope_neox;
+    k->add = fx_add;
+}
+
+#endif /* L1_KERNELS_X86_FLOAT_H */

@@ -1,0 +1,343 @@
+/*
+ * x86/x8.h - x86 kernels over the x8 weight layouts of repack.h, for the
+ * same two tiers as dot.h (primitives from common.h).
+ *
+ * A call computes s[t * lds + 8g + r] for groups g < ng (8 rows each) and
+ * tokens t < nt (1..L1__X8_MAX_TOKENS).  Vector lane r is row r of the
+ * group: 4 activation bytes broadcast to every lane meet 4 bytes of each
+ * row, so each lane accumulates its row's exact integer block sum, and a
+ * block is scaled with one convert and one FMA for 8 rows.  Per block the
+ * weights are loaded and unpacked once for all nt tokens.
+ *
+ * What depends only on the activations (block scales, the sums that carry
+ * code offsets and K-format mins) is prepared once per call for every
+ * token, in chunks of blocks to bound the stack: a call walks the chunks
+ * outermost, and between chunks each row's running sum waits in s (an
+ * exact store and reload, so the order of operations of each row is the
+ * plain sequence of repack.h).
+ *
+ * The AVX2 tier emulates vpdpbusd with maddubs + madd, which saturates on
+ * (255 * 127) * 2: Q8_0 (codes biased to 0..255) has no AVX2 kernel; the
+ * 4- and 6-bit codes stay below 64 and are exact in both tiers.
+ */
+#ifndef L1_KERNELS_X86_X8_H
+#define L1_KERNELS_X86_X8_H
+
+#include "kernels/repack.h"
+#include "kernels/x86/common.h"
+#include "quant/quant_blocks.h"
+
+#define X8_CHUNK32 128 /* 32-value blocks per chunk */
+#define X8_CHUNKK 32   /* 256-value blocks per chunk */
+
+L1__AI __m256i bcast4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+L1__AI __m256 x8_load_acc(const float *s, int first) { return first ? _mm256_setzero_ps() : _mm256_loadu_ps(s); }
+
+/* ---- Q4_0 and Q8_0 ---------------------------------------------------------------- */
+
+typedef struct {
+    float dy;
+    int32_t seed; /* minus the code offset times the sum of the activation codes */
+} x8_q32_prep;
+
+L1__AI void x8_q32_body(int is_q8, int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp,
+                        size_t gbytes, int64_t ng, const x8_q32_prep *prep, const l1__block_q8_0 *const *ys) {
+    const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int64_t g = 0; g < ng; g++) {
+        const uint8_t *gp = xp + (size_t)g * gbytes + (size_t)nb0 * bb;
+        __m256 acc[L1__X8_MAX_TOKENS];
+        for (int t = 0; t < NT; t++) acc[t] = x8_load_acc(s + (size_t)t * lds + 8 * g, nb0 == 0);
+        for (int64_t b = 0; b < nbc; b++, gp += bb) {
+            prefetch_block(gp + L1__PREFETCH_AHEAD, bb);
+            const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
+            __m256i w[8];
+            if (is_q8) {
+                L1__UNROLL for (int m = 0; m < 8; m++) w[m] = loadu256(gp + 16 + 32 * m);
+            } else {
+                L1__UNROLL for (int m = 0; m < 4; m++) {
+                    const __m256i v = loadu256(gp + 16 + 32 * m);
+                    w[m] = _mm256_and_si256(v, m4);
+                    w[m + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                }
+            }
+            L1__UNROLL for (int t = 0; t < NT; t++) {
+                const int8_t *ya = ys[t][nb0 + b].qs;
+                const x8_q32_prep *p = &prep[t * X8_CHUNK32 + b];
+                /* Two chains: vectors 0-3 and 4-7 (activation bytes 0-15 and 16-31). */
+                __m256i i0 = _mm256_set1_epi32(p->seed), i1 = _mm256_setzero_si256();
+                L1__UNROLL for (int m = 0; m < 4; m++) {
+                    i0 = dpbusd(i0, w[m], bcast4(ya + 4 * m));
+                    i1 = dpbusd(i1, w[m + 4], bcast4(ya + 16 + 4 * m));
+                }
+                const __m256 sc = _mm256_mul_ps(dx, _mm256_set1_ps(p->dy));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(i0, i1)), sc, acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; t++) _mm256_storeu_ps(s + (size_t)t * lds + 8 * g, acc[t]);
+    }
+}
+
+L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng,
+                   const void *y, size_t by, int nt) {
+    const int64_t nb = n / L1_QK32;
+    const l1__block_q8_0 *ys[L1__X8_MAX_TOKENS];
+    for (int t = 0; t < nt; t++) ys[t] = (const l1__block_q8_0 *)((const uint8_t *)y + (size_t)t * by);
+    x8_q32_prep prep[L1__X8_MAX_TOKENS * X8_CHUNK32];
+    const int32_t off = is_q8 ? 128 : 8;
+    for (int64_t b0 = 0; b0 < nb; b0 += X8_CHUNK32) {
+        const int64_t nbc = nb - b0 < X8_CHUNK32 ? nb - b0 : X8_CHUNK32;
+        for (int t = 0; t < nt; t++)
+            for (int64_t b = 0; b < nbc; b++) {
+                const l1__block_q8_0 *yb = &ys[t][b0 + b];
+                const __m256i sums = dpbusd(_mm256_setzero_si256(), _mm256_set1_epi8(1), loadu256(yb->qs));
+                prep[t * X8_CHUNK32 + b].dy = f16(yb->d);
+                prep[t * X8_CHUNK32 + b].seed = -off * hsum_epi32(sums);
+            }
+        switch (nt) {
+        case 8: x8_q32_body(is_q8, 8, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+        case 7: x8_q32_body(is_q8, 7, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+        case 6: x8_q32_body(is_q8, 6, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+        case 5: x8_q32_body(is_q8, 5, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+        case 4: x8_q32_body(is_q8, 4, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+        case 3: x8_q32_body(is_q8, 3, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+        case 2: x8_q32_body(is_q8, 2, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+        default: x8_q32_body(is_q8, 1, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+        }
+    }
+}
+
+static void x8_q4_0(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
+                    size_t by, int nt) {
+    x8_q32(0, n, s, lds, xp, gbytes, ng, y, by, nt);
+}
+
+#if L1__X86_VNNI
+static void x8_q8_0(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
+                    size_t by, int nt) {
+    x8_q32(1, n, s, lds, xp, gbytes, ng, y, by, nt);
+}
+#endif
+
+/* ---- Q4_K and Q6_K ------------------------------------------------------------------ */
+
+typedef struct {
+    float dy;
+    int32_t v[16]; /* Q4_K: i16 pairs of 32-value code sums (sub-blocks 2k, 2k+1) in v[k];
+                      Q6_K: -32 times each 16-value code sum */
+} x8_k_prep;
+
+L1__AI void x8_q4_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp, size_t gbytes,
+                         int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
+    const size_t bb = 32 + 128 + 1024;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int64_t g = 0; g < ng; g++) {
+        const uint8_t *gp = xp + (size_t)g * gbytes + (size_t)nb0 * bb;
+        __m256 acc[L1__X8_MAX_TOKENS];
+        for (int t = 0; t < NT; t++) acc[t] = x8_load_acc(s + (size_t)t * lds + 8 * g, nb0 == 0);
+        for (int64_t b = 0; b < nbc; b++, gp += bb) {
+            prefetch_block(gp + L1__PREFETCH_AHEAD, bb);
+            __m256i isum[L1__X8_MAX_TOKENS];
+            for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
+            /* Per chunk c (sub-blocks 2c and 2c + 1), in two halves of 4
+             * vectors so that few registers hold unpacked codes. */
+            L1__UNROLL for (int c = 0; c < 4; c++) {
+                __m256i sa[L1__X8_MAX_TOKENS], sb[L1__X8_MAX_TOKENS];
+                L1__UNROLL for (int half = 0; half < 2; half++) {
+                    __m256i lo[4], hi[4];
+                    L1__UNROLL for (int i = 0; i < 4; i++) {
+                        const __m256i v = loadu256(gp + 160 + 256 * c + 32 * (4 * half + i));
+                        lo[i] = _mm256_and_si256(v, m4);
+                        hi[i] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                    }
+                    L1__UNROLL for (int t = 0; t < NT; t++) {
+                        const int8_t *ya = ys[t][nb0 + b].qs + 64 * c + 16 * half;
+                        __m256i a = half ? sa[t] : _mm256_setzero_si256();
+                        __m256i bq = half ? sb[t] : _mm256_setzero_si256();
+                        L1__UNROLL for (int i = 0; i < 4; i++) {
+                            a = dpbusd(a, lo[i], bcast4(ya + 4 * i));
+                            bq = dpbusd(bq, hi[i], bcast4(ya + 32 + 4 * i));
+                        }
+                        sa[t] = a;
+                        sb[t] = bq;
+                    }
+                }
+                const __m256i sc0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 32 + 16 * c)));
+                const __m256i sc1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 40 + 16 * c)));
+                L1__UNROLL for (int t = 0; t < NT; t++) {
+                    isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(sa[t], sc0));
+                    isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(sb[t], sc1));
+                }
+            }
+            /* Mins: lane r of mk[k] = (mn[2k][r], mn[2k+1][r]) as i16. */
+            __m256i mk[4];
+            L1__UNROLL for (int k = 0; k < 4; k++) {
+                const __m128i a = _mm_loadl_epi64((const __m128i *)(gp + 96 + 16 * k));
+                const __m128i b2 = _mm_loadl_epi64((const __m128i *)(gp + 104 + 16 * k));
+                mk[k] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b2));
+            }
+            const __m128i dd = _mm_loadu_si128((const __m128i *)gp);
+            const __m256 dx = _mm256_cvtph_ps(dd), dmx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(gp + 16)));
+            L1__UNROLL for (int t = 0; t < NT; t++) {
+                const x8_k_prep *p = &prep[t * X8_CHUNKK + b];
+                __m256i ms = _mm256_madd_epi16(mk[0], _mm256_set1_epi32(p->v[0]));
+                L1__UNROLL for (int k = 1; k < 4; k++) ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mk[k], _mm256_set1_epi32(p->v[k])));
+                const __m256 dyv = _mm256_set1_ps(p->dy);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dx, dyv), acc[t]);
+                acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dmx, dyv), acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; t++) _mm256_storeu_ps(s + (size_t)t * lds + 8 * g, acc[t]);
+    }
+}
+
+L1__AI void x8_q6_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp, size_t gbytes,
+                         int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
+    const size_t bb = 16 + 128 + 1024 + 512;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
+    for (int64_t g = 0; g < ng; g++) {
+        const uint8_t *gp = xp + (size_t)g * gbytes + (size_t)nb0 * bb;
+        __m256 acc[L1__X8_MAX_TOKENS];
+        for (int t = 0; t < NT; t++) acc[t] = x8_load_acc(s + (size_t)t * lds + 8 * g, nb0 == 0);
+        for (int64_t b = 0; b < nbc; b++, gp += bb) {
+            prefetch_block(gp + L1__PREFETCH_AHEAD, bb);
+            __m256i isum[L1__X8_MAX_TOKENS];
+            for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
+            /* Sub-block j = 8h + 2k + half holds values 128h + 32k + 16 half
+             * + 0..15: vectors m = 4 half + i (i < 4) of ql range k % 2 and
+             * of qh, nibble k / 2 and high-bit pair k. */
+            L1__UNROLL for (int h = 0; h < 2; h++)
+                L1__UNROLL for (int half = 0; half < 2; half++)
+                    L1__UNROLL for (int k = 0; k < 4; k++) {
+                        __m256i q[4];
+                        L1__UNROLL for (int i = 0; i < 4; i++) {
+                            const int m = 4 * half + i;
+                            const __m256i l4 = loadu256(gp + 144 + 512 * h + 32 * (8 * (k % 2) + m));
+                            const __m256i hb = loadu256(gp + 1168 + 256 * h + 32 * m);
+                            const __m256i lo = k < 2 ? _mm256_and_si256(l4, m4)
+                                                     : _mm256_and_si256(_mm256_srli_epi16(l4, 4), m4);
+                            const __m256i hi = k == 0   ? _mm256_slli_epi16(hb, 4)
+                                               : k == 1 ? _mm256_slli_epi16(hb, 2)
+                                               : k == 2 ? hb
+                                                        : _mm256_srli_epi16(hb, 2);
+                            q[i] = _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
+                        }
+                        const int j = 8 * h + 2 * k + half;
+                        const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 16 + 8 * j)));
+                        L1__UNROLL for (int t = 0; t < NT; t++) {
+                            const int8_t *ya = ys[t][nb0 + b].qs + 128 * h + 32 * k + 16 * half;
+                            __m256i a0 = _mm256_set1_epi32(prep[t * X8_CHUNKK + b].v[j]), a1 = _mm256_setzero_si256();
+                            a0 = dpbusd(a0, q[0], bcast4(ya));
+                            a1 = dpbusd(a1, q[1], bcast4(ya + 4));
+                            a0 = dpbusd(a0, q[2], bcast4(ya + 8));
+                            a1 = dpbusd(a1, q[3], bcast4(ya + 12));
+                            isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(_mm256_add_epi32(a0, a1), sc));
+                        }
+                    }
+            const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
+            L1__UNROLL for (int t = 0; t < NT; t++) {
+                const __m256 dyv = _mm256_set1_ps(prep[t * X8_CHUNKK + b].dy);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dx, dyv), acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; t++) _mm256_storeu_ps(s + (size_t)t * lds + 8 * g, acc[t]);
+    }
+}
+
+L1__AI void x8_k(int is_q6, int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng,
+                 const void *y, size_t by, int nt) {
+    const int64_t nb = n / L1_QK_K;
+    const l1__block_q8_K *ys[L1__X8_MAX_TOKENS];
+    for (int t = 0; t < nt; t++) ys[t] = (const l1__block_q8_K *)((const uint8_t *)y + (size_t)t * by);
+    x8_k_prep prep[L1__X8_MAX_TOKENS * X8_CHUNKK];
+    for (int64_t b0 = 0; b0 < nb; b0 += X8_CHUNKK) {
+        const int64_t nbc = nb - b0 < X8_CHUNKK ? nb - b0 : X8_CHUNKK;
+        for (int t = 0; t < nt; t++)
+            for (int64_t b = 0; b < nbc; b++) {
+                const l1__block_q8_K *yb = &ys[t][b0 + b];
+                x8_k_prep *p = &prep[t * X8_CHUNKK + b];
+                p->dy = yb->d;
+                if (is_q6) {
+                    for (int j = 0; j < 16; j++) p->v[j] = -32 * yb->bsums[j];
+                } else {
+                    for (int k = 0; k < 4; k++) {
+                        const int32_t lo = yb->bsums[4 * k] + yb->bsums[4 * k + 1];
+                        const int32_t hi = yb->bsums[4 * k + 2] + yb->bsums[4 * k + 3];
+                        p->v[k] = (int32_t)((uint32_t)(uint16_t)(int16_t)lo | (uint32_t)(uint16_t)(int16_t)hi << 16);
+                    }
+                }
+            }
+        if (is_q6) {
+            switch (nt) {
+            case 8: x8_q6_K_body(8, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 7: x8_q6_K_body(7, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 6: x8_q6_K_body(6, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 5: x8_q6_K_body(5, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 4: x8_q6_K_body(4, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 3: x8_q6_K_body(3, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 2: x8_q6_K_body(2, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            default: x8_q6_K_body(1, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            }
+        } else {
+            switch (nt) {
+            case 8: x8_q4_K_body(8, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 7: x8_q4_K_body(7, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 6: x8_q4_K_body(6, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 5: x8_q4_K_body(5, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 4: x8_q4_K_body(4, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 3: x8_q4_K_body(3, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            case 2: x8_q4_K_body(2, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            default: x8_q4_K_body(1, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
+            }
+        }
+    }
+}
+
+static void x8_q4_K(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
+                    size_t by, int nt) {
+    x8_k(0, n, s, lds, xp, gbytes, ng, y, by, nt);
+}
+
+static void x8_q6_K(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
+                    size_t by, int nt) {
+    x8_k(1, n, s, lds, xp, gbytes, ng, y, by, nt);
+}
+
+static void x8_transpose(uint8_t *dst, const uint8_t *const src[8], size_t off, uint8_t flip) {
+    __m256i a[8], t[8], u[8];
+    for (int r = 0; r < 8; r++) a[r] = loadu256(src[r] + off);
+    for (int r = 0; r < 8; r += 2) {
+        t[r] = _mm256_unpacklo_epi32(a[r], a[r + 1]);
+        t[r + 1] = _mm256_unpackhi_epi32(a[r], a[r + 1]);
+    }
+    /* u[4h + q]: dword q (and q + 4 in the high lane) of rows 4h .. 4h + 3. */
+    for (int h = 0; h < 2; h++) {
+        u[4 * h + 0] = _mm256_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+        u[4 * h + 1] = _mm256_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+        u[4 * h + 2] = _mm256_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+        u[4 * h + 3] = _mm256_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+    }
+    const __m256i f = _mm256_set1_epi8((char)flip);
+    for (int q = 0; q < 4; q++) {
+        _mm256_storeu_si256((__m256i *)(dst + 32 * q), _mm256_xor_si256(_mm256_permute2x128_si256(u[q], u[4 + q], 0x20), f));
+        _mm256_storeu_si256((__m256i *)(dst + 32 * (q + 4)), _mm256_xor_si256(_mm256_permute2x128_si256(u[q], u[4 + q], 0x31), f));
+    }
+}
+
+/* Sets the x8 kernels and the packing transpose of `k`. */
+static void x86_fill_x8(l1__kernels *k) {
+    k->x8_transpose = x8_transpose;
+    k->x8[L1_TYPE_Q4_0] = x8_q4_0;
+#if L1__X86_VNNI
+    k->x8[L1_TYPE_Q8_0] = x8_q8_0;
+#endif
+    k->x8[L1_TYPE_Q4_K] = x8_q4_K;
+    k->x8[L1_TYPE_Q6_K] = x8_q6_K;
+}
+
+#endif /* L1_KERNELS_X86_X8_H */

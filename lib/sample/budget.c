@@ -1,0 +1,279 @@
+/*
+ * budget.c - the budget controller of budget.h.
+ *
+ * All decisions are functions of a few integers fixed at init (R', the
+ * forced-close position, the exact-mode floor, the window start) and of the
+ * running count n, so the guarantees read off directly: the close is forced
+ * at n = N - R' at the latest, the forced sequence is 1 + T' <= R' - 1
+ * tokens long (T' = min(T, max(0, R' - 2))), and the controller reports done
+ * at n = N.  Nothing is allocated; the state is plain data.
+ */
+#include "sample/budget.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "base/base.h"
+
+void l1__budget_params_default(l1__budget_params *p) {
+    memset(p, 0, sizeof *p);
+    p->mode = L1_BUDGET_OFF;
+    p->budget = 0;
+    p->reserve = L1__BUDGET_DEFAULT_RESERVE;
+    p->window = L1__BUDGET_DEFAULT_WINDOW;
+    p->tolerance = -1;
+    p->boost = L1__BUDGET_DEFAULT_BOOST;
+    p->thinking_open = false;
+}
+
+static l1_status check_count(const char *name, int32_t v, int32_t lo) {
+    if (v < lo || v > L1__BUDGET_MAX_TOKENS)
+        return l1__error(L1_ERR_INVALID_ARG, "budget: %s = %d is outside [%d, %d]", name, (int)v, (int)lo,
+                         L1__BUDGET_MAX_TOKENS);
+    return L1_OK;
+}
+
+static l1_status check_token(const char *name, l1_token id, int32_t n_vocab, bool required) {
+    if (id == -1 && !required) return L1_OK;
+    if (id < 0 || id >= n_vocab)
+        return l1__error(L1_ERR_INVALID_ARG, "budget: %s token %d is outside [0, %d)%s", name, (int)id, (int)n_vocab,
+                         required ? " (required by the budget mode)" : " (use -1 for none)");
+    return L1_OK;
+}
+
+static l1_status check_tokens(const l1__budget_tokens *t, bool required) {
+    if (t->n_vocab <= 0) return l1__error(L1_ERR_INVALID_ARG, "budget: n_vocab = %d must be positive", (int)t->n_vocab);
+    l1_status st;
+    if ((st = check_token("think_open", t->think_open, t->n_vocab, false)) != L1_OK) return st;
+    if ((st = check_token("think_close", t->think_close, t->n_vocab, required)) != L1_OK) return st;
+    if ((st = check_token("eos", t->eos, t->n_vocab, required)) != L1_OK) return st;
+    const l1_token ids[3] = {t->think_open, t->think_close, t->eos};
+    const char *names[3] = {"think_open", "think_close", "eos"};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < i; j++)
+            if (ids[i] >= 0 && ids[i] == ids[j])
+                return l1__error(L1_ERR_INVALID_ARG, "budget: %s and %s are the same token %d", names[j], names[i],
+                                 (int)ids[i]);
+    if (t->n_transition < 0 || t->n_transition > L1__BUDGET_MAX_TRANSITION)
+        return l1__error(L1_ERR_INVALID_ARG, "budget: n_transition = %d is outside [0, %d]", (int)t->n_transition,
+                         L1__BUDGET_MAX_TRANSITION);
+    if (t->n_transition > 0 && !t->transition)
+        return l1__error(L1_ERR_INVALID_ARG, "budget: transition is NULL with n_transition = %d", (int)t->n_transition);
+    for (int32_t i = 0; i < t->n_transition; i++) {
+        l1_token id = t->transition[i];
+        if (id < 0 || id >= t->n_vocab)
+            return l1__error(L1_ERR_INVALID_ARG, "budget: transition[%d] = %d is outside [0, %d)", (int)i, (int)id,
+                             (int)t->n_vocab);
+        if (id == t->think_open || id == t->think_close || id == t->eos)
+            return l1__error(L1_ERR_INVALID_ARG, "budget: transition[%d] = %d is a <think>, </think> or EOS token",
+                             (int)i, (int)id);
+    }
+    if (t->n_eog < 0 || t->n_eog > L1__BUDGET_MAX_EOG || (t->n_eog > 0 && !t->eog))
+        return l1__error(L1_ERR_INVALID_ARG, "budget: n_eog = %d (at most %d, eog NULL: %s)", (int)t->n_eog,
+                         L1__BUDGET_MAX_EOG, t->eog ? "no" : "yes");
+    for (int32_t i = 0; i < t->n_eog; i++)
+        if (t->eog[i] < 0 || t->eog[i] >= t->n_vocab)
+            return l1__error(L1_ERR_INVALID_ARG, "budget: eog[%d] = %d is outside [0, %d)", (int)i, (int)t->eog[i],
+                             (int)t->n_vocab);
+    return L1_OK;
+}
+
+l1_status l1__budget_check(const l1__budget_params *p, const l1__budget_tokens *t) {
+    if (!p || !t) return l1__error(L1_ERR_INVALID_ARG, "budget: NULL parameters");
+    if (p->mode != L1_BUDGET_OFF && p->mode != L1_BUDGET_MAX && p->mode != L1_BUDGET_EXACT)
+        return l1__error(L1_ERR_INVALID_ARG, "budget: mode %d is not off, max or exact", (int)p->mode);
+    bool on = p->mode != L1_BUDGET_OFF;
+    l1_status st = check_tokens(t, on);
+    if (st != L1_OK || !on) return st;
+    if ((st = check_count("budget", p->budget, 0)) != L1_OK) return st;
+    if (p->reserve < 2 + t->n_transition)
+        return l1__error(L1_ERR_INVALID_ARG,
+                         "budget: reserve = %d leaves no answer token after </think> and the %d-token transition "
+                         "(need >= %d)",
+                         (int)p->reserve, (int)t->n_transition, (int)(2 + t->n_transition));
+    if ((st = check_count("reserve", p->reserve, 2)) != L1_OK) return st;
+    if ((st = check_count("window", p->window, 0)) != L1_OK) return st;
+    if (p->tolerance != -1 && (st = check_count("tolerance", p->tolerance, p->reserve)) != L1_OK) return st;
+    if (isnan(p->boost) || !(p->boost >= 0.0f && p->boost <= 100.0f))
+        return l1__error(L1_ERR_INVALID_ARG, "budget: boost = %g is outside [0, 100]", (double)p->boost);
+    return L1_OK;
+}
+
+static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
+static int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
+
+/* Schedules the forced close when the model is still thinking at n = N - R'. */
+static void update_forcing(l1__budget *b) {
+    if (b->p.mode != L1_BUDGET_OFF && b->finish == L1_FINISH_NONE && b->phase == L1_PHASE_THINKING &&
+        b->forced_pos < 0 && b->n >= b->close_at)
+        b->forced_pos = 0;
+}
+
+l1_status l1__budget_init(l1__budget *b, const l1__budget_params *p, const l1__budget_tokens *t) {
+    if (!b) return l1__error(L1_ERR_INVALID_ARG, "budget: NULL controller");
+    l1_status st = l1__budget_check(p, t);
+    if (st != L1_OK) return st;
+    memset(b, 0, sizeof *b);
+    b->p = *p;
+    b->t = *t;
+    if (t->n_transition > 0) memcpy(b->transition, t->transition, (size_t)t->n_transition * sizeof(l1_token));
+    b->t.transition = b->transition;
+    if (t->n_eog > 0) memcpy(b->eog, t->eog, (size_t)t->n_eog * sizeof(l1_token));
+    b->t.eog = b->eog;
+    b->forced_pos = -1;
+    b->last = -1;
+    b->phase = L1_PHASE_THINKING;
+    b->opened = p->thinking_open;
+    if (p->mode == L1_BUDGET_OFF) return L1_OK;
+    const int32_t N = p->budget;
+    /* Small budgets: the reserve takes at most a quarter of N, but never
+     * less than the close, the transition and one answer token (capped at N). */
+    b->reserve_eff = min32(min32(p->reserve, max32(N / 4, t->n_transition + 2)), N);
+    b->close_at = N - b->reserve_eff;
+    b->transition_eff = min32(t->n_transition, max32(0, b->reserve_eff - 2));
+    int64_t tol = p->tolerance >= 0 ? p->tolerance : (int64_t)p->reserve + p->window;
+    b->floor = p->mode == L1_BUDGET_EXACT ? (int32_t)(N - tol > 0 ? N - tol : 0) : 0;
+    b->window_start = max32(b->floor, b->close_at - min32(p->window, b->close_at));
+    if (N == 0) b->finish = L1_FINISH_BUDGET;
+    update_forcing(b);
+    return L1_OK;
+}
+
+bool l1__budget_done(const l1__budget *b) { return b->finish != L1_FINISH_NONE; }
+
+bool l1__budget_forced_token(const l1__budget *b, l1_token *tok) {
+    if (b->finish != L1_FINISH_NONE || b->forced_pos < 0) return false;
+    *tok = b->forced_pos == 0 ? b->t.think_close : b->transition[b->forced_pos - 1];
+    return true;
+}
+
+/* The soft-landing factor of the piece just emitted. */
+static float landing_factor(const l1__budget *b) {
+    if (!b->t.flags || b->last < 0) return 1.0f;
+    uint8_t f = b->t.flags[b->last];
+    if (f & L1__PIECE_LINE_END) return 1.0f;
+    if (f & L1__PIECE_SENTENCE_END) return 0.75f;
+    return 0.125f;
+}
+
+/* EOS and the other end-of-turn tokens to -inf. */
+static unsigned mask_eos(const l1__budget *b, float *logits) {
+    logits[b->t.eos] = -INFINITY;
+    for (int32_t i = 0; i < b->t.n_eog; i++) logits[b->t.eog[i]] = -INFINITY;
+    return L1__MASK_EOS;
+}
+
+unsigned l1__budget_before_sample(const l1__budget *b, float *logits) {
+    if (b->p.mode == L1_BUDGET_OFF || b->finish != L1_FINISH_NONE) return 0;
+    const l1__budget_tokens *t = &b->t;
+    unsigned did = 0;
+    if (b->phase == L1_PHASE_ANSWER) {
+        logits[t->think_close] = -INFINITY;
+        did |= L1__MASK_THINK_CLOSE;
+        if (t->think_open >= 0) logits[t->think_open] = -INFINITY, did |= L1__MASK_THINK_OPEN;
+        if (b->eos_guard) did |= mask_eos(b, logits);
+        return did;
+    }
+    did |= mask_eos(b, logits);
+    if (b->opened && t->think_open >= 0) logits[t->think_open] = -INFINITY, did |= L1__MASK_THINK_OPEN;
+    if (b->n < b->floor) {
+        logits[t->think_close] = -INFINITY;
+        did |= L1__MASK_THINK_CLOSE;
+    } else if (b->n >= b->window_start && b->n < b->close_at && b->p.boost > 0.0f) {
+        float progress = (float)(b->n - b->window_start + 1) / (float)(b->close_at - b->window_start);
+        logits[t->think_close] += b->p.boost * progress * progress * landing_factor(b);
+        did |= L1__BOOST_THINK_CLOSE;
+    }
+    return did;
+}
+
+static bool is_eog(const l1__budget *b, l1_token tok) {
+    for (int32_t i = 0; i < b->t.n_eog; i++)
+        if (tok == b->t.eog[i]) return true;
+    return false;
+}
+
+void l1__budget_accept(l1__budget *b, l1_token tok) {
+    if (b->finish != L1_FINISH_NONE) return;
+    const l1__budget_tokens *t = &b->t;
+    bool forced = b->forced_pos >= 0;
+    b->n++;
+    b->last = tok;
+    if (b->phase == L1_PHASE_THINKING) {
+        b->n_thinking++;
+        if (tok == t->think_close && tok >= 0) {
+            b->phase = L1_PHASE_ANSWER;
+            b->close = forced ? L1_CLOSE_FORCED : L1_CLOSE_NATURAL;
+        } else if (tok == t->think_open && tok >= 0) {
+            b->opened = true;
+        }
+    } else if (!forced) {
+        b->eos_guard = false;
+    }
+    if (forced) {
+        b->forced_pos++;
+        if (b->forced_pos > b->transition_eff) {
+            b->forced_pos = -1;
+            b->eos_guard = true;
+        }
+    }
+    if (tok == t->eos && tok >= 0) b->finish = L1_FINISH_EOS;
+    else if (b->p.mode != L1_BUDGET_OFF && b->n >= b->p.budget) b->finish = L1_FINISH_BUDGET;
+    else if (is_eog(b, tok)) b->finish = L1_FINISH_EOS;
+    update_forcing(b);
+}
+
+void l1__budget_stop(l1__budget *b, l1_finish reason) {
+    if (b->finish == L1_FINISH_NONE) b->finish = reason;
+}
+
+void l1__budget_stop_at_end(l1__budget *b) { b->finish = L1_FINISH_STOP; }
+
+l1_phase l1__budget_phase(const l1__budget *b) { return b->phase; }
+
+bool l1__budget_opened(const l1__budget *b) { return b->opened; }
+
+l1_finish l1__budget_finish(const l1__budget *b) { return b->finish; }
+
+void l1__budget_report_get(const l1__budget *b, l1__budget_report *r) {
+    r->mode = b->p.mode;
+    r->budget = b->p.budget;
+    r->tokens_thinking = b->n_thinking;
+    r->tokens_answer = b->n - b->n_thinking;
+    r->close = b->close;
+    r->finish = b->finish;
+    r->phase = b->phase;
+    r->used = b->n;
+    r->limit = b->p.mode == L1_BUDGET_OFF ? 0 : b->p.budget;
+}
+
+const char *l1__budget_mode_name(l1_budget_mode m) {
+    switch (m) {
+    case L1_BUDGET_OFF: return "off";
+    case L1_BUDGET_MAX: return "max";
+    case L1_BUDGET_EXACT: return "exact";
+    }
+    return "?";
+}
+
+const char *l1__close_name(l1_close c) {
+    switch (c) {
+    case L1_CLOSE_NONE: return "none";
+    case L1_CLOSE_NATURAL: return "natural";
+    case L1_CLOSE_FORCED: return "forced";
+    }
+    return "?";
+}
+
+const char *l1__finish_name(l1_finish f) {
+    switch (f) {
+    case L1_FINISH_NONE: return "";
+    case L1_FINISH_EOS: return "eos";
+    case L1_FINISH_BUDGET: return "budget";
+    case L1_FINISH_MAX_TOKENS: return "max_tokens";
+    case L1_FINISH_STOP: return "stop";
+    case L1_FINISH_ABORTED: return "aborted";
+    case L1_FINISH_CONTEXT_FULL: return "context_full";
+    }
+    return "?";
+}
