@@ -223,9 +223,9 @@ L1_API void l1_model_free(l1_model *model);
 
 /* Memory a context would need, in bytes.  Weights are used in place from the
  * mapped file (page cache, shared between processes), except the matrices
- * repacked at load (l1_model_params.no_repack), which the model holds in
- * memory of its own instead of their mapped pages; kv and scratch are
- * allocated by l1_ctx_new. */
+ * repacked on the first evaluation (l1_model_params.no_repack), which the
+ * model holds in memory of its own instead of their mapped pages; kv and
+ * scratch are allocated by l1_ctx_new. */
 typedef struct l1_memory {
     uint64_t weights; /* every weight tensor, mapped or repacked */
     uint64_t kv;      /* KV cache for n_ctx positions */

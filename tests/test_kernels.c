@@ -851,7 +851,7 @@ static void simd_attention_f32_within_error_bound(void **state) {
 }
 
 /* swiglu within SWIGLU_ULP of the scalar kernel: the vector e^x is within
- * 1 ulp of the correctly rounded value (kernels_x86_impl.h) and libm's
+ * 1 ulp of the correctly rounded value (x86/float.h) and libm's
  * expf within 1; 1 + e^-g
  * carries that relative error (or less), the quotient and product add a
  * rounding each on both sides. */

@@ -147,13 +147,8 @@ def main():
         out("    " + ", ".join("%d" % v for v in stage1[i:i + 16]) + ",\n")
     out("};\n\n")
     out("const uint8_t l1__ucd_stage2[%d][%d] = {\n" % (len(blocks), BLOCK))
-    for blk in blocks:
-        out("    {")
-        for i in range(0, BLOCK, 32):
-            if i:
-                out("     ")
-            out(", ".join("%d" % v for v in blk[i:i + 32]))
-            out(",\n" if i + 32 < BLOCK else "},\n")
+    for blk in blocks:  # one distinct block per line
+        out("    {" + ",".join("%d" % v for v in blk) + "},\n")
     out("};\n")
 
 

@@ -42,6 +42,15 @@ l1_status l1__error(l1_status status, const char *fmt, ...) {
     return status;
 }
 
+l1_status l1__check_array(const char *who, const char *what, const void *p, int64_t n, int64_t max) {
+    if (n < 0 || n > max)
+        return l1__error(L1_ERR_INVALID_ARG, "%s: n_%s = %lld is outside [0, %lld]", who, what, (long long)n,
+                         (long long)max);
+    if (n > 0 && !p)
+        return l1__error(L1_ERR_INVALID_ARG, "%s: %s is NULL with n_%s = %lld", who, what, what, (long long)n);
+    return L1_OK;
+}
+
 void l1__error_prefix(const char *fmt, ...) {
     char buf[L1_ERROR_CAP];
     va_list ap;
@@ -142,6 +151,10 @@ void l1__free(void *p) {
     if (!p) return;
     atomic_fetch_sub(&g_alloc_live, 1);
     free(p);
+}
+
+void l1__free_each(void *const *ptrs, size_t n) {
+    for (size_t i = 0; i < n; i++) l1__free(ptrs[i]);
 }
 
 void *l1__aligned_alloc(size_t align, size_t size) {

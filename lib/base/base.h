@@ -38,6 +38,12 @@ l1_status l1__error(l1_status status, const char *fmt, ...) L1_PRINTF(2, 3);
 /* Prefixes the current last error with "prefix: " (e.g. a file name). */
 void l1__error_prefix(const char *fmt, ...) L1_PRINTF(1, 2);
 
+/* Checks a caller's (pointer, count) array: L1_OK when 0 <= n <= max and
+ * p is set whenever n > 0; otherwise L1_ERR_INVALID_ARG with
+ * "WHO: n_WHAT = N is outside [0, MAX]" or "WHO: WHAT is NULL with
+ * n_WHAT = N". */
+l1_status l1__check_array(const char *who, const char *what, const void *p, int64_t n, int64_t max);
+
 /* Clears this thread's last error. */
 void l1__error_clear(void);
 
@@ -78,6 +84,17 @@ static inline bool l1__align_up_u64(uint64_t a, uint64_t align, uint64_t *out) {
     return true;
 }
 
+/* ---- ordering ------------------------------------------------------------ */
+
+/* -1, 0 or 1 as a < b, a == b, a > b: the pieces of qsort comparators. */
+static inline int l1__cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
+static inline int l1__cmp_i64(int64_t a, int64_t b) { return (a > b) - (a < b); }
+/* By (a1, a2) against (b1, b2), the first keys first. */
+static inline int l1__cmp_u64_2(uint64_t a1, uint64_t b1, uint64_t a2, uint64_t b2) {
+    const int c = l1__cmp_u64(a1, b1);
+    return c ? c : l1__cmp_u64(a2, b2);
+}
+
 /* ---- allocation -------------------------------------------------------- */
 
 /* malloc/calloc/realloc/free through one hook.  Each failure (real or
@@ -86,6 +103,9 @@ void *l1__malloc(size_t size);
 void *l1__calloc(size_t n, size_t size);
 void *l1__realloc(void *p, size_t size);
 void l1__free(void *p);
+/* l1__free of each of the n pointers (an object's owned buffers, listed
+ * once where it is released). */
+void l1__free_each(void *const *ptrs, size_t n);
 /* Memory aligned to `align` (a power of two >= sizeof(void*)); release it
  * with l1__aligned_free. */
 void *l1__aligned_alloc(size_t align, size_t size);

@@ -83,7 +83,7 @@ static l1_status resolve_params(const l1_model *m, const l1_ctx_params *in, l1_c
 
 static size_t xq_row_of(const l1__weight *w) {
     const l1__quant_traits *vt = l1__quant_traits_get(w->qt->vec_dot_type);
-    return (size_t)(w->ne0 / vt->block_size) * vt->type_size;
+    return l1__quant_row_bytes(vt, w->ne0);
 }
 
 /* Largest matmul input row, in the activation type of each matrix. */
@@ -334,19 +334,6 @@ static bool grab(_Atomic int64_t *next, int64_t n, int64_t align, int nth, int64
     }
 }
 
-/* True when all n values are finite.  x * 0 is 0 for finite x and NaN
- * otherwise; eight partial sums keep the adds independent. */
-static bool row_finite(const float *x, int64_t n) {
-    float acc[8] = {0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) acc[j] += x[i + j] * 0.0f;
-    for (; i < n; i++) acc[0] += x[i] * 0.0f;
-    float s = 0.0f;
-    for (int j = 0; j < 8; j++) s += acc[j];
-    return s == 0.0f;
-}
-
 /* Row preparation of a matmul input, per token: RMSNorm (when `norm`),
  * the finiteness check (when `check`), conversion to the activation type
  * (when `quant`). */
@@ -373,7 +360,7 @@ static void rows_worker(void *arg, int ith, int nth) {
         if (t >= a->n_tok) break;
         float *x = a->x + t * a->ldx;
         if (j->norm) j->c->kern->rmsnorm(x, j->src + t * a->ldx, j->norm, a->n, eps);
-        if (j->check && !row_finite(x, a->n)) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
+        if (j->check && !l1__numcheck_row_finite(x, a->n)) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
         if (j->quant) j->quant(x, j->c->xq + (size_t)t * j->stride, a->n);
     }
 }
@@ -391,9 +378,8 @@ static void prep_act(l1_ctx *c, act *a, const float *src, const float *norm, con
     if (c->params.f32_activations || a->have != vt) {
         j.check = !c->nonfinite;
         if (vt != L1_TYPE_F32) {
-            const l1__quant_traits *vq = l1__quant_traits_get(vt);
             j.quant = c->kern->act_quant[vt];
-            j.stride = (size_t)(a->n / vq->block_size) * vq->type_size;
+            j.stride = l1__quant_row_bytes(l1__quant_traits_get(vt), a->n);
         }
     }
     if (!j.norm && !j.check && !j.quant) return;
@@ -552,25 +538,13 @@ static void prod_setup(const l1_ctx *c, const act *a, uint32_t vt, prod *p) {
     if (vt == L1_TYPE_F32) {
         xin = a->x;
     } else {
-        const l1__quant_traits *vq = l1__quant_traits_get(vt);
-        stride = (size_t)(a->n / vq->block_size) * vq->type_size;
+        stride = l1__quant_row_bytes(l1__quant_traits_get(vt), a->n);
     }
     for (int o = 0; o < p->n_op; o++) {
         const l1__weight *w = p->w[o];
-        l1__matmul_op *op = &p->op[o];
-        memset(op, 0, sizeof *op);
-        op->type = w->type;
-        op->k = c->kern;
-        op->w = w->data;
-        op->w_row_bytes = w->row_bytes;
-        op->n_rows = w->ne1;
-        op->n = a->n;
-        op->x = xin;
-        op->x_stride = stride;
-        op->y = p->y[o];
-        op->ldy = p->ldy;
-        op->x8 = w->x8;
-        op->x8_group_bytes = w->x8_group_bytes;
+        p->op[o] = (l1__matmul_op){.k = c->kern, .type = w->type, .w = w->data, .w_row_bytes = w->row_bytes,
+                                   .n_rows = w->ne1, .n = a->n, .x = xin, .x_stride = stride, .y = p->y[o],
+                                   .ldy = p->ldy, .x8 = w->x8, .x8_group_bytes = w->x8_group_bytes};
     }
     /* RoPE and the cache store work on whole heads. */
     const int64_t hd = c->model->hp.head_dim;

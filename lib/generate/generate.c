@@ -206,38 +206,24 @@ size_t l1__stopper_flush(l1__stopper *st, char *out) {
 
 /* ---- parameters ------------------------------------------------------------------ */
 
+/* The sampling defaults are the sampler's own. */
 l1_gen_params l1__gen_default_params(void) {
-    l1_gen_params p;
-    memset(&p, 0, sizeof p);
     l1__sample_params sp;
     l1__sample_params_default(&sp);
-    p.temperature = sp.temperature;
-    p.top_k = sp.top_k;
-    p.top_p = sp.top_p;
-    p.min_p = sp.min_p;
-    p.repeat_penalty = sp.repeat_penalty;
-    p.presence_penalty = sp.presence_penalty;
-    p.frequency_penalty = sp.frequency_penalty;
-    p.penalty_window = 64;
-    p.seed = sp.seed;
-    p.budget_mode = L1_BUDGET_OFF;
-    p.think_prefix = -1;
-    return p;
+    return (l1_gen_params){.temperature = sp.temperature, .top_k = sp.top_k, .top_p = sp.top_p,
+                           .min_p = sp.min_p, .repeat_penalty = sp.repeat_penalty,
+                           .presence_penalty = sp.presence_penalty, .frequency_penalty = sp.frequency_penalty,
+                           .penalty_window = sp.penalty_window, .seed = sp.seed, .budget_mode = L1_BUDGET_OFF,
+                           .think_prefix = -1};
 }
 
+/* The sampler's parameters are the sampling fields of l1_gen_params. */
 static void sample_params(const l1_gen_params *g, l1__sample_params *s) {
-    l1__sample_params_default(s);
-    s->temperature = g->temperature;
-    s->top_k = g->top_k;
-    s->top_p = g->top_p;
-    s->min_p = g->min_p;
-    s->repeat_penalty = g->repeat_penalty;
-    s->presence_penalty = g->presence_penalty;
-    s->frequency_penalty = g->frequency_penalty;
-    s->penalty_window = g->penalty_window;
-    s->seed = g->seed;
-    s->bias = g->bias;
-    s->n_bias = g->n_bias;
+    *s = (l1__sample_params){.temperature = g->temperature, .top_k = g->top_k, .top_p = g->top_p,
+                             .min_p = g->min_p, .repeat_penalty = g->repeat_penalty,
+                             .presence_penalty = g->presence_penalty, .frequency_penalty = g->frequency_penalty,
+                             .penalty_window = g->penalty_window, .seed = g->seed, .bias = g->bias,
+                             .n_bias = g->n_bias};
 }
 
 l1_status l1__gen_check_params(const l1_gen_params *p) {
@@ -306,13 +292,8 @@ static void response_free(l1_gen *g) {
 void l1__gen_free(l1_gen *g) {
     response_free(g);
     for (int i = 0; i < QUEUE; i++) l1__free(g->ev[i].buf);
-    l1__free(g->flags);
-    l1__free(g->logits);
-    l1__free(g->cache);
-    l1__free(g->out);
-    l1__free(g->text);
-    l1__free(g->piece);
-    l1__free(g);
+    void *const owned[] = {g->flags, g->logits, g->cache, g->out, g->text, g->piece, g};
+    l1__free_each(owned, L1_ARRAY_LEN(owned));
 }
 
 void l1__gen_abort(l1_gen *g) { atomic_store(&g->abort_flag, 1); }

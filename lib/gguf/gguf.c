@@ -300,11 +300,15 @@ static l1_status parse_value(parser *ps, arena *a, uint32_t type, val *out) {
     return parse_scalar(ps, type, out);
 }
 
-static l1_status parse_str_elems(parser *ps, arena *a, uint64_t n, uint64_t *idx_off) {
+/* Room in the arena for the n index entries of an array (elem bytes each). */
+static l1_status take_index(parser *ps, arena *a, uint64_t n, size_t elem, uint64_t *idx_off) {
     uint64_t bytes;
-    if (!l1__mul_u64(n, sizeof(str_ref), &bytes))
-        return l1__error(L1_ERR_LIMIT, "%s: array too large", ps->ctx);
-    l1_status st = arena_take(ps, a, bytes, 8, idx_off);
+    if (!l1__mul_u64(n, elem, &bytes)) return l1__error(L1_ERR_LIMIT, "%s: array too large", ps->ctx);
+    return arena_take(ps, a, bytes, 8, idx_off);
+}
+
+static l1_status parse_str_elems(parser *ps, arena *a, uint64_t n, uint64_t *idx_off) {
+    l1_status st = take_index(ps, a, n, sizeof(str_ref), idx_off);
     if (st != L1_OK) return st;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t len, off;
@@ -319,10 +323,7 @@ static l1_status parse_str_elems(parser *ps, arena *a, uint64_t n, uint64_t *idx
 
 static l1_status parse_nested_elems(parser *ps, arena *a, uint32_t depth, uint64_t n,
                                     uint64_t *idx_off) {
-    uint64_t bytes;
-    if (!l1__mul_u64(n, sizeof(val), &bytes))
-        return l1__error(L1_ERR_LIMIT, "%s: array too large", ps->ctx);
-    l1_status st = arena_take(ps, a, bytes, 8, idx_off);
+    l1_status st = take_index(ps, a, n, sizeof(val), idx_off);
     if (st != L1_OK) return st;
     for (uint64_t i = 0; i < n; i++) {
         val sub;
@@ -449,8 +450,7 @@ static l1_status parse_kv(parser *ps, l1__gguf *g, int64_t i) {
 static int cmp_name_ix(const void *pa, const void *pb) {
     const name_ix *a = pa, *b = pb;
     int c = strcmp(a->name, b->name);
-    if (c) return c;
-    return (a->idx > b->idx) - (a->idx < b->idx);
+    return c ? c : l1__cmp_i64(a->idx, b->idx);
 }
 
 /* Builds a sorted index over n names; reports the first duplicate. */
@@ -550,15 +550,15 @@ static l1_status parse_tensor_info(parser *ps, l1__gguf *g, int64_t i, uint64_t 
     return L1_OK;
 }
 
+/* The bytes [begin, end) of the file that tensor idx occupies. */
 typedef struct extent {
-    uint64_t begin, end;
-    int64_t idx;
+    uint64_t begin, end, idx;
 } extent;
 
+/* By start, then tensor index. */
 static int cmp_extent(const void *pa, const void *pb) {
     const extent *a = pa, *b = pb;
-    if (a->begin != b->begin) return a->begin < b->begin ? -1 : 1;
-    return (a->idx > b->idx) - (a->idx < b->idx);
+    return l1__cmp_u64_2(a->begin, b->begin, a->idx, b->idx);
 }
 
 /* Offsets aligned, data inside the file, no two tensors sharing a byte. */
@@ -589,7 +589,7 @@ static l1_status check_tensor_data(parser *ps, l1__gguf *g) {
     extent *ex = l1__malloc((size_t)n * sizeof *ex);
     if (!ex) return l1__error(L1_ERR_NOMEM, "out of memory checking %lld tensor extents", (long long)n);
     for (int64_t i = 0; i < n; i++)
-        ex[i] = (extent){g->tensors[i].offset, g->tensors[i].offset + g->tensors[i].nbytes, i};
+        ex[i] = (extent){g->tensors[i].offset, g->tensors[i].offset + g->tensors[i].nbytes, (uint64_t)i};
     qsort(ex, (size_t)n, sizeof *ex, cmp_extent);
     st = L1_OK;
     for (int64_t i = 1; i < n && st == L1_OK; i++) {
@@ -699,12 +699,8 @@ l1_status l1__gguf_open(const char *path, const l1__gguf_limits *lim, l1__gguf *
 
 void l1__gguf_close(l1__gguf *g) {
     if (!g) return;
-    l1__free(g->kv);
-    l1__free(g->key_ix);
-    l1__free(g->tensors);
-    l1__free(g->tensor_ix);
-    l1__free(g->meta.p);
-    l1__free(g->names.p);
+    void *const owned[] = {g->kv, g->key_ix, g->tensors, g->tensor_ix, g->meta.p, g->names.p};
+    l1__free_each(owned, L1_ARRAY_LEN(owned));
     l1__file_close(&g->file);
     l1__free(g);
 }
@@ -750,6 +746,13 @@ static l1_status mismatch(const char *key, const char *want, const val *v) {
     return l1__error(L1_ERR_FORMAT, "key %s: expected %s, found %s", key, want, k_vtype_names[v->type]);
 }
 
+/* The value of `key`, which must be of type `type` (`want` names it). */
+static l1_status lookup_as(const l1__gguf *g, const char *key, uint32_t type, const char *want, const val **v) {
+    l1_status st = lookup(g, key, v);
+    if (st != L1_OK) return st;
+    return (*v)->type == type ? L1_OK : mismatch(key, want, *v);
+}
+
 static bool is_signed_int(uint32_t t) {
     return t == L1_GGUF_INT8 || t == L1_GGUF_INT16 || t == L1_GGUF_INT32 || t == L1_GGUF_INT64;
 }
@@ -759,51 +762,44 @@ static bool is_unsigned_int(uint32_t t) {
 
 l1_status l1__gguf_get_u32(const l1__gguf *g, const char *key, uint32_t *out) {
     const val *v = NULL;
-    l1_status st = lookup(g, key, &v);
-    if (st != L1_OK) return st;
-    if (v->type != L1_GGUF_UINT32) return mismatch(key, "u32", v);
-    *out = (uint32_t)v->as.u;
-    return L1_OK;
+    l1_status st = lookup_as(g, key, L1_GGUF_UINT32, "u32", &v);
+    if (st == L1_OK) *out = (uint32_t)v->as.u;
+    return st;
 }
 
 l1_status l1__gguf_get_i32(const l1__gguf *g, const char *key, int32_t *out) {
     const val *v = NULL;
+    l1_status st = lookup_as(g, key, L1_GGUF_INT32, "i32", &v);
+    if (st == L1_OK) *out = (int32_t)v->as.i;
+    return st;
+}
+
+/* An integer of any width and sign, as the two's-complement bits of a
+ * signed (want_signed) or unsigned 64-bit value; a value outside that type
+ * is an error naming the key. */
+static l1_status get_int64(const l1__gguf *g, const char *key, bool want_signed, uint64_t *bits) {
+    const val *v = NULL;
     l1_status st = lookup(g, key, &v);
     if (st != L1_OK) return st;
-    if (v->type != L1_GGUF_INT32) return mismatch(key, "i32", v);
-    *out = (int32_t)v->as.i;
+    const bool is_signed = is_signed_int(v->type);
+    if (!is_signed && !is_unsigned_int(v->type)) return mismatch(key, "an integer", v);
+    if (is_signed && !want_signed && v->as.i < 0)
+        return l1__error(L1_ERR_FORMAT, "key %s: value %lld does not fit u64", key, (long long)v->as.i);
+    if (!is_signed && want_signed && v->as.u > (uint64_t)INT64_MAX)
+        return l1__error(L1_ERR_FORMAT, "key %s: value %llu does not fit i64", key, (unsigned long long)v->as.u);
+    *bits = is_signed ? (uint64_t)v->as.i : v->as.u;
     return L1_OK;
 }
 
 l1_status l1__gguf_get_u64(const l1__gguf *g, const char *key, uint64_t *out) {
-    const val *v = NULL;
-    l1_status st = lookup(g, key, &v);
-    if (st != L1_OK) return st;
-    if (is_unsigned_int(v->type)) {
-        *out = v->as.u;
-        return L1_OK;
-    }
-    if (!is_signed_int(v->type)) return mismatch(key, "an integer", v);
-    if (v->as.i < 0)
-        return l1__error(L1_ERR_FORMAT, "key %s: value %lld does not fit u64", key, (long long)v->as.i);
-    *out = (uint64_t)v->as.i;
-    return L1_OK;
+    return get_int64(g, key, false, out);
 }
 
 l1_status l1__gguf_get_i64(const l1__gguf *g, const char *key, int64_t *out) {
-    const val *v = NULL;
-    l1_status st = lookup(g, key, &v);
-    if (st != L1_OK) return st;
-    if (is_signed_int(v->type)) {
-        *out = v->as.i;
-        return L1_OK;
-    }
-    if (!is_unsigned_int(v->type)) return mismatch(key, "an integer", v);
-    if (v->as.u > (uint64_t)INT64_MAX)
-        return l1__error(L1_ERR_FORMAT, "key %s: value %llu does not fit i64", key,
-                         (unsigned long long)v->as.u);
-    *out = (int64_t)v->as.u;
-    return L1_OK;
+    uint64_t bits = 0;
+    l1_status st = get_int64(g, key, true, &bits);
+    if (st == L1_OK) *out = (int64_t)bits;
+    return st;
 }
 
 l1_status l1__gguf_get_f32(const l1__gguf *g, const char *key, float *out) {
@@ -823,27 +819,22 @@ l1_status l1__gguf_get_f32(const l1__gguf *g, const char *key, float *out) {
 
 l1_status l1__gguf_get_f64(const l1__gguf *g, const char *key, double *out) {
     const val *v = NULL;
-    l1_status st = lookup(g, key, &v);
-    if (st != L1_OK) return st;
-    if (v->type != L1_GGUF_FLOAT64) return mismatch(key, "f64", v);
-    *out = v->as.d;
-    return L1_OK;
+    l1_status st = lookup_as(g, key, L1_GGUF_FLOAT64, "f64", &v);
+    if (st == L1_OK) *out = v->as.d;
+    return st;
 }
 
 l1_status l1__gguf_get_bool(const l1__gguf *g, const char *key, bool *out) {
     const val *v = NULL;
-    l1_status st = lookup(g, key, &v);
-    if (st != L1_OK) return st;
-    if (v->type != L1_GGUF_BOOL) return mismatch(key, "bool", v);
-    *out = v->as.u != 0;
-    return L1_OK;
+    l1_status st = lookup_as(g, key, L1_GGUF_BOOL, "bool", &v);
+    if (st == L1_OK) *out = v->as.u != 0;
+    return st;
 }
 
 l1_status l1__gguf_get_str(const l1__gguf *g, const char *key, const char **s, uint64_t *len) {
     const val *v = NULL;
-    l1_status st = lookup(g, key, &v);
+    l1_status st = lookup_as(g, key, L1_GGUF_STRING, "string", &v);
     if (st != L1_OK) return st;
-    if (v->type != L1_GGUF_STRING) return mismatch(key, "string", v);
     *s = (const char *)g->meta.p + v->as.off;
     if (len) *len = v->n;
     return L1_OK;
@@ -851,9 +842,8 @@ l1_status l1__gguf_get_str(const l1__gguf *g, const char *key, const char **s, u
 
 l1_status l1__gguf_get_arr(const l1__gguf *g, const char *key, l1__gguf_vtype *elem, uint64_t *n) {
     const val *v = NULL;
-    l1_status st = lookup(g, key, &v);
+    l1_status st = lookup_as(g, key, L1_GGUF_ARRAY, "array", &v);
     if (st != L1_OK) return st;
-    if (v->type != L1_GGUF_ARRAY) return mismatch(key, "array", v);
     if (elem) *elem = (l1__gguf_vtype)v->elem;
     if (n) *n = v->n;
     return L1_OK;

@@ -137,36 +137,23 @@ static l1_status put_copy(l1__gguf_writer *w, const char *key, uint32_t type, co
     return put_kv(w, key, type, p, len);
 }
 
-l1_status l1__gguf_writer_set_u8(l1__gguf_writer *w, const char *key, uint8_t v) {
-    return put_copy(w, key, L1_GGUF_UINT8, &v, 1);
-}
-l1_status l1__gguf_writer_set_i8(l1__gguf_writer *w, const char *key, int8_t v) {
-    return put_copy(w, key, L1_GGUF_INT8, &v, 1);
-}
-l1_status l1__gguf_writer_set_u16(l1__gguf_writer *w, const char *key, uint16_t v) {
-    return put_copy(w, key, L1_GGUF_UINT16, &v, 2);
-}
-l1_status l1__gguf_writer_set_i16(l1__gguf_writer *w, const char *key, int16_t v) {
-    return put_copy(w, key, L1_GGUF_INT16, &v, 2);
-}
-l1_status l1__gguf_writer_set_u32(l1__gguf_writer *w, const char *key, uint32_t v) {
-    return put_copy(w, key, L1_GGUF_UINT32, &v, 4);
-}
-l1_status l1__gguf_writer_set_i32(l1__gguf_writer *w, const char *key, int32_t v) {
-    return put_copy(w, key, L1_GGUF_INT32, &v, 4);
-}
-l1_status l1__gguf_writer_set_u64(l1__gguf_writer *w, const char *key, uint64_t v) {
-    return put_copy(w, key, L1_GGUF_UINT64, &v, 8);
-}
-l1_status l1__gguf_writer_set_i64(l1__gguf_writer *w, const char *key, int64_t v) {
-    return put_copy(w, key, L1_GGUF_INT64, &v, 8);
-}
-l1_status l1__gguf_writer_set_f32(l1__gguf_writer *w, const char *key, float v) {
-    return put_copy(w, key, L1_GGUF_FLOAT32, &v, 4);
-}
-l1_status l1__gguf_writer_set_f64(l1__gguf_writer *w, const char *key, double v) {
-    return put_copy(w, key, L1_GGUF_FLOAT64, &v, 8);
-}
+/* The scalar setters: the value's bytes as they are (little-endian hosts). */
+#define L1__SETTER(NAME, CTYPE, VTYPE) \
+    l1_status l1__gguf_writer_set_##NAME(l1__gguf_writer *w, const char *key, CTYPE v) { \
+        return put_copy(w, key, VTYPE, &v, sizeof v); \
+    }
+L1__SETTER(u8, uint8_t, L1_GGUF_UINT8)
+L1__SETTER(i8, int8_t, L1_GGUF_INT8)
+L1__SETTER(u16, uint16_t, L1_GGUF_UINT16)
+L1__SETTER(i16, int16_t, L1_GGUF_INT16)
+L1__SETTER(u32, uint32_t, L1_GGUF_UINT32)
+L1__SETTER(i32, int32_t, L1_GGUF_INT32)
+L1__SETTER(u64, uint64_t, L1_GGUF_UINT64)
+L1__SETTER(i64, int64_t, L1_GGUF_INT64)
+L1__SETTER(f32, float, L1_GGUF_FLOAT32)
+L1__SETTER(f64, double, L1_GGUF_FLOAT64)
+#undef L1__SETTER
+
 l1_status l1__gguf_writer_set_bool(l1__gguf_writer *w, const char *key, bool v) {
     uint8_t b = v ? 1 : 0;
     return put_copy(w, key, L1_GGUF_BOOL, &b, 1);

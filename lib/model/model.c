@@ -194,7 +194,7 @@ static l1_status bind(const l1__gguf_tensor *t, tensor_kind kind, int64_t cols, 
     w->type = t->type;
     w->ne0 = t->ne[0];
     w->ne1 = t->n_dims == 2 ? t->ne[1] : 1;
-    w->row_bytes = (size_t)(t->ne[0] / (int64_t)qt->block_size) * qt->type_size;
+    w->row_bytes = l1__quant_row_bytes(qt, t->ne[0]);
     w->qt = qt;
     return L1_OK;
 }

@@ -16,8 +16,10 @@
 
 #include "quant/quant.h"
 
-/* x * 0 summed: 0 when every x is finite, NaN otherwise. */
-static float poison_sum(const float *x, int64_t n) {
+/* x * 0 is 0 for finite x and NaN otherwise, so the sum over a row is 0
+ * exactly when every value is finite; eight partial sums keep the adds
+ * independent. */
+bool l1__numcheck_row_finite(const float *x, int64_t n) {
     float acc[8] = {0};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -25,14 +27,14 @@ static float poison_sum(const float *x, int64_t n) {
     for (; i < n; i++) acc[0] += x[i] * 0.0f;
     float s = 0;
     for (int k = 0; k < 8; k++) s += acc[k];
-    return s;
+    return s == 0.0f;
 }
 
 l1_status l1__numcheck_logits(const float *logits, int64_t n_rows, int64_t n_vocab, int64_t first_pos) {
     if (!logits || n_rows <= 0 || n_vocab <= 0) return L1_OK;
     for (int64_t r = 0; r < n_rows; r++) {
         const float *row = logits + r * n_vocab;
-        if (poison_sum(row, n_vocab) == 0.0f) continue;
+        if (l1__numcheck_row_finite(row, n_vocab)) continue;
         for (int64_t t = 0; t < n_vocab; t++)
             if (!isfinite(row[t]))
                 return l1__error(L1_ERR_NUMERIC, "logits: position %lld, token %lld is %s",
@@ -50,7 +52,7 @@ l1_status l1__numcheck_weight(const l1__weight *w) {
     l1_status st = L1_OK;
     for (int64_t r = 0; r < w->ne1 && st == L1_OK; r++) {
         w->qt->to_float(p + (size_t)r * w->row_bytes, row, w->ne0);
-        if (poison_sum(row, w->ne0) != 0.0f)
+        if (!l1__numcheck_row_finite(row, w->ne0))
             st = l1__error(L1_ERR_NUMERIC, "tensor %s: row %lld holds a NaN or infinity", w->name,
                            (long long)r);
     }

@@ -16,11 +16,15 @@
 #ifndef L1_NUMCHECK_H
 #define L1_NUMCHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/base.h"
 #include "model/model.h"
+
+/* True when all n values are finite (one pass, no branch per value). */
+bool l1__numcheck_row_finite(const float *x, int64_t n);
 
 /* L1_OK when all n_rows rows of n_vocab logits are finite; otherwise
  * L1_ERR_NUMERIC "logits: position P, token T is nan" (P counted from

@@ -78,7 +78,7 @@ const l1__quant_traits *l1__quant_traits_get(uint32_t type) {
 size_t l1__quantize_rows(uint32_t type, const float *x, void *y, int64_t nrow, int64_t n_per_row) {
     const l1__quant_traits *t = l1__quant_traits_get(type);
     if (!t || !t->from_float_ref || nrow < 0 || n_per_row <= 0 || n_per_row % t->block_size) return 0;
-    const size_t row_bytes = (size_t)(n_per_row / t->block_size) * t->type_size;
+    const size_t row_bytes = l1__quant_row_bytes(t, n_per_row);
     uint8_t *out = y;
     for (int64_t r = 0; r < nrow; r++) t->from_float_ref(x + r * n_per_row, out + (size_t)r * row_bytes, n_per_row);
     return (size_t)nrow * row_bytes;

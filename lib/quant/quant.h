@@ -43,6 +43,12 @@ typedef struct l1__quant_traits {
 /* Traits of `type`, or NULL when l1 cannot compute with it. */
 const l1__quant_traits *l1__quant_traits_get(uint32_t type);
 
+/* Bytes of one row of n values of the traits' type (n a multiple of its
+ * block size). */
+static inline size_t l1__quant_row_bytes(const l1__quant_traits *t, int64_t n) {
+    return (size_t)(n / t->block_size) * t->type_size;
+}
+
 /* Quantizes nrow rows of n_per_row values of `x` into `y` with the file
  * quantizer of `type` (from_float_ref); returns the bytes written, or 0 when
  * l1 cannot produce `type` or n_per_row is not a multiple of its block. */

@@ -54,11 +54,9 @@ static l1_status check_tokens(const l1__budget_tokens *t, bool required) {
             if (ids[i] >= 0 && ids[i] == ids[j])
                 return l1__error(L1_ERR_INVALID_ARG, "budget: %s and %s are the same token %d", names[j], names[i],
                                  (int)ids[i]);
-    if (t->n_transition < 0 || t->n_transition > L1__BUDGET_MAX_TRANSITION)
-        return l1__error(L1_ERR_INVALID_ARG, "budget: n_transition = %d is outside [0, %d]", (int)t->n_transition,
-                         L1__BUDGET_MAX_TRANSITION);
-    if (t->n_transition > 0 && !t->transition)
-        return l1__error(L1_ERR_INVALID_ARG, "budget: transition is NULL with n_transition = %d", (int)t->n_transition);
+    if ((st = l1__check_array("budget", "transition", t->transition, t->n_transition, L1__BUDGET_MAX_TRANSITION)) ||
+        (st = l1__check_array("budget", "eog", t->eog, t->n_eog, L1__BUDGET_MAX_EOG)))
+        return st;
     for (int32_t i = 0; i < t->n_transition; i++) {
         l1_token id = t->transition[i];
         if (id < 0 || id >= t->n_vocab)
@@ -68,9 +66,6 @@ static l1_status check_tokens(const l1__budget_tokens *t, bool required) {
             return l1__error(L1_ERR_INVALID_ARG, "budget: transition[%d] = %d is a <think>, </think> or EOS token",
                              (int)i, (int)id);
     }
-    if (t->n_eog < 0 || t->n_eog > L1__BUDGET_MAX_EOG || (t->n_eog > 0 && !t->eog))
-        return l1__error(L1_ERR_INVALID_ARG, "budget: n_eog = %d (at most %d, eog NULL: %s)", (int)t->n_eog,
-                         L1__BUDGET_MAX_EOG, t->eog ? "no" : "yes");
     for (int32_t i = 0; i < t->n_eog; i++)
         if (t->eog[i] < 0 || t->eog[i] >= t->n_vocab)
             return l1__error(L1_ERR_INVALID_ARG, "budget: eog[%d] = %d is outside [0, %d)", (int)i, (int)t->eog[i],
@@ -247,33 +242,18 @@ void l1__budget_report_get(const l1__budget *b, l1__budget_report *r) {
     r->limit = b->p.mode == L1_BUDGET_OFF ? 0 : b->p.budget;
 }
 
-const char *l1__budget_mode_name(l1_budget_mode m) {
-    switch (m) {
-    case L1_BUDGET_OFF: return "off";
-    case L1_BUDGET_MAX: return "max";
-    case L1_BUDGET_EXACT: return "exact";
-    }
-    return "?";
-}
+/* Names by enum value; "?" for a value outside the enum. */
+static const char *const k_mode_names[] = {[L1_BUDGET_OFF] = "off", [L1_BUDGET_MAX] = "max",
+                                           [L1_BUDGET_EXACT] = "exact"};
+static const char *const k_close_names[] = {[L1_CLOSE_NONE] = "none", [L1_CLOSE_NATURAL] = "natural",
+                                            [L1_CLOSE_FORCED] = "forced"};
+static const char *const k_finish_names[] = {
+    [L1_FINISH_NONE] = "",         [L1_FINISH_EOS] = "eos",   [L1_FINISH_BUDGET] = "budget",
+    [L1_FINISH_MAX_TOKENS] = "max_tokens", [L1_FINISH_STOP] = "stop", [L1_FINISH_ABORTED] = "aborted",
+    [L1_FINISH_CONTEXT_FULL] = "context_full"};
 
-const char *l1__close_name(l1_close c) {
-    switch (c) {
-    case L1_CLOSE_NONE: return "none";
-    case L1_CLOSE_NATURAL: return "natural";
-    case L1_CLOSE_FORCED: return "forced";
-    }
-    return "?";
-}
+#define L1__NAME_OF(table, v) ((unsigned)(v) < L1_ARRAY_LEN(table) ? (table)[(unsigned)(v)] : "?")
 
-const char *l1__finish_name(l1_finish f) {
-    switch (f) {
-    case L1_FINISH_NONE: return "";
-    case L1_FINISH_EOS: return "eos";
-    case L1_FINISH_BUDGET: return "budget";
-    case L1_FINISH_MAX_TOKENS: return "max_tokens";
-    case L1_FINISH_STOP: return "stop";
-    case L1_FINISH_ABORTED: return "aborted";
-    case L1_FINISH_CONTEXT_FULL: return "context_full";
-    }
-    return "?";
-}
+const char *l1__budget_mode_name(l1_budget_mode m) { return L1__NAME_OF(k_mode_names, m); }
+const char *l1__close_name(l1_close c) { return L1__NAME_OF(k_close_names, c); }
+const char *l1__finish_name(l1_finish f) { return L1__NAME_OF(k_finish_names, f); }

@@ -100,11 +100,7 @@ l1_status l1__sample_params_check(const l1__sample_params *p, int32_t n_vocab) {
     if (p->penalty_window < 0 || p->penalty_window > L1__SAMPLE_MAX_PENALTY_WINDOW)
         return l1__error(L1_ERR_INVALID_ARG, "sampling: penalty_window = %d is outside [0, %d]",
                          (int)p->penalty_window, L1__SAMPLE_MAX_PENALTY_WINDOW);
-    if (p->n_bias < 0 || p->n_bias > L1__SAMPLE_MAX_BIAS)
-        return l1__error(L1_ERR_INVALID_ARG, "sampling: n_bias = %d is outside [0, %d]", (int)p->n_bias,
-                         L1__SAMPLE_MAX_BIAS);
-    if (p->n_bias > 0 && !p->bias)
-        return l1__error(L1_ERR_INVALID_ARG, "sampling: bias is NULL with n_bias = %d", (int)p->n_bias);
+    if ((st = l1__check_array("sampling", "bias", p->bias, p->n_bias, L1__SAMPLE_MAX_BIAS))) return st;
     for (int32_t i = 0; i < p->n_bias; i++) {
         if (p->bias[i].token < 0 || p->bias[i].token >= n_vocab)
             return l1__error(L1_ERR_INVALID_ARG, "sampling: bias[%d].token = %d is outside [0, %d)", (int)i,
@@ -160,16 +156,8 @@ void l1__sampler_reset(l1__sampler *s) {
 
 void l1__sampler_free(l1__sampler *s) {
     if (!s) return;
-    l1__free(s->bias);
-    l1__free(s->ring);
-    l1__free(s->count);
-    l1__free(s->cid);
-    l1__free(s->cl);
-    l1__free(s->cw);
-    l1__free(s->tid);
-    l1__free(s->tl);
-    l1__free(s->tw);
-    l1__free(s);
+    void *const owned[] = {s->bias, s->ring, s->count, s->cid, s->cl, s->cw, s->tid, s->tl, s->tw, s};
+    l1__free_each(owned, L1_ARRAY_LEN(owned));
 }
 
 l1_status l1__sampler_create(const l1__sample_params *p, int32_t n_vocab, l1__sampler **out) {

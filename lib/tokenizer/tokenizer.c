@@ -65,18 +65,9 @@ static uint32_t byte_level_cp(unsigned b) {
 
 void l1__tokenizer_free(l1__tokenizer *t) {
     if (!t) return;
-    l1__free(t->type);
-    l1__free(t->flags);
-    l1__free(t->text_off);
-    l1__free(t->text);
-    l1__free(t->piece_off);
-    l1__free(t->piece);
-    l1__free(t->text_ix);
-    l1__free(t->merge);
-    l1__free(t->added);
-    l1__free(t->added_prio);
-    l1__free(t->trie);
-    l1__free(t);
+    void *const owned[] = {t->type,  t->flags, t->text_ix, t->merge,      t->added, t->added_prio,
+                           t->trie,  t->text,  t->text_off, t->piece_off, t->piece, t};
+    l1__free_each(owned, L1_ARRAY_LEN(owned));
 }
 
 static const uint8_t *tok_text(const l1__tokenizer *t, uint32_t id, size_t *n) {

@@ -466,21 +466,22 @@ nomem:
 
 /* ---- added-token partition ------------------------------------------------------- */
 
+/* An occurrence of an added token: its priority (index in t->added),
+ * length and byte position in the text. */
 typedef struct occ {
-    uint32_t prio; /* index in t->added */
-    uint32_t len;
+    uint32_t prio, len;
     size_t pos;
 } occ;
 
+/* By priority, then text position. */
 static int occ_cmp_prio(const void *a, const void *b) {
     const occ *x = a, *y = b;
-    if (x->prio != y->prio) return x->prio < y->prio ? -1 : 1;
-    return (x->pos > y->pos) - (x->pos < y->pos);
+    return l1__cmp_u64_2(x->prio, y->prio, x->pos, y->pos);
 }
 
 static int occ_cmp_pos(const void *a, const void *b) {
     const occ *x = a, *y = b;
-    return (x->pos > y->pos) - (x->pos < y->pos);
+    return l1__cmp_u64(x->pos, y->pos);
 }
 
 /* Every occurrence of an added token the flags allow, in text order. */
@@ -533,19 +534,9 @@ static l1_status select_added(occ *v, size_t *cnt, size_t n) {
 }
 
 static void enc_free(enc *e) {
-    l1__free(e->cp);
-    l1__free(e->cls);
-    l1__free(e->buf);
-    l1__free(e->sym_id);
-    l1__free(e->sym_prev);
-    l1__free(e->sym_next);
-    l1__free(e->pair_rank);
-    l1__free(e->pair_res);
-    l1__free(e->heap);
-    l1__free(e->ids);
-    l1__free(e->slots);
-    l1__free(e->keys);
-    l1__free(e->vals);
+    void *const owned[] = {e->cp,   e->cls, e->buf,   e->sym_id, e->sym_prev, e->sym_next, e->pair_rank,
+                           e->pair_res, e->heap, e->ids, e->slots, e->keys, e->vals};
+    l1__free_each(owned, L1_ARRAY_LEN(owned));
 }
 
 l1_status l1__tokenize(const l1__tokenizer *t, const char *text, size_t len, uint32_t flags,

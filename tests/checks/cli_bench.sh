@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `l1 bench` on a small synthetic Q4_0 model (a type that is repacked at
-# load on x86): the markdown table has llama-bench's columns and one row per
-# test, --json parses with llama-bench's field names and the requested
+# `l1 bench` on a small synthetic Q4_0 model (a type that is repacked on the
+# first evaluation on x86): the markdown table has llama-bench's columns and
+# one row per test, --json parses with llama-bench's field names and the requested
 # counts, --no-repack runs too, and bad options are one clean error line.
 set -u
 BUILD=${BUILD:-build/release}

@@ -25,7 +25,7 @@ NF_INLINE void store_f16x4(uint16_t *p, float32x4_t v) { vst1_u16(p, vreinterpre
 
 NF_INLINE float32x4_t round_f16x4(float32x4_t v) { return vcvt_f32_f16(vcvt_f16_f32(v)); }
 
-/* e^x per lane: the algorithm of fx_exp in kernels_x86_impl.h (n = round(x
+/* e^x per lane: the algorithm of fx_exp in x86/float.h (n = round(x
  * / ln2), r = x - n ln2 in two parts, Taylor series of e^r to r^7, 2^n as
  * two factors), within 1 ulp.  fmax/fmin propagate NaN on aarch64. */
 NF_INLINE float32x4_t nf_exp(float32x4_t x) {
