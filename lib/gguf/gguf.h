@@ -169,6 +169,8 @@ l1_status l1__gguf_writer_set_arr_str(l1__gguf_writer *w, const char *key, const
                                       const uint64_t *lens, uint64_t n);
 /* Copies every metadata pair of `src` (for tools that rewrite a file). */
 l1_status l1__gguf_writer_copy_kv(l1__gguf_writer *w, const l1__gguf *src);
+/* Copies metadata pair i of `src`, its value type and bytes as they are. */
+l1_status l1__gguf_writer_copy_key(l1__gguf_writer *w, const l1__gguf *src, int64_t i);
 
 /* Adds a tensor of `type` with n_dims dims `ne`; `data` holds exactly its
  * byte size (checked against the type's geometry).  add_tensor copies the

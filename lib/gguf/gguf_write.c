@@ -224,17 +224,20 @@ l1_status l1__gguf_writer_set_arr_str(l1__gguf_writer *w, const char *key, const
     return put_kv(w, key, L1_GGUF_ARRAY, p, total);
 }
 
+l1_status l1__gguf_writer_copy_key(l1__gguf_writer *w, const l1__gguf *src, int64_t i) {
+    if (!w || !src) return l1__error(L1_ERR_INVALID_ARG, "gguf_writer_copy_key: NULL argument");
+    const void *raw;
+    uint64_t len;
+    l1_status st = l1__gguf_kv_raw(src, i, &raw, &len);
+    if (st != L1_OK) return st;
+    return put_copy(w, l1__gguf_kv_key(src, i), (uint32_t)l1__gguf_kv_type(src, i), raw, len);
+}
+
 l1_status l1__gguf_writer_copy_kv(l1__gguf_writer *w, const l1__gguf *src) {
     if (!w || !src) return l1__error(L1_ERR_INVALID_ARG, "gguf_writer_copy_kv: NULL argument");
-    for (int64_t i = 0; i < l1__gguf_n_kv(src); i++) {
-        const void *raw;
-        uint64_t len;
-        l1_status st = l1__gguf_kv_raw(src, i, &raw, &len);
-        if (st == L1_OK)
-            st = put_copy(w, l1__gguf_kv_key(src, i), (uint32_t)l1__gguf_kv_type(src, i), raw, len);
-        if (st != L1_OK) return st;
-    }
-    return L1_OK;
+    l1_status st = L1_OK;
+    for (int64_t i = 0; st == L1_OK && i < l1__gguf_n_kv(src); i++) st = l1__gguf_writer_copy_key(w, src, i);
+    return st;
 }
 
 /* ---- tensors -------------------------------------------------------------------- */

@@ -126,68 +126,31 @@ static int32_t sum_codes(const int8_t *a, int n) {
 float l1__x8_dot_ref(uint32_t type, int64_t n, const void *w_row, const void *vy) {
     float s = 0.0f;
     switch (type) {
-    case L1_TYPE_Q4_0: {
-        const l1__block_q4_0 *x = w_row;
-        const l1__block_q8_0 *y = vy;
-        for (int64_t b = 0; b < n / L1_QK32; b++) {
-            int32_t isum = 0;
-            for (int i = 0; i < 16; i++) {
-                isum += ((x[b].qs[i] & 15) - 8) * y[b].qs[i];
-                isum += ((x[b].qs[i] >> 4) - 8) * y[b].qs[i + 16];
-            }
-            s = fmaf((float)isum, l1__f16_to_f32(x[b].d) * l1__f16_to_f32(y[b].d), s);
-        }
-        break;
-    }
+    case L1_TYPE_Q4_0:
     case L1_TYPE_Q8_0: {
-        const l1__block_q8_0 *x = w_row;
+        const l1__unpack32_fn unpack = l1__unpack32_of(type);
         const l1__block_q8_0 *y = vy;
+        l1__unpacked32 u;
         for (int64_t b = 0; b < n / L1_QK32; b++) {
+            unpack(w_row, b, &u);
             int32_t isum = 0;
-            for (int i = 0; i < 32; i++) isum += x[b].qs[i] * y[b].qs[i];
-            s = fmaf((float)isum, l1__f16_to_f32(x[b].d) * l1__f16_to_f32(y[b].d), s);
+            for (int i = 0; i < 32; i++) isum += u.c[i] * y[b].qs[i];
+            s = fmaf((float)isum, u.d * l1__f16_to_f32(y[b].d), s);
         }
         break;
     }
-    case L1_TYPE_Q4_K: {
-        const l1__block_q4_K *x = w_row;
-        const l1__block_q8_K *y = vy;
-        for (int64_t b = 0; b < n / L1_QK_K; b++) {
-            int32_t isum = 0, msum = 0;
-            for (int j = 0; j < 8; j++) {
-                uint8_t sc, mn;
-                l1__k4_scale_min(j, x[b].scales, &sc, &mn);
-                int32_t sj = 0;
-                for (int l = 0; l < 32; l++) {
-                    const uint8_t byte = x[b].qs[32 * (j / 2) + l];
-                    sj += (j % 2 ? byte >> 4 : byte & 15) * y[b].qs[32 * j + l];
-                }
-                isum += sc * sj;
-                msum += mn * sum_codes(y[b].qs + 32 * j, 32);
-            }
-            s = fmaf((float)isum, l1__f16_to_f32(x[b].d) * y[b].d, s);
-            s = fmaf((float)msum, -(l1__f16_to_f32(x[b].dmin) * y[b].d), s);
-        }
-        break;
-    }
+    case L1_TYPE_Q4_K:
     case L1_TYPE_Q6_K: {
-        const l1__block_q6_K *x = w_row;
+        const l1__unpackK_fn unpack = l1__unpackK_of(type);
         const l1__block_q8_K *y = vy;
+        l1__unpackedK u;
         for (int64_t b = 0; b < n / L1_QK_K; b++) {
-            int32_t sub[16] = {0};
-            for (int h = 0; h < 2; h++)
-                for (int l = 0; l < 32; l++) {
-                    const uint8_t a = x[b].ql[64 * h + l], c = x[b].ql[64 * h + 32 + l], hb = x[b].qh[32 * h + l];
-                    const int q[4] = {(a & 15) | ((hb & 3) << 4), (c & 15) | (((hb >> 2) & 3) << 4),
-                                      (a >> 4) | (((hb >> 4) & 3) << 4), (c >> 4) | (((hb >> 6) & 3) << 4)};
-                    for (int k = 0; k < 4; k++) {
-                        const int v = 128 * h + 32 * k + l;
-                        sub[v / 16] += (q[k] - 32) * y[b].qs[v];
-                    }
-                }
-            int32_t isum = 0;
-            for (int j = 0; j < 16; j++) isum += x[b].scales[j] * sub[j];
-            s = fmaf((float)isum, l1__f16_to_f32(x[b].d) * y[b].d, s);
+            unpack(w_row, b, &u);
+            s = fmaf((float)l1__unpackedK_isum(&u, y[b].qs), u.d * y[b].d, s);
+            if (!u.has_min) continue;
+            int32_t msum = 0;
+            for (int h = 0; h < 16; h++) msum += u.m[h] * sum_codes(y[b].qs + 16 * h, 16);
+            s = fmaf((float)msum, -(u.dmin * y[b].d), s);
         }
         break;
     }

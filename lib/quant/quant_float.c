@@ -28,36 +28,23 @@ void l1__vec_dot_f32(int64_t n, float *s, const void *x, const void *y) {
     *s = (float)acc;
 }
 
-void l1__dequant_f16(const void *x, float *y, int64_t n) {
-    const uint16_t *h = x;
-    for (int64_t i = 0; i < n; i++) y[i] = l1__f16_to_f32(h[i]);
-}
+/* The two 16-bit float formats: conversion per value, dot products in
+ * double (the value both the SIMD tiers' f32 partial sums approximate). */
+#define L1__HALF_FORMAT(T, TO_F32, FROM_F32)                                                  \
+    void l1__dequant_##T(const void *x, float *y, int64_t n) {                                \
+        const uint16_t *h = x;                                                                \
+        for (int64_t i = 0; i < n; i++) y[i] = TO_F32(h[i]);                                  \
+    }                                                                                         \
+    void l1__quantize_##T(const float *x, void *y, int64_t n) {                               \
+        uint16_t *h = y;                                                                      \
+        for (int64_t i = 0; i < n; i++) h[i] = FROM_F32(x[i]);                                \
+    }                                                                                         \
+    void l1__vec_dot_##T(int64_t n, float *s, const void *x, const void *y) {                 \
+        const uint16_t *a = x, *b = y;                                                        \
+        double acc = 0.0;                                                                     \
+        for (int64_t i = 0; i < n; i++) acc += (double)TO_F32(a[i]) * (double)TO_F32(b[i]);   \
+        *s = (float)acc;                                                                      \
+    }
 
-void l1__quantize_f16(const float *x, void *y, int64_t n) {
-    uint16_t *h = y;
-    for (int64_t i = 0; i < n; i++) h[i] = l1__f32_to_f16(x[i]);
-}
-
-void l1__vec_dot_f16(int64_t n, float *s, const void *x, const void *y) {
-    const uint16_t *a = x, *b = y;
-    double acc = 0.0;
-    for (int64_t i = 0; i < n; i++) acc += (double)l1__f16_to_f32(a[i]) * (double)l1__f16_to_f32(b[i]);
-    *s = (float)acc;
-}
-
-void l1__dequant_bf16(const void *x, float *y, int64_t n) {
-    const uint16_t *h = x;
-    for (int64_t i = 0; i < n; i++) y[i] = l1__bf16_to_f32(h[i]);
-}
-
-void l1__quantize_bf16(const float *x, void *y, int64_t n) {
-    uint16_t *h = y;
-    for (int64_t i = 0; i < n; i++) h[i] = l1__f32_to_bf16(x[i]);
-}
-
-void l1__vec_dot_bf16(int64_t n, float *s, const void *x, const void *y) {
-    const uint16_t *a = x, *b = y;
-    double acc = 0.0;
-    for (int64_t i = 0; i < n; i++) acc += (double)l1__bf16_to_f32(a[i]) * (double)l1__bf16_to_f32(b[i]);
-    *s = (float)acc;
-}
+L1__HALF_FORMAT(f16, l1__f16_to_f32, l1__f32_to_f16)
+L1__HALF_FORMAT(bf16, l1__bf16_to_f32, l1__f32_to_bf16)

@@ -25,49 +25,23 @@ static inline int iq4xs_scale(const l1__block_iq4_xs *b, int sub) {
     return (lo | (hi << 4)) - 32;
 }
 
-void l1__dequant_iq4_nl(const void *vx, float *y, int64_t n) {
-    const l1__block_iq4_nl *x = vx;
-    for (int64_t i = 0; i < n / L1_QK32; i++, y += L1_QK32) {
-        const float d = l1__f16_to_f32(x[i].d);
-        for (int j = 0; j < 32; j++) y[j] = d * (float)iq4_value(x[i].qs, j);
-    }
+static void unpack_iq4_nl(const void *x, int64_t i, l1__unpacked32 *u) {
+    const l1__block_iq4_nl *b = (const l1__block_iq4_nl *)x + i;
+    for (int j = 0; j < 32; j++) u->c[j] = iq4_value(b->qs, j);
+    u->d = l1__f16_to_f32(b->d), u->m = 0.0f, u->has_m = false;
 }
 
-void l1__vec_dot_iq4_nl(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_iq4_nl *x = vx;
-    const l1__block_q8_0 *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        int32_t si = 0;
-        for (int j = 0; j < 32; j++) si += iq4_value(x[i].qs, j) * y[i].qs[j];
-        sum += l1__f16_to_f32(x[i].d) * l1__f16_to_f32(y[i].d) * (float)si;
+L1__FORMAT32(iq4_nl, L1__SCALES_FIRST, false)
+
+/* Each 32-value sub-block's scale is repeated for its two 16-value halves. */
+static void unpack_iq4_xs(const void *x, int64_t i, l1__unpackedK *u) {
+    const l1__block_iq4_xs *b = (const l1__block_iq4_xs *)x + i;
+    for (int sub = 0; sub < 8; sub++) {
+        for (int j = 0; j < 32; j++) u->c[32 * sub + j] = iq4_value(b->qs + 16 * sub, j);
+        u->sc[2 * sub] = u->sc[2 * sub + 1] = iq4xs_scale(b, sub);
+        u->m[2 * sub] = u->m[2 * sub + 1] = 0;
     }
-    *s = sum;
+    u->d = l1__f16_to_f32(b->d), u->dmin = 0.0f, u->has_min = false;
 }
 
-void l1__dequant_iq4_xs(const void *vx, float *y, int64_t n) {
-    const l1__block_iq4_xs *x = vx;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        const float d = l1__f16_to_f32(x[i].d);
-        for (int sub = 0; sub < 8; sub++, y += 32) {
-            const float dl = d * (float)iq4xs_scale(&x[i], sub);
-            for (int j = 0; j < 32; j++) y[j] = dl * (float)iq4_value(x[i].qs + 16 * sub, j);
-        }
-    }
-}
-
-void l1__vec_dot_iq4_xs(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_iq4_xs *x = vx;
-    const l1__block_q8_K *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int32_t isum = 0;
-        for (int sub = 0; sub < 8; sub++) {
-            int32_t t = 0;
-            for (int j = 0; j < 32; j++) t += iq4_value(x[i].qs + 16 * sub, j) * y[i].qs[32 * sub + j];
-            isum += iq4xs_scale(&x[i], sub) * t;
-        }
-        sum += l1__f16_to_f32(x[i].d) * y[i].d * (float)isum;
-    }
-    *s = sum;
-}
+L1__FORMATK(iq4_xs)

@@ -4,12 +4,13 @@
  * format Q8_K and its quantizer, and the scalar dot products of each K
  * weight format with Q8_K.  The weight quantizers live in quantize_k.c.
  *
- * Dequantization repeats the reference arithmetic operation by operation
- * (sub-block scale formed in f32 first, then times the code, then minus the
- * sub-block min) so the output is bit-identical.  Dot products form exact
- * integer sums per super-block (codes x activations, weighted by the integer
- * sub-block scales; the mins through Q8_K's group sums) and apply the f32
- * scales once per super-block.
+ * Dequantization and the dot products are the loops of unpacked.c over the
+ * super-blocks unpacked here: dequantization repeats the reference
+ * arithmetic operation by operation (sub-block scale formed in f32 first,
+ * then times the code, then minus the sub-block min) so the output is
+ * bit-identical; dot products form exact integer sums per super-block
+ * (codes x activations, weighted by the integer sub-block scales; the mins
+ * through Q8_K's group sums) and apply the f32 scales once per super-block.
  */
 #include <math.h>
 #include <string.h>
@@ -20,13 +21,6 @@
 /* 2-bit code of value v (< 256) in the Q2_K/Q3_K layout. */
 static inline int k2_code(const uint8_t *qs, int v) {
     return (qs[32 * (v / 128) + v % 32] >> (2 * ((v / 32) % 4))) & 3;
-}
-
-/* Signed 6-bit scale (already minus 32) of sub-block k (< 16) of Q3_K. */
-static inline int q3_scale(const uint8_t *s, int k) {
-    int lo = k < 8 ? (s[k] & 0xF) : (s[k - 8] >> 4);
-    int hi = (s[8 + k % 4] >> (2 * (k / 4))) & 3;
-    return (lo | (hi << 4)) - 32;
 }
 
 /* Signed code of value v of a Q3_K block: 2 low bits minus 4 unless the
@@ -55,71 +49,83 @@ static inline int q6_code(const l1__block_q6_K *b, int v) {
     return (lo | (hi << 4)) - 32;
 }
 
-/* ---- dequantization ------------------------------------------------------------ */
+/* ---- blocks unpacked -------------------------------------------------------------
+ *
+ * Each fills codes (offsets applied), the 16 sub-block scales and mins (a
+ * 32-value sub-block's twice) and the super-block scales; dequantization and
+ * the dot products are the loops of unpacked.c. */
 
-void l1__dequant_q2_K(const void *vx, float *y, int64_t n) {
-    const l1__block_q2_K *x = vx;
-    for (int64_t i = 0; i < n / L1_QK_K; i++, y += L1_QK_K) {
-        const float d = l1__f16_to_f32(x[i].d), dmin = l1__f16_to_f32(x[i].dmin);
-        for (int sub = 0; sub < 16; sub++) {
-            const uint8_t sc = x[i].scales[sub];
-            const float dl = d * (float)(sc & 0xF), ml = dmin * (float)(sc >> 4);
-            for (int v = 16 * sub; v < 16 * sub + 16; v++) y[v] = dl * (float)k2_code(x[i].qs, v) - ml;
-        }
+static void unpack_q2_K(const void *x, int64_t i, l1__unpackedK *u) {
+    const l1__block_q2_K *b = (const l1__block_q2_K *)x + i;
+    for (int v = 0; v < L1_QK_K; v++) u->c[v] = k2_code(b->qs, v);
+    for (int h = 0; h < 16; h++) u->sc[h] = b->scales[h] & 0xF, u->m[h] = b->scales[h] >> 4;
+    u->d = l1__f16_to_f32(b->d), u->dmin = l1__f16_to_f32(b->dmin), u->has_min = true;
+}
+
+static void unpack_q3_K(const void *x, int64_t i, l1__unpackedK *u) {
+    const l1__block_q3_K *b = (const l1__block_q3_K *)x + i;
+    for (int v = 0; v < L1_QK_K; v++) u->c[v] = q3_code(b, v);
+    for (int h = 0; h < 16; h++) u->sc[h] = l1__q3_scale(b->scales, h), u->m[h] = 0;
+    u->d = l1__f16_to_f32(b->d), u->dmin = 0.0f, u->has_min = false;
+}
+
+/* The 6-bit scales and mins of Q4_K and Q5_K, each for two halves. */
+static void k4_scales(const uint8_t *scales, l1__unpackedK *u) {
+    for (int sub = 0; sub < 8; sub++) {
+        uint8_t sc, m;
+        l1__k4_scale_min(sub, scales, &sc, &m);
+        u->sc[2 * sub] = u->sc[2 * sub + 1] = sc;
+        u->m[2 * sub] = u->m[2 * sub + 1] = m;
     }
 }
 
-void l1__dequant_q3_K(const void *vx, float *y, int64_t n) {
-    const l1__block_q3_K *x = vx;
-    for (int64_t i = 0; i < n / L1_QK_K; i++, y += L1_QK_K) {
-        const float d = l1__f16_to_f32(x[i].d);
-        for (int sub = 0; sub < 16; sub++) {
-            const float dl = d * (float)q3_scale(x[i].scales, sub);
-            for (int v = 16 * sub; v < 16 * sub + 16; v++) y[v] = dl * (float)q3_code(&x[i], v);
-        }
+static void unpack_q4_K(const void *x, int64_t i, l1__unpackedK *u) {
+    const l1__block_q4_K *b = (const l1__block_q4_K *)x + i;
+    for (int v = 0; v < L1_QK_K; v++) u->c[v] = k4_code(b->qs, v);
+    k4_scales(b->scales, u);
+    u->d = l1__f16_to_f32(b->d), u->dmin = l1__f16_to_f32(b->dmin), u->has_min = true;
+}
+
+static void unpack_q5_K(const void *x, int64_t i, l1__unpackedK *u) {
+    const l1__block_q5_K *b = (const l1__block_q5_K *)x + i;
+    for (int v = 0; v < L1_QK_K; v++) u->c[v] = q5k_code(b, v);
+    k4_scales(b->scales, u);
+    u->d = l1__f16_to_f32(b->d), u->dmin = l1__f16_to_f32(b->dmin), u->has_min = true;
+}
+
+static void unpack_q6_K(const void *x, int64_t i, l1__unpackedK *u) {
+    const l1__block_q6_K *b = (const l1__block_q6_K *)x + i;
+    for (int v = 0; v < L1_QK_K; v++) u->c[v] = q6_code(b, v);
+    for (int h = 0; h < 16; h++) u->sc[h] = b->scales[h], u->m[h] = 0;
+    u->d = l1__f16_to_f32(b->d), u->dmin = 0.0f, u->has_min = false;
+}
+
+/* Q8_K (activations) as a format of its own: codes times one f32 scale. */
+static void unpack_q8_K(const void *x, int64_t i, l1__unpackedK *u) {
+    const l1__block_q8_K *b = (const l1__block_q8_K *)x + i;
+    for (int v = 0; v < L1_QK_K; v++) u->c[v] = b->qs[v];
+    for (int h = 0; h < 16; h++) u->sc[h] = 1, u->m[h] = 0;
+    u->d = b->d, u->dmin = 0.0f, u->has_min = false;
+}
+
+L1__FORMATK(q2_K)
+L1__FORMATK(q3_K)
+L1__FORMATK(q4_K)
+L1__FORMATK(q5_K)
+L1__FORMATK(q6_K)
+L1__FORMATK(q8_K)
+
+l1__unpackK_fn l1__unpackK_of(uint32_t type) {
+    switch (type) {
+    case L1_TYPE_Q2_K: return unpack_q2_K;
+    case L1_TYPE_Q3_K: return unpack_q3_K;
+    case L1_TYPE_Q4_K: return unpack_q4_K;
+    case L1_TYPE_Q5_K: return unpack_q5_K;
+    case L1_TYPE_Q6_K: return unpack_q6_K;
+    default: return NULL;
     }
 }
 
-void l1__dequant_q4_K(const void *vx, float *y, int64_t n) {
-    const l1__block_q4_K *x = vx;
-    for (int64_t i = 0; i < n / L1_QK_K; i++, y += L1_QK_K) {
-        const float d = l1__f16_to_f32(x[i].d), dmin = l1__f16_to_f32(x[i].dmin);
-        for (int sub = 0; sub < 8; sub++) {
-            uint8_t sc, m;
-            l1__k4_scale_min(sub, x[i].scales, &sc, &m);
-            const float dl = d * (float)sc, ml = dmin * (float)m;
-            for (int v = 32 * sub; v < 32 * sub + 32; v++) y[v] = dl * (float)k4_code(x[i].qs, v) - ml;
-        }
-    }
-}
-
-void l1__dequant_q5_K(const void *vx, float *y, int64_t n) {
-    const l1__block_q5_K *x = vx;
-    for (int64_t i = 0; i < n / L1_QK_K; i++, y += L1_QK_K) {
-        const float d = l1__f16_to_f32(x[i].d), dmin = l1__f16_to_f32(x[i].dmin);
-        for (int sub = 0; sub < 8; sub++) {
-            uint8_t sc, m;
-            l1__k4_scale_min(sub, x[i].scales, &sc, &m);
-            const float dl = d * (float)sc, ml = dmin * (float)m;
-            for (int v = 32 * sub; v < 32 * sub + 32; v++) y[v] = dl * (float)q5k_code(&x[i], v) - ml;
-        }
-    }
-}
-
-void l1__dequant_q6_K(const void *vx, float *y, int64_t n) {
-    const l1__block_q6_K *x = vx;
-    for (int64_t i = 0; i < n / L1_QK_K; i++, y += L1_QK_K) {
-        const float d = l1__f16_to_f32(x[i].d);
-        for (int v = 0; v < L1_QK_K; v++)
-            y[v] = d * (float)x[i].scales[v / 16] * (float)q6_code(&x[i], v);
-    }
-}
-
-void l1__dequant_q8_K(const void *vx, float *y, int64_t n) {
-    const l1__block_q8_K *x = vx;
-    for (int64_t i = 0; i < n / L1_QK_K; i++, y += L1_QK_K)
-        for (int v = 0; v < L1_QK_K; v++) y[v] = x[i].d * (float)x[i].qs[v];
-}
 
 /* ---- Q8_K quantizer ------------------------------------------------------------- */
 
@@ -129,14 +135,8 @@ void l1__dequant_q8_K(const void *vx, float *y, int64_t n) {
 void l1__quantize_q8_K(const float *x, void *vy, int64_t n) {
     l1__block_q8_K *y = vy;
     for (int64_t i = 0; i < n / L1_QK_K; i++, x += L1_QK_K) {
-        float amax = 0.0f, max = 0.0f;
-        for (int v = 0; v < L1_QK_K; v++) {
-            if (fabsf(x[v]) > amax) {
-                amax = fabsf(x[v]);
-                max = x[v];
-            }
-        }
-        if (amax == 0.0f) {
+        const float max = l1__signed_max(x, L1_QK_K);
+        if (max == 0.0f) {
             memset(&y[i], 0, sizeof y[i]);
             continue;
         }
@@ -152,111 +152,4 @@ void l1__quantize_q8_K(const float *x, void *vy, int64_t n) {
         }
         y[i].d = 1.0f / iscale;
     }
-}
-
-/* ---- dot products with Q8_K ---------------------------------------------------------- */
-
-
-void l1__vec_dot_q2_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q2_K *x = vx;
-    const l1__block_q8_K *q8 = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int32_t isum = 0, msum = 0;
-        for (int sub = 0; sub < 16; sub++) {
-            int32_t t = 0;
-            for (int v = 16 * sub; v < 16 * sub + 16; v++) t += k2_code(x[i].qs, v) * q8[i].qs[v];
-            isum += (x[i].scales[sub] & 0xF) * t;
-            msum += (x[i].scales[sub] >> 4) * q8[i].bsums[sub];
-        }
-        const float dall = q8[i].d * l1__f16_to_f32(x[i].d);
-        const float dmin = q8[i].d * l1__f16_to_f32(x[i].dmin);
-        sum += dall * (float)isum - dmin * (float)msum;
-    }
-    *s = sum;
-}
-
-void l1__vec_dot_q3_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q3_K *x = vx;
-    const l1__block_q8_K *q8 = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int32_t isum = 0;
-        for (int sub = 0; sub < 16; sub++) {
-            int32_t t = 0;
-            for (int v = 16 * sub; v < 16 * sub + 16; v++) t += q3_code(&x[i], v) * q8[i].qs[v];
-            isum += q3_scale(x[i].scales, sub) * t;
-        }
-        sum += l1__f16_to_f32(x[i].d) * q8[i].d * (float)isum;
-    }
-    *s = sum;
-}
-
-void l1__vec_dot_q4_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q4_K *x = vx;
-    const l1__block_q8_K *q8 = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int32_t isum = 0, msum = 0;
-        for (int sub = 0; sub < 8; sub++) {
-            uint8_t sc, m;
-            l1__k4_scale_min(sub, x[i].scales, &sc, &m);
-            int32_t t = 0;
-            for (int v = 32 * sub; v < 32 * sub + 32; v++) t += k4_code(x[i].qs, v) * q8[i].qs[v];
-            isum += sc * t;
-            msum += m * (q8[i].bsums[2 * sub] + q8[i].bsums[2 * sub + 1]);
-        }
-        const float dall = q8[i].d * l1__f16_to_f32(x[i].d);
-        const float dmin = q8[i].d * l1__f16_to_f32(x[i].dmin);
-        sum += dall * (float)isum - dmin * (float)msum;
-    }
-    *s = sum;
-}
-
-void l1__vec_dot_q5_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q5_K *x = vx;
-    const l1__block_q8_K *q8 = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int32_t isum = 0, msum = 0;
-        for (int sub = 0; sub < 8; sub++) {
-            uint8_t sc, m;
-            l1__k4_scale_min(sub, x[i].scales, &sc, &m);
-            int32_t t = 0;
-            for (int v = 32 * sub; v < 32 * sub + 32; v++) t += q5k_code(&x[i], v) * q8[i].qs[v];
-            isum += sc * t;
-            msum += m * (q8[i].bsums[2 * sub] + q8[i].bsums[2 * sub + 1]);
-        }
-        const float dall = q8[i].d * l1__f16_to_f32(x[i].d);
-        const float dmin = q8[i].d * l1__f16_to_f32(x[i].dmin);
-        sum += dall * (float)isum - dmin * (float)msum;
-    }
-    *s = sum;
-}
-
-void l1__vec_dot_q6_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q6_K *x = vx;
-    const l1__block_q8_K *q8 = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int32_t isum = 0;
-        for (int sub = 0; sub < 16; sub++) {
-            int32_t t = 0;
-            for (int v = 16 * sub; v < 16 * sub + 16; v++) t += q6_code(&x[i], v) * q8[i].qs[v];
-            isum += x[i].scales[sub] * t;
-        }
-        sum += l1__f16_to_f32(x[i].d) * q8[i].d * (float)isum;
-    }
-    *s = sum;
-}
-
-void l1__vec_dot_q8_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q8_K *x = vx, *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int32_t isum = 0;
-        for (int v = 0; v < L1_QK_K; v++) isum += x[i].qs[v] * y[i].qs[v];
-        sum += x[i].d * y[i].d * (float)isum;
-    }
-    *s = sum;
 }

@@ -11,8 +11,8 @@
  * quantizers exist for Q8_0/Q8_1: the one the reference CPU backend runs on
  * activations (l1__quantize_q8_0) and the file one (l1__quantize_q8_0_ref).
  *
- * Dot products sum integer products within a block, then scale each block
- * sum in f32 and accumulate blocks in order.
+ * Dequantization and dot products are the loops of unpacked.c over the
+ * blocks unpacked here (codes, scale, offset).
  */
 #include <float.h>
 #include <math.h>
@@ -29,8 +29,7 @@ static float block_absmax(const float *x, int n) {
     return amax;
 }
 
-/* The value of largest magnitude, keeping its sign (first one on ties). */
-static float block_signed_max(const float *x, int n) {
+float l1__signed_max(const float *x, int n) {
     float amax = 0.0f, max = 0.0f;
     for (int j = 0; j < n; j++) {
         if (fabsf(x[j]) > amax) {
@@ -71,95 +70,79 @@ static uint32_t load_u32(const uint8_t *p) {
     return v;
 }
 
+/* The weight quantizers (the reference's file quantizers, codes rounding
+ * half up):
+ *   symmetric (Q4_0, Q5_0): scale = extreme value / -half, so the extreme
+ *     maps exactly onto code 0 and the opposite side keeps half - 1 steps;
+ *   affine (Q4_1, Q5_1): offset = block minimum, scale = range / maxq.
+ * Each fills the 32 codes of one block and returns or stores its scales. */
+static float symmetric_codes(const float *x, int half, int *q) {
+    const float d = l1__signed_max(x, L1_QK32) / -(float)half;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    for (int j = 0; j < L1_QK32; j++) q[j] = trunc_code(x[j] * id + ((float)half + 0.5f), 2 * half - 1);
+    return d;
+}
+
+static void affine_codes(const float *x, int maxq, int *q, uint16_t *d16, uint16_t *m16) {
+    float mn, mx;
+    block_min_max(x, L1_QK32, &mn, &mx);
+    const float d = (mx - mn) / (float)maxq;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    *d16 = l1__f32_to_f16(d);
+    *m16 = l1__f32_to_f16(mn);
+    for (int j = 0; j < L1_QK32; j++) q[j] = trunc_code((x[j] - mn) * id + 0.5f, maxq);
+}
+
+/* Codes j and j + 16 into byte j (low, high nibble). */
+static void pack_nibbles(const int *q, uint8_t *qs) {
+    for (int j = 0; j < 16; j++) qs[j] = (uint8_t)(q[j] | (q[j + 16] << 4));
+}
+
+/* The 32 nibble codes of a Q4_0-ordered array (byte j: code j low, j + 16
+ * high), minus `offset`. */
+static void nibble_codes(const uint8_t *qs, int offset, int *c) {
+    for (int j = 0; j < 16; j++) {
+        c[j] = (qs[j] & 0xF) - offset;
+        c[j + 16] = (qs[j] >> 4) - offset;
+    }
+}
+
 /* ---- Q4_0 --------------------------------------------------------------- */
 
-void l1__dequant_q4_0(const void *vx, float *y, int64_t n) {
-    const l1__block_q4_0 *x = vx;
-    for (int64_t i = 0; i < n / L1_QK32; i++, y += L1_QK32) {
-        const float d = l1__f16_to_f32(x[i].d);
-        for (int j = 0; j < 16; j++) {
-            y[j] = (float)((x[i].qs[j] & 0xF) - 8) * d;
-            y[j + 16] = (float)((x[i].qs[j] >> 4) - 8) * d;
-        }
-    }
+static void unpack_q4_0(const void *x, int64_t i, l1__unpacked32 *u) {
+    const l1__block_q4_0 *b = (const l1__block_q4_0 *)x + i;
+    nibble_codes(b->qs, 8, u->c);
+    u->d = l1__f16_to_f32(b->d), u->m = 0.0f, u->has_m = false;
 }
 
-/* Scale = extreme value / -8, so the extreme maps exactly onto code 0 and
- * the opposite side keeps 7 steps; codes round half up. */
+L1__FORMAT32(q4_0, L1__SUM_FIRST, false)
+
 void l1__quantize_q4_0(const float *x, void *vy, int64_t n) {
     l1__block_q4_0 *y = vy;
+    int q[32];
     for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {
-        const float d = block_signed_max(x, L1_QK32) / -8.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[i].d = l1__f32_to_f16(d);
-        for (int j = 0; j < 16; j++) {
-            const int q0 = trunc_code(x[j] * id + 8.5f, 15);
-            const int q1 = trunc_code(x[j + 16] * id + 8.5f, 15);
-            y[i].qs[j] = (uint8_t)(q0 | (q1 << 4));
-        }
+        y[i].d = l1__f32_to_f16(symmetric_codes(x, 8, q));
+        pack_nibbles(q, y[i].qs);
     }
-}
-
-void l1__vec_dot_q4_0(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q4_0 *x = vx;
-    const l1__block_q8_0 *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        int32_t si = 0;
-        for (int j = 0; j < 16; j++) {
-            si += ((x[i].qs[j] & 0xF) - 8) * y[i].qs[j];
-            si += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
-        }
-        sum += (float)si * l1__f16_to_f32(x[i].d) * l1__f16_to_f32(y[i].d);
-    }
-    *s = sum;
 }
 
 /* ---- Q4_1 --------------------------------------------------------------- */
 
-void l1__dequant_q4_1(const void *vx, float *y, int64_t n) {
-    const l1__block_q4_1 *x = vx;
-    for (int64_t i = 0; i < n / L1_QK32; i++, y += L1_QK32) {
-        const float d = l1__f16_to_f32(x[i].d), m = l1__f16_to_f32(x[i].m);
-        for (int j = 0; j < 16; j++) {
-            y[j] = (float)(x[i].qs[j] & 0xF) * d + m;
-            y[j + 16] = (float)(x[i].qs[j] >> 4) * d + m;
-        }
-    }
+static void unpack_q4_1(const void *x, int64_t i, l1__unpacked32 *u) {
+    const l1__block_q4_1 *b = (const l1__block_q4_1 *)x + i;
+    nibble_codes(b->qs, 0, u->c);
+    u->d = l1__f16_to_f32(b->d), u->m = l1__f16_to_f32(b->m), u->has_m = true;
 }
 
-/* Offset = block minimum, scale = range / 15, codes round half up. */
+L1__FORMAT32(q4_1, L1__WITH_OFFSET, true)
+
 void l1__quantize_q4_1(const float *x, void *vy, int64_t n) {
     l1__block_q4_1 *y = vy;
+    int q[32];
     for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {
-        float mn, mx;
-        block_min_max(x, L1_QK32, &mn, &mx);
-        const float d = (mx - mn) / 15.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[i].d = l1__f32_to_f16(d);
-        y[i].m = l1__f32_to_f16(mn);
-        for (int j = 0; j < 16; j++) {
-            const int q0 = trunc_code((x[j] - mn) * id + 0.5f, 15);
-            const int q1 = trunc_code((x[j + 16] - mn) * id + 0.5f, 15);
-            y[i].qs[j] = (uint8_t)(q0 | (q1 << 4));
-        }
+        affine_codes(x, 15, q, &y[i].d, &y[i].m);
+        pack_nibbles(q, y[i].qs);
     }
-}
-
-void l1__vec_dot_q4_1(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q4_1 *x = vx;
-    const l1__block_q8_1 *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        int32_t si = 0;
-        for (int j = 0; j < 16; j++) {
-            si += (x[i].qs[j] & 0xF) * y[i].qs[j];
-            si += (x[i].qs[j] >> 4) * y[i].qs[j + 16];
-        }
-        sum += l1__f16_to_f32(x[i].d) * l1__f16_to_f32(y[i].d) * (float)si +
-               l1__f16_to_f32(x[i].m) * l1__f16_to_f32(y[i].s);
-    }
-    *s = sum;
 }
 
 /* ---- Q5_0 --------------------------------------------------------------- */
@@ -170,14 +153,19 @@ static inline int q5_code(const uint8_t *qs, uint32_t qh, int j) {
     return lo | (int)(((qh >> j) & 1u) << 4);
 }
 
-void l1__dequant_q5_0(const void *vx, float *y, int64_t n) {
-    const l1__block_q5_0 *x = vx;
-    for (int64_t i = 0; i < n / L1_QK32; i++, y += L1_QK32) {
-        const float d = l1__f16_to_f32(x[i].d);
-        const uint32_t qh = load_u32(x[i].qh);
-        for (int j = 0; j < 32; j++) y[j] = (float)(q5_code(x[i].qs, qh, j) - 16) * d;
-    }
+/* The 32 codes of a Q5 block, minus `offset`. */
+static void q5_codes(const uint8_t *qs, const uint8_t *qh4, int offset, int *c) {
+    const uint32_t qh = load_u32(qh4);
+    for (int j = 0; j < 32; j++) c[j] = q5_code(qs, qh, j) - offset;
 }
+
+static void unpack_q5_0(const void *x, int64_t i, l1__unpacked32 *u) {
+    const l1__block_q5_0 *b = (const l1__block_q5_0 *)x + i;
+    q5_codes(b->qs, b->qh, 16, u->c);
+    u->d = l1__f16_to_f32(b->d), u->m = 0.0f, u->has_m = false;
+}
+
+L1__FORMAT32(q5_0, L1__SUM_FIRST, false)
 
 /* Packs 32 five-bit codes into the nibbles and high-bit word of a Q5 block. */
 static void q5_pack(const int *q, uint8_t *qs, uint8_t *qh_out) {
@@ -194,82 +182,59 @@ void l1__quantize_q5_0(const float *x, void *vy, int64_t n) {
     l1__block_q5_0 *y = vy;
     int q[32];
     for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {
-        const float d = block_signed_max(x, L1_QK32) / -16.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[i].d = l1__f32_to_f16(d);
-        for (int j = 0; j < 32; j++) q[j] = trunc_code(x[j] * id + 16.5f, 31);
+        y[i].d = l1__f32_to_f16(symmetric_codes(x, 16, q));
         q5_pack(q, y[i].qs, y[i].qh);
     }
 }
 
-void l1__vec_dot_q5_0(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q5_0 *x = vx;
-    const l1__block_q8_0 *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        const uint32_t qh = load_u32(x[i].qh);
-        int32_t si = 0;
-        for (int j = 0; j < 32; j++) si += (q5_code(x[i].qs, qh, j) - 16) * y[i].qs[j];
-        sum += (float)si * l1__f16_to_f32(x[i].d) * l1__f16_to_f32(y[i].d);
-    }
-    *s = sum;
-}
-
 /* ---- Q5_1 --------------------------------------------------------------- */
 
-void l1__dequant_q5_1(const void *vx, float *y, int64_t n) {
-    const l1__block_q5_1 *x = vx;
-    for (int64_t i = 0; i < n / L1_QK32; i++, y += L1_QK32) {
-        const float d = l1__f16_to_f32(x[i].d), m = l1__f16_to_f32(x[i].m);
-        const uint32_t qh = load_u32(x[i].qh);
-        for (int j = 0; j < 32; j++) y[j] = (float)q5_code(x[i].qs, qh, j) * d + m;
-    }
+static void unpack_q5_1(const void *x, int64_t i, l1__unpacked32 *u) {
+    const l1__block_q5_1 *b = (const l1__block_q5_1 *)x + i;
+    q5_codes(b->qs, b->qh, 0, u->c);
+    u->d = l1__f16_to_f32(b->d), u->m = l1__f16_to_f32(b->m), u->has_m = true;
 }
+
+L1__FORMAT32(q5_1, L1__WITH_OFFSET, true)
 
 void l1__quantize_q5_1(const float *x, void *vy, int64_t n) {
     l1__block_q5_1 *y = vy;
     int q[32];
     for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {
-        float mn, mx;
-        block_min_max(x, L1_QK32, &mn, &mx);
-        const float d = (mx - mn) / 31.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[i].d = l1__f32_to_f16(d);
-        y[i].m = l1__f32_to_f16(mn);
-        for (int j = 0; j < 32; j++) q[j] = trunc_code((x[j] - mn) * id + 0.5f, 31);
+        affine_codes(x, 31, q, &y[i].d, &y[i].m);
         q5_pack(q, y[i].qs, y[i].qh);
     }
 }
 
-void l1__vec_dot_q5_1(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q5_1 *x = vx;
-    const l1__block_q8_1 *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        const uint32_t qh = load_u32(x[i].qh);
-        int32_t si = 0;
-        for (int j = 0; j < 32; j++) si += q5_code(x[i].qs, qh, j) * y[i].qs[j];
-        sum += l1__f16_to_f32(x[i].d) * l1__f16_to_f32(y[i].d) * (float)si +
-               l1__f16_to_f32(x[i].m) * l1__f16_to_f32(y[i].s);
-    }
-    *s = sum;
-}
-
 /* ---- Q8_0 and Q8_1 ----------------------------------------------------------- */
 
-void l1__dequant_q8_0(const void *vx, float *y, int64_t n) {
-    const l1__block_q8_0 *x = vx;
-    for (int64_t i = 0; i < n / L1_QK32; i++, y += L1_QK32) {
-        const float d = l1__f16_to_f32(x[i].d);
-        for (int j = 0; j < 32; j++) y[j] = (float)x[i].qs[j] * d;
-    }
+static void byte_codes(const int8_t *qs, uint16_t d, l1__unpacked32 *u) {
+    for (int j = 0; j < 32; j++) u->c[j] = qs[j];
+    u->d = l1__f16_to_f32(d), u->m = 0.0f, u->has_m = false;
 }
 
-void l1__dequant_q8_1(const void *vx, float *y, int64_t n) {
-    const l1__block_q8_1 *x = vx;
-    for (int64_t i = 0; i < n / L1_QK32; i++, y += L1_QK32) {
-        const float d = l1__f16_to_f32(x[i].d);
-        for (int j = 0; j < 32; j++) y[j] = (float)x[i].qs[j] * d;
+static void unpack_q8_0(const void *x, int64_t i, l1__unpacked32 *u) {
+    const l1__block_q8_0 *b = (const l1__block_q8_0 *)x + i;
+    byte_codes(b->qs, b->d, u);
+}
+
+/* Q8_1 weights never occur in files; the product is defined for symmetry. */
+static void unpack_q8_1(const void *x, int64_t i, l1__unpacked32 *u) {
+    const l1__block_q8_1 *b = (const l1__block_q8_1 *)x + i;
+    byte_codes(b->qs, b->d, u);
+}
+
+L1__FORMAT32(q8_0, L1__SUM_FIRST, false)
+L1__FORMAT32(q8_1, L1__SUM_FIRST, true)
+
+l1__unpack32_fn l1__unpack32_of(uint32_t type) {
+    switch (type) {
+    case L1_TYPE_Q4_0: return unpack_q4_0;
+    case L1_TYPE_Q4_1: return unpack_q4_1;
+    case L1_TYPE_Q5_0: return unpack_q5_0;
+    case L1_TYPE_Q5_1: return unpack_q5_1;
+    case L1_TYPE_Q8_0: return unpack_q8_0;
+    default: return NULL;
     }
 }
 
@@ -332,27 +297,4 @@ void l1__quantize_q8_1_ref(const float *x, void *vy, int64_t n) {
         y[i].d = l1__f32_to_f16(d);
         y[i].s = l1__f32_to_f16((float)q8_sum(y[i].qs) * d);
     }
-}
-
-void l1__vec_dot_q8_0(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q8_0 *x = vx, *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        int32_t si = 0;
-        for (int j = 0; j < 32; j++) si += x[i].qs[j] * y[i].qs[j];
-        sum += (float)si * l1__f16_to_f32(x[i].d) * l1__f16_to_f32(y[i].d);
-    }
-    *s = sum;
-}
-
-/* Q8_1 weights never occur in files; the product is defined for symmetry. */
-void l1__vec_dot_q8_1(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q8_1 *x = vx, *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        int32_t si = 0;
-        for (int j = 0; j < 32; j++) si += x[i].qs[j] * y[i].qs[j];
-        sum += (float)si * l1__f16_to_f32(x[i].d) * l1__f16_to_f32(y[i].d);
-    }
-    *s = sum;
 }

@@ -105,14 +105,8 @@ static float fit_affine(int n, int nmax, const float *x, uint8_t *L, float *m_ou
  * The extreme value is mapped towards -nmax (s takes its sign), which
  * gives it the wider side of the code range. */
 static float fit_symmetric(int n, int nmax, const float *x, int8_t *L) {
-    float amax = 0.0f, max = 0.0f;
-    for (int i = 0; i < n; i++) {
-        if (fabsf(x[i]) > amax) {
-            amax = fabsf(x[i]);
-            max = x[i];
-        }
-    }
-    if (amax < ZERO_EPS) {
+    const float max = l1__signed_max(x, n);
+    if (fabsf(max) < ZERO_EPS) {
         memset(L, 0, (size_t)n);
         return 0.0f;
     }
@@ -195,14 +189,8 @@ void l1__quantize_q3_K(const float *x, void *vy, int64_t n) {
     uint8_t U[L1_QK_K];
     float sc[16];
     for (int64_t i = 0; i < n / L1_QK_K; i++, x += L1_QK_K) {
-        float amax = 0.0f, max_sc = 0.0f;
-        for (int j = 0; j < 16; j++) {
-            sc[j] = fit_symmetric(16, 4, x + 16 * j, L + 16 * j);
-            if (fabsf(sc[j]) > amax) {
-                amax = fabsf(sc[j]);
-                max_sc = sc[j];
-            }
-        }
+        for (int j = 0; j < 16; j++) sc[j] = fit_symmetric(16, 4, x + 16 * j, L + 16 * j);
+        const float max_sc = l1__signed_max(sc, 16);
         memset(y[i].scales, 0, sizeof y[i].scales);
         int q6[16] = {0};
         if (max_sc != 0.0f) {
@@ -310,15 +298,9 @@ void l1__quantize_q6_K(const float *x, void *vy, int64_t n) {
     int8_t L[L1_QK_K];
     float sc[16];
     for (int64_t i = 0; i < n / L1_QK_K; i++, x += L1_QK_K) {
-        float amax = 0.0f, max_sc = 0.0f;
-        for (int j = 0; j < 16; j++) {
-            sc[j] = fit_symmetric(16, 32, x + 16 * j, L + 16 * j);
-            if (fabsf(sc[j]) > amax) {
-                amax = fabsf(sc[j]);
-                max_sc = sc[j];
-            }
-        }
-        if (amax < ZERO_EPS) {
+        for (int j = 0; j < 16; j++) sc[j] = fit_symmetric(16, 32, x + 16 * j, L + 16 * j);
+        const float max_sc = l1__signed_max(sc, 16);
+        if (fabsf(max_sc) < ZERO_EPS) {
             memset(&y[i], 0, sizeof y[i]);
             continue;
         }

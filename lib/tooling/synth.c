@@ -238,59 +238,6 @@ static l1_status builtin_vocab(l1__gguf_writer *w, int64_t *n_vocab) {
     return L1_OK;
 }
 
-static l1_status copy_array(l1__gguf_writer *w, const l1__gguf *g, const char *key) {
-    l1__gguf_vtype elem;
-    uint64_t n;
-    l1_status st = l1__gguf_get_arr(g, key, &elem, &n);
-    if (st != L1_OK) return st;
-    if (elem == L1_GGUF_STRING) {
-        const char **s = l1__malloc((size_t)(n ? n : 1) * sizeof *s);
-        uint64_t *len = l1__malloc((size_t)(n ? n : 1) * sizeof *len);
-        if (!s || !len) st = l1__error(L1_ERR_NOMEM, "synth: key %s: out of memory", key);
-        for (uint64_t i = 0; st == L1_OK && i < n; i++) st = l1__gguf_get_arr_str(g, key, i, &s[i], &len[i]);
-        if (st == L1_OK) st = l1__gguf_writer_set_arr_str(w, key, s, len, n);
-        l1__free(s);
-        l1__free(len);
-        return st;
-    }
-    const void *data;
-    if ((st = l1__gguf_get_arr_data(g, key, elem, &data, &n))) return st;
-    return l1__gguf_writer_set_arr(w, key, elem, data, n);
-}
-
-static l1_status copy_key(l1__gguf_writer *w, const l1__gguf *g, int64_t i) {
-    const char *key = l1__gguf_kv_key(g, i);
-    l1_status st = L1_OK;
-    union { uint32_t u32; int32_t i32; uint64_t u64; float f; bool b; } v;
-    const char *s;
-    uint64_t len;
-    switch (l1__gguf_kv_type(g, i)) {
-    case L1_GGUF_STRING:
-        if (!(st = l1__gguf_get_str(g, key, &s, &len))) st = l1__gguf_writer_set_str(w, key, s, len);
-        return st;
-    case L1_GGUF_UINT32:
-        if (!(st = l1__gguf_get_u32(g, key, &v.u32))) st = l1__gguf_writer_set_u32(w, key, v.u32);
-        return st;
-    case L1_GGUF_INT32:
-        if (!(st = l1__gguf_get_i32(g, key, &v.i32))) st = l1__gguf_writer_set_i32(w, key, v.i32);
-        return st;
-    case L1_GGUF_UINT64:
-        if (!(st = l1__gguf_get_u64(g, key, &v.u64))) st = l1__gguf_writer_set_u64(w, key, v.u64);
-        return st;
-    case L1_GGUF_FLOAT32:
-        if (!(st = l1__gguf_get_f32(g, key, &v.f))) st = l1__gguf_writer_set_f32(w, key, v.f);
-        return st;
-    case L1_GGUF_BOOL:
-        if (!(st = l1__gguf_get_bool(g, key, &v.b))) st = l1__gguf_writer_set_bool(w, key, v.b);
-        return st;
-    case L1_GGUF_ARRAY:
-        return copy_array(w, g, key);
-    default:
-        return l1__error(L1_ERR_UNSUPPORTED, "synth: key %s: value type %s not copied", key,
-                         l1__gguf_vtype_name(l1__gguf_kv_type(g, i)));
-    }
-}
-
 /* Copies every tokenizer.* key of `path`; the vocabulary size is the
  * length of its token list. */
 static l1_status copied_vocab(l1__gguf_writer *w, const char *path, int64_t *n_vocab) {
@@ -298,7 +245,7 @@ static l1_status copied_vocab(l1__gguf_writer *w, const char *path, int64_t *n_v
     l1_status st = l1__gguf_open(path, NULL, &g);
     if (st != L1_OK) return st;
     for (int64_t i = 0; st == L1_OK && i < l1__gguf_n_kv(g); i++)
-        if (!strncmp(l1__gguf_kv_key(g, i), "tokenizer.", 10)) st = copy_key(w, g, i);
+        if (!strncmp(l1__gguf_kv_key(g, i), "tokenizer.", 10)) st = l1__gguf_writer_copy_key(w, g, i);
     l1__gguf_vtype elem;
     uint64_t n = 0;
     if (st == L1_OK && (st = l1__gguf_get_arr(g, "tokenizer.ggml.tokens", &elem, &n)) == L1_OK &&

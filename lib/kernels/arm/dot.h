@@ -7,7 +7,9 @@
 #define L1_KERNELS_ARM_DOT_H
 
 #include "kernels/arm/common.h"
+#include "quant/quant.h"
 #include "quant/quant_blocks.h"
+#include "quant/quant_impl.h"
 
 /* ---- activation quantizers -------------------------------------------------- */
 
@@ -98,100 +100,83 @@ static void quantize_q8_K(const float *x, void *vy, int64_t n) {
 
 /* ---- 32-value formats × Q8_0 / Q8_1 ----------------------------------------- */
 
-static void vec_dot_q8_0(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q8_0 *x = vx, *y = vy;
-    float32x4_t acc = vdupq_n_f32(0.0f);
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        int32x4_t p = dot16(vdupq_n_s32(0), vld1q_s8(x[i].qs), vld1q_s8(y[i].qs));
-        p = dot16(p, vld1q_s8(x[i].qs + 16), vld1q_s8(y[i].qs + 16));
-        acc = scale_acc(acc, p, f16(x[i].d) * f16(y[i].d));
-    }
-    *s = vaddvq_f32(acc);
+/* Each 32-value format gives its block's 32 signed codes as two vectors
+ * (codes 0..15, 16..31); one body per activation type then takes the
+ * block sum with two sdot, scales it by d * dy and, for the formats with
+ * an offset (Q4_1, Q5_1, activations Q8_1), adds m * s apart. */
+static inline void codes_q8_0(const l1__block_q8_0 *b, int8x16_t *c0, int8x16_t *c1) {
+    *c0 = vld1q_s8(b->qs), *c1 = vld1q_s8(b->qs + 16);
 }
 
-static void vec_dot_q4_0(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q4_0 *x = vx;
-    const l1__block_q8_0 *y = vy;
-    const int8x16_t eight = vdupq_n_s8(8);
-    float32x4_t acc = vdupq_n_f32(0.0f);
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        uint8x16_t lo, hi;
-        nibbles(x[i].qs, &lo, &hi);
-        int32x4_t p = dot16(vdupq_n_s32(0), vsubq_s8(s8(lo), eight), vld1q_s8(y[i].qs));
-        p = dot16(p, vsubq_s8(s8(hi), eight), vld1q_s8(y[i].qs + 16));
-        acc = scale_acc(acc, p, f16(x[i].d) * f16(y[i].d));
-    }
-    *s = vaddvq_f32(acc);
+static inline void codes_q4_0(const l1__block_q4_0 *b, int8x16_t *c0, int8x16_t *c1) {
+    uint8x16_t lo, hi;
+    nibbles(b->qs, &lo, &hi);
+    *c0 = vsubq_s8(s8(lo), vdupq_n_s8(8)), *c1 = vsubq_s8(s8(hi), vdupq_n_s8(8));
 }
 
-static void vec_dot_q4_1(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q4_1 *x = vx;
-    const l1__block_q8_1 *y = vy;
-    float32x4_t acc = vdupq_n_f32(0.0f);
-    float msum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        uint8x16_t lo, hi;
-        nibbles(x[i].qs, &lo, &hi);
-        int32x4_t p = dot16(vdupq_n_s32(0), s8(lo), vld1q_s8(y[i].qs));
-        p = dot16(p, s8(hi), vld1q_s8(y[i].qs + 16));
-        acc = scale_acc(acc, p, f16(x[i].d) * f16(y[i].d));
-        msum += f16(x[i].m) * f16(y[i].s);
-    }
-    *s = vaddvq_f32(acc) + msum;
+static inline void codes_q4_1(const l1__block_q4_1 *b, int8x16_t *c0, int8x16_t *c1) {
+    uint8x16_t lo, hi;
+    nibbles(b->qs, &lo, &hi);
+    *c0 = s8(lo), *c1 = s8(hi);
 }
 
-static void vec_dot_q5_0(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q5_0 *x = vx;
-    const l1__block_q8_0 *y = vy;
-    const int8x16_t sixteen = vdupq_n_s8(16);
-    float32x4_t acc = vdupq_n_f32(0.0f);
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        uint8x16_t lo, hi, h0, h1;
-        nibbles(x[i].qs, &lo, &hi);
-        q5_high(x[i].qh, &h0, &h1);
-        int32x4_t p = dot16(vdupq_n_s32(0), vsubq_s8(s8(vorrq_u8(lo, h0)), sixteen), vld1q_s8(y[i].qs));
-        p = dot16(p, vsubq_s8(s8(vorrq_u8(hi, h1)), sixteen), vld1q_s8(y[i].qs + 16));
-        acc = scale_acc(acc, p, f16(x[i].d) * f16(y[i].d));
-    }
-    *s = vaddvq_f32(acc);
+static inline void codes_q5_0(const l1__block_q5_0 *b, int8x16_t *c0, int8x16_t *c1) {
+    uint8x16_t lo, hi, h0, h1;
+    nibbles(b->qs, &lo, &hi);
+    q5_high(b->qh, &h0, &h1);
+    *c0 = vsubq_s8(s8(vorrq_u8(lo, h0)), vdupq_n_s8(16)), *c1 = vsubq_s8(s8(vorrq_u8(hi, h1)), vdupq_n_s8(16));
 }
 
-static void vec_dot_q5_1(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q5_1 *x = vx;
-    const l1__block_q8_1 *y = vy;
-    float32x4_t acc = vdupq_n_f32(0.0f);
-    float msum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        uint8x16_t lo, hi, h0, h1;
-        nibbles(x[i].qs, &lo, &hi);
-        q5_high(x[i].qh, &h0, &h1);
-        int32x4_t p = dot16(vdupq_n_s32(0), s8(vorrq_u8(lo, h0)), vld1q_s8(y[i].qs));
-        p = dot16(p, s8(vorrq_u8(hi, h1)), vld1q_s8(y[i].qs + 16));
-        acc = scale_acc(acc, p, f16(x[i].d) * f16(y[i].d));
-        msum += f16(x[i].m) * f16(y[i].s);
-    }
-    *s = vaddvq_f32(acc) + msum;
+static inline void codes_q5_1(const l1__block_q5_1 *b, int8x16_t *c0, int8x16_t *c1) {
+    uint8x16_t lo, hi, h0, h1;
+    nibbles(b->qs, &lo, &hi);
+    q5_high(b->qh, &h0, &h1);
+    *c0 = s8(vorrq_u8(lo, h0)), *c1 = s8(vorrq_u8(hi, h1));
 }
 
-static inline int8x16_t iq4_codebook(void) {
-    static const int8_t cb[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-    return vld1q_s8(cb);
+static inline void codes_iq4_nl(const l1__block_iq4_nl *b, int8x16_t *c0, int8x16_t *c1) {
+    const int8x16_t cb = vld1q_s8(l1__iq4nl_values);
+    uint8x16_t lo, hi;
+    nibbles(b->qs, &lo, &hi);
+    *c0 = vqtbl1q_s8(cb, lo), *c1 = vqtbl1q_s8(cb, hi);
 }
 
-static void vec_dot_iq4_nl(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_iq4_nl *x = vx;
-    const l1__block_q8_0 *y = vy;
-    const int8x16_t cb = iq4_codebook();
-    float32x4_t acc = vdupq_n_f32(0.0f);
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        uint8x16_t lo, hi;
-        nibbles(x[i].qs, &lo, &hi);
-        int32x4_t p = dot16(vdupq_n_s32(0), vqtbl1q_s8(cb, lo), vld1q_s8(y[i].qs));
-        p = dot16(p, vqtbl1q_s8(cb, hi), vld1q_s8(y[i].qs + 16));
-        acc = scale_acc(acc, p, f16(x[i].d) * f16(y[i].d));
+#define NEON_DOT32(T, XT)                                                                     \
+    static void vec_dot_##T(int64_t n, float *s, const void *vx, const void *vy) {              \
+        const XT *x = vx;                                                                     \
+        const l1__block_q8_0 *y = vy;                                                         \
+        float32x4_t acc = vdupq_n_f32(0.0f);                                                  \
+        for (int64_t i = 0; i < n / L1_QK32; i++) {                                           \
+            int8x16_t c0, c1;                                                                 \
+            codes_##T(&x[i], &c0, &c1);                                                       \
+            const int32x4_t p = dot16(dot16(vdupq_n_s32(0), c0, vld1q_s8(y[i].qs)), c1, vld1q_s8(y[i].qs + 16)); \
+            acc = scale_acc(acc, p, f16(x[i].d) * f16(y[i].d));                               \
+        }                                                                                     \
+        *s = vaddvq_f32(acc);                                                                 \
     }
-    *s = vaddvq_f32(acc);
-}
+
+#define NEON_DOT32_OFFSET(T, XT)                                                              \
+    static void vec_dot_##T(int64_t n, float *s, const void *vx, const void *vy) {              \
+        const XT *x = vx;                                                                     \
+        const l1__block_q8_1 *y = vy;                                                         \
+        float32x4_t acc = vdupq_n_f32(0.0f);                                                  \
+        float msum = 0.0f;                                                                    \
+        for (int64_t i = 0; i < n / L1_QK32; i++) {                                           \
+            int8x16_t c0, c1;                                                                 \
+            codes_##T(&x[i], &c0, &c1);                                                       \
+            const int32x4_t p = dot16(dot16(vdupq_n_s32(0), c0, vld1q_s8(y[i].qs)), c1, vld1q_s8(y[i].qs + 16)); \
+            acc = scale_acc(acc, p, f16(x[i].d) * f16(y[i].d));                               \
+            msum += f16(x[i].m) * f16(y[i].s);                                                \
+        }                                                                                     \
+        *s = vaddvq_f32(acc) + msum;                                                          \
+    }
+
+NEON_DOT32(q8_0, l1__block_q8_0)
+NEON_DOT32(q4_0, l1__block_q4_0)
+NEON_DOT32(q5_0, l1__block_q5_0)
+NEON_DOT32(iq4_nl, l1__block_iq4_nl)
+NEON_DOT32_OFFSET(q4_1, l1__block_q4_1)
+NEON_DOT32_OFFSET(q5_1, l1__block_q5_1)
 
 /* ---- K formats × Q8_K ---------------------------------------------------------- */
 
@@ -299,33 +284,31 @@ static void vec_dot_q6_K(int64_t n, float *s, const void *vx, const void *vy) {
     *s = sum;
 }
 
+/* The 2-bit codes of group k (< 4) of one 32-byte half of a Q2_K/Q3_K
+ * block (its bytes b0, b1): values 32v .. 32v + 31 as two u8 vectors. */
+static inline void k2_codes(uint8x16_t b0, uint8x16_t b1, int k, uint8x16_t *c0, uint8x16_t *c1) {
+    const int8x16_t shift = vdupq_n_s8((int8_t)(-2 * k));
+    const uint8x16_t m2 = vdupq_n_u8(3);
+    *c0 = vandq_u8(vshlq_u8(b0, shift), m2), *c1 = vandq_u8(vshlq_u8(b1, shift), m2);
+}
+
 static void vec_dot_q3_K(int64_t n, float *s, const void *vx, const void *vy) {
     const l1__block_q3_K *x = vx;
     const l1__block_q8_K *y = vy;
-    const uint8x16_t m2 = vdupq_n_u8(3);
     float sum = 0.0f;
     for (int64_t i = 0; i < n / L1_QK_K; i++) {
         int scv[16];
-        const uint8_t *sp = x[i].scales;
-        for (int k = 0; k < 16; k++) {
-            const int lo = k < 8 ? (sp[k] & 0xF) : (sp[k - 8] >> 4);
-            const int hi = (sp[8 + k % 4] >> (2 * (k / 4))) & 3;
-            scv[k] = (lo | (hi << 4)) - 32;
-        }
+        for (int k = 0; k < 16; k++) scv[k] = l1__q3_scale(x[i].scales, k);
         const uint8x16_t hm0 = vld1q_u8(x[i].hmask), hm1 = vld1q_u8(x[i].hmask + 16);
         int32_t isum = 0;
-        for (int h = 0; h < 2; h++) {
-            const uint8x16_t b0 = vld1q_u8(x[i].qs + 32 * h), b1 = vld1q_u8(x[i].qs + 32 * h + 16);
-            for (int k = 0; k < 4; k++) {
-                const int v = 4 * h + k; /* values 32v .. 32v + 31: sub-blocks 2v, 2v + 1 */
-                const int8x16_t shift = vdupq_n_s8((int8_t)(-2 * k));
-                const uint8x16_t bit = vdupq_n_u8((uint8_t)(1u << v));
-                /* Code = q2 - 4 unless the high bit is set: q2 - 4 + 4 * hbit. */
-                const uint8x16_t c0 = vandq_u8(vshlq_u8(b0, shift), m2), c1 = vandq_u8(vshlq_u8(b1, shift), m2);
-                const int8x16_t q0 = vsubq_s8(s8(c0), s8(vbicq_u8(vdupq_n_u8(4), vtstq_u8(hm0, bit))));
-                const int8x16_t q1 = vsubq_s8(s8(c1), s8(vbicq_u8(vdupq_n_u8(4), vtstq_u8(hm1, bit))));
-                isum += scv[2 * v] * dot16s(q0, y[i].qs + 32 * v) + scv[2 * v + 1] * dot16s(q1, y[i].qs + 32 * v + 16);
-            }
+        for (int v = 0; v < 8; v++) { /* values 32v .. 32v + 31: sub-blocks 2v, 2v + 1 */
+            uint8x16_t c0, c1;
+            k2_codes(vld1q_u8(x[i].qs + 32 * (v / 4)), vld1q_u8(x[i].qs + 32 * (v / 4) + 16), v % 4, &c0, &c1);
+            const uint8x16_t bit = vdupq_n_u8((uint8_t)(1u << v));
+            /* Code = q2 - 4 unless the high bit is set: q2 - 4 + 4 * hbit. */
+            const int8x16_t q0 = vsubq_s8(s8(c0), s8(vbicq_u8(vdupq_n_u8(4), vtstq_u8(hm0, bit))));
+            const int8x16_t q1 = vsubq_s8(s8(c1), s8(vbicq_u8(vdupq_n_u8(4), vtstq_u8(hm1, bit))));
+            isum += scv[2 * v] * dot16s(q0, y[i].qs + 32 * v) + scv[2 * v + 1] * dot16s(q1, y[i].qs + 32 * v + 16);
         }
         sum += f16(x[i].d) * y[i].d * (float)isum;
     }
@@ -335,20 +318,15 @@ static void vec_dot_q3_K(int64_t n, float *s, const void *vx, const void *vy) {
 static void vec_dot_q2_K(int64_t n, float *s, const void *vx, const void *vy) {
     const l1__block_q2_K *x = vx;
     const l1__block_q8_K *y = vy;
-    const uint8x16_t m2 = vdupq_n_u8(3);
     float sum = 0.0f;
     for (int64_t i = 0; i < n / L1_QK_K; i++) {
         int32_t isum = 0, msum = 0;
         for (int j = 0; j < 16; j++) msum += (x[i].scales[j] >> 4) * y[i].bsums[j];
-        for (int h = 0; h < 2; h++) {
-            const uint8x16_t b0 = vld1q_u8(x[i].qs + 32 * h), b1 = vld1q_u8(x[i].qs + 32 * h + 16);
-            for (int k = 0; k < 4; k++) {
-                const int v = 4 * h + k;
-                const int8x16_t shift = vdupq_n_s8((int8_t)(-2 * k));
-                const uint8x16_t c0 = vandq_u8(vshlq_u8(b0, shift), m2), c1 = vandq_u8(vshlq_u8(b1, shift), m2);
-                isum += (x[i].scales[2 * v] & 0xF) * dot16s(s8(c0), y[i].qs + 32 * v) +
-                        (x[i].scales[2 * v + 1] & 0xF) * dot16s(s8(c1), y[i].qs + 32 * v + 16);
-            }
+        for (int v = 0; v < 8; v++) {
+            uint8x16_t c0, c1;
+            k2_codes(vld1q_u8(x[i].qs + 32 * (v / 4)), vld1q_u8(x[i].qs + 32 * (v / 4) + 16), v % 4, &c0, &c1);
+            isum += (x[i].scales[2 * v] & 0xF) * dot16s(s8(c0), y[i].qs + 32 * v) +
+                    (x[i].scales[2 * v + 1] & 0xF) * dot16s(s8(c1), y[i].qs + 32 * v + 16);
         }
         const float dy = y[i].d;
         sum += dy * f16(x[i].d) * (float)isum - dy * f16(x[i].dmin) * (float)msum;
@@ -359,7 +337,7 @@ static void vec_dot_q2_K(int64_t n, float *s, const void *vx, const void *vy) {
 static void vec_dot_iq4_xs(int64_t n, float *s, const void *vx, const void *vy) {
     const l1__block_iq4_xs *x = vx;
     const l1__block_q8_K *y = vy;
-    const int8x16_t cb = iq4_codebook();
+    const int8x16_t cb = vld1q_s8(l1__iq4nl_values);
     float sum = 0.0f;
     for (int64_t i = 0; i < n / L1_QK_K; i++) {
         int32_t isum = 0;
@@ -394,34 +372,26 @@ static void vec_dot_f32(int64_t n, float *s, const void *vx, const void *vy) {
 
 static inline float32x4_t load_f16x4(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
 
-static void vec_dot_f16(int64_t n, float *s, const void *vx, const void *vy) {
-    const uint16_t *x = vx, *y = vy;
-    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = vdupq_n_f32(0.0f);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        a0 = vfmaq_f32(a0, load_f16x4(x + i), load_f16x4(y + i));
-        a1 = vfmaq_f32(a1, load_f16x4(x + i + 4), load_f16x4(y + i + 4));
-    }
-    float t = 0.0f;
-    for (; i < n; i++) t += l1__f16_to_f32(x[i]) * l1__f16_to_f32(y[i]);
-    *s = vaddvq_f32(vaddq_f32(a0, a1)) + t;
-}
-
 static inline float32x4_t load_bf16x4(const uint16_t *p) {
     return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16));
 }
 
-static void vec_dot_bf16(int64_t n, float *s, const void *vx, const void *vy) {
-    const uint16_t *x = vx, *y = vy;
-    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = vdupq_n_f32(0.0f);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        a0 = vfmaq_f32(a0, load_bf16x4(x + i), load_bf16x4(y + i));
-        a1 = vfmaq_f32(a1, load_bf16x4(x + i + 4), load_bf16x4(y + i + 4));
+/* The 16-bit float dots: two f32 accumulators over 4 lanes, the tail in f32. */
+#define NEON_DOT_HALF(T, LOAD, TO_F32)                                                        \
+    static void vec_dot_##T(int64_t n, float *s, const void *vx, const void *vy) {              \
+        const uint16_t *x = vx, *y = vy;                                                      \
+        float32x4_t a0 = vdupq_n_f32(0.0f), a1 = vdupq_n_f32(0.0f);                           \
+        int64_t i = 0;                                                                        \
+        for (; i + 8 <= n; i += 8) {                                                          \
+            a0 = vfmaq_f32(a0, LOAD(x + i), LOAD(y + i));                                     \
+            a1 = vfmaq_f32(a1, LOAD(x + i + 4), LOAD(y + i + 4));                             \
+        }                                                                                     \
+        float t = 0.0f;                                                                       \
+        for (; i < n; i++) t += TO_F32(x[i]) * TO_F32(y[i]);                                  \
+        *s = vaddvq_f32(vaddq_f32(a0, a1)) + t;                                               \
     }
-    float t = 0.0f;
-    for (; i < n; i++) t += l1__bf16_to_f32(x[i]) * l1__bf16_to_f32(y[i]);
-    *s = vaddvq_f32(vaddq_f32(a0, a1)) + t;
-}
+
+NEON_DOT_HALF(f16, load_f16x4, l1__f16_to_f32)
+NEON_DOT_HALF(bf16, load_bf16x4, l1__bf16_to_f32)
 
 #endif /* L1_KERNELS_ARM_DOT_H */

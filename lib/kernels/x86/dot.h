@@ -32,6 +32,7 @@
 #define L1_KERNELS_X86_DOT_H
 
 #include "kernels/x86/common.h"
+#include "quant/quant.h"
 #include "quant/quant_blocks.h"
 
 
@@ -368,18 +369,24 @@ static void vec_dot_tile_q4_0(int64_t n, float *s, size_t lds, const void *x, si
 
 /* ---- other 32-value formats × Q8_0 / Q8_1 ----------------------------------- */
 
-static void vec_dot_q4_1(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q4_1 *x = vx;
-    const l1__block_q8_1 *y = vy;
-    __m256 acc = _mm256_setzero_ps();
-    float msum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        const __m256i p = dpbusd(_mm256_setzero_si256(), nibbles32(x[i].qs), loadu256(y[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(f16(x[i].d) * f16(y[i].d)), acc);
-        msum += f16(x[i].m) * f16(y[i].s);
+/* The formats with an offset (Q4_1, Q5_1) against Q8_1: unsigned codes
+ * (CODES, of block x[i]) times the activations in one dpbusd, the offset
+ * through Q8_1's block sum, added apart. */
+#define X86_DOT32_OFFSET(T, XT, CODES)                                                        \
+    static void vec_dot_##T(int64_t n, float *s, const void *vx, const void *vy) {              \
+        const XT *x = vx;                                                                     \
+        const l1__block_q8_1 *y = vy;                                                         \
+        __m256 acc = _mm256_setzero_ps();                                                     \
+        float msum = 0.0f;                                                                    \
+        for (int64_t i = 0; i < n / L1_QK32; i++) {                                           \
+            const __m256i p = dpbusd(_mm256_setzero_si256(), CODES, loadu256(y[i].qs));       \
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(f16(x[i].d) * f16(y[i].d)), acc); \
+            msum += f16(x[i].m) * f16(y[i].s);                                                \
+        }                                                                                     \
+        *s = hsum_ps(acc) + msum;                                                             \
     }
-    *s = hsum_ps(acc) + msum;
-}
+
+X86_DOT32_OFFSET(q4_1, l1__block_q4_1, nibbles32(x[i].qs))
 
 /* The fifth bits of a Q5 block as 0x10 bytes (bit j of qh -> byte j). */
 static inline __m256i q5_high(const uint8_t *qh4) {
@@ -408,23 +415,11 @@ static void vec_dot_q5_0(int64_t n, float *s, const void *vx, const void *vy) {
     *s = hsum_ps(acc);
 }
 
-static void vec_dot_q5_1(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q5_1 *x = vx;
-    const l1__block_q8_1 *y = vy;
-    __m256 acc = _mm256_setzero_ps();
-    float msum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        const __m256i q = _mm256_or_si256(nibbles32(x[i].qs), q5_high(x[i].qh));
-        const __m256i p = dpbusd(_mm256_setzero_si256(), q, loadu256(y[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(f16(x[i].d) * f16(y[i].d)), acc);
-        msum += f16(x[i].m) * f16(y[i].s);
-    }
-    *s = hsum_ps(acc) + msum;
-}
+X86_DOT32_OFFSET(q5_1, l1__block_q5_1, _mm256_or_si256(nibbles32(x[i].qs), q5_high(x[i].qh)))
 
+/* The IQ4 codebook of the quant layer in both 128-bit lanes. */
 static inline __m256i iq4_codebook(void) {
-    return _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
-                            -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)l1__iq4nl_values));
 }
 
 static void vec_dot_iq4_nl(int64_t n, float *s, const void *vx, const void *vy) {
@@ -721,36 +716,28 @@ static inline __m256 load_f16x8(const uint16_t *p) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
 }
 
-static void vec_dot_f16(int64_t n, float *s, const void *vx, const void *vy) {
-    const uint16_t *x = vx, *y = vy;
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        a0 = _mm256_fmadd_ps(load_f16x8(x + i), load_f16x8(y + i), a0);
-        a1 = _mm256_fmadd_ps(load_f16x8(x + i + 8), load_f16x8(y + i + 8), a1);
-    }
-    float t = 0.0f;
-    for (; i < n; i++) t += l1__f16_to_f32(x[i]) * l1__f16_to_f32(y[i]);
-    *s = hsum_ps(_mm256_add_ps(a0, a1)) + t;
-}
-
 static inline __m256 load_bf16x8(const uint16_t *p) {
     const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
     return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
 
-static void vec_dot_bf16(int64_t n, float *s, const void *vx, const void *vy) {
-    const uint16_t *x = vx, *y = vy;
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        a0 = _mm256_fmadd_ps(load_bf16x8(x + i), load_bf16x8(y + i), a0);
-        a1 = _mm256_fmadd_ps(load_bf16x8(x + i + 8), load_bf16x8(y + i + 8), a1);
+/* The 16-bit float dots: two f32 accumulators over 8 lanes, the tail in f32. */
+#define X86_DOT_HALF(T, LOAD, TO_F32)                                                         \
+    static void vec_dot_##T(int64_t n, float *s, const void *vx, const void *vy) {              \
+        const uint16_t *x = vx, *y = vy;                                                      \
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                            \
+        int64_t i = 0;                                                                        \
+        for (; i + 16 <= n; i += 16) {                                                        \
+            a0 = _mm256_fmadd_ps(LOAD(x + i), LOAD(y + i), a0);                               \
+            a1 = _mm256_fmadd_ps(LOAD(x + i + 8), LOAD(y + i + 8), a1);                       \
+        }                                                                                     \
+        float t = 0.0f;                                                                       \
+        for (; i < n; i++) t += TO_F32(x[i]) * TO_F32(y[i]);                                  \
+        *s = hsum_ps(_mm256_add_ps(a0, a1)) + t;                                              \
     }
-    float t = 0.0f;
-    for (; i < n; i++) t += l1__bf16_to_f32(x[i]) * l1__bf16_to_f32(y[i]);
-    *s = hsum_ps(_mm256_add_ps(a0, a1)) + t;
-}
+
+X86_DOT_HALF(f16, load_f16x8, l1__f16_to_f32)
+X86_DOT_HALF(bf16, load_bf16x8, l1__bf16_to_f32)
 
 
 /* ---- the table ------------------------------------------------------------------ */
