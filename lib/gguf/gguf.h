@@ -27,19 +27,13 @@
 
 /* Metadata value types, as stored in the file. */
 typedef enum l1__gguf_vtype {
-    L1_GGUF_UINT8 = 0,
-    L1_GGUF_INT8 = 1,
-    L1_GGUF_UINT16 = 2,
-    L1_GGUF_INT16 = 3,
-    L1_GGUF_UINT32 = 4,
-    L1_GGUF_INT32 = 5,
-    L1_GGUF_FLOAT32 = 6,
-    L1_GGUF_BOOL = 7,
-    L1_GGUF_STRING = 8,
-    L1_GGUF_ARRAY = 9,
-    L1_GGUF_UINT64 = 10,
-    L1_GGUF_INT64 = 11,
-    L1_GGUF_FLOAT64 = 12,
+    /* integers, by width: unsigned then signed */
+    L1_GGUF_UINT8 = 0, L1_GGUF_INT8 = 1, L1_GGUF_UINT16 = 2, L1_GGUF_INT16 = 3, L1_GGUF_UINT32 = 4,
+    L1_GGUF_INT32 = 5, L1_GGUF_UINT64 = 10, L1_GGUF_INT64 = 11,
+    /* floats */
+    L1_GGUF_FLOAT32 = 6, L1_GGUF_FLOAT64 = 12,
+    /* the rest */
+    L1_GGUF_BOOL = 7, L1_GGUF_STRING = 8, L1_GGUF_ARRAY = 9,
     L1_GGUF_VTYPE_COUNT = 13
 } l1__gguf_vtype;
 

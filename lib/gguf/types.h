@@ -13,40 +13,18 @@
 
 /* Ids as stored in GGUF tensor infos.  Gaps are ids retired by the format. */
 typedef enum l1__type {
-    L1_TYPE_F32 = 0,
-    L1_TYPE_F16 = 1,
-    L1_TYPE_Q4_0 = 2,
-    L1_TYPE_Q4_1 = 3,
-    L1_TYPE_Q5_0 = 6,
-    L1_TYPE_Q5_1 = 7,
-    L1_TYPE_Q8_0 = 8,
-    L1_TYPE_Q8_1 = 9,
-    L1_TYPE_Q2_K = 10,
-    L1_TYPE_Q3_K = 11,
-    L1_TYPE_Q4_K = 12,
-    L1_TYPE_Q5_K = 13,
-    L1_TYPE_Q6_K = 14,
-    L1_TYPE_Q8_K = 15,
-    L1_TYPE_IQ2_XXS = 16,
-    L1_TYPE_IQ2_XS = 17,
-    L1_TYPE_IQ3_XXS = 18,
-    L1_TYPE_IQ1_S = 19,
-    L1_TYPE_IQ4_NL = 20,
-    L1_TYPE_IQ3_S = 21,
-    L1_TYPE_IQ2_S = 22,
-    L1_TYPE_IQ4_XS = 23,
-    L1_TYPE_I8 = 24,
-    L1_TYPE_I16 = 25,
-    L1_TYPE_I32 = 26,
-    L1_TYPE_I64 = 27,
-    L1_TYPE_F64 = 28,
-    L1_TYPE_IQ1_M = 29,
-    L1_TYPE_BF16 = 30,
-    L1_TYPE_TQ1_0 = 34,
-    L1_TYPE_TQ2_0 = 35,
-    L1_TYPE_MXFP4 = 39,
-    L1_TYPE_NVFP4 = 40,
-    L1_TYPE_Q1_0 = 41,
+    /* floats and integers, one value per element */
+    L1_TYPE_F32 = 0, L1_TYPE_F16 = 1, L1_TYPE_BF16 = 30, L1_TYPE_F64 = 28,
+    L1_TYPE_I8 = 24, L1_TYPE_I16 = 25, L1_TYPE_I32 = 26, L1_TYPE_I64 = 27,
+    /* 32-value blocks */
+    L1_TYPE_Q4_0 = 2, L1_TYPE_Q4_1 = 3, L1_TYPE_Q5_0 = 6, L1_TYPE_Q5_1 = 7, L1_TYPE_Q8_0 = 8, L1_TYPE_Q8_1 = 9,
+    /* 256-value K super-blocks */
+    L1_TYPE_Q2_K = 10, L1_TYPE_Q3_K = 11, L1_TYPE_Q4_K = 12, L1_TYPE_Q5_K = 13, L1_TYPE_Q6_K = 14, L1_TYPE_Q8_K = 15,
+    /* non-linear (codebook) formats */
+    L1_TYPE_IQ2_XXS = 16, L1_TYPE_IQ2_XS = 17, L1_TYPE_IQ3_XXS = 18, L1_TYPE_IQ1_S = 19, L1_TYPE_IQ4_NL = 20,
+    L1_TYPE_IQ3_S = 21, L1_TYPE_IQ2_S = 22, L1_TYPE_IQ4_XS = 23, L1_TYPE_IQ1_M = 29,
+    /* ternary, microscaling and 1-2 bit formats */
+    L1_TYPE_TQ1_0 = 34, L1_TYPE_TQ2_0 = 35, L1_TYPE_MXFP4 = 39, L1_TYPE_NVFP4 = 40, L1_TYPE_Q1_0 = 41,
     L1_TYPE_Q2_0 = 42,
     L1_TYPE_COUNT = 43
 } l1__type;

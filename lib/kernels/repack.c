@@ -124,37 +124,26 @@ static int32_t sum_codes(const int8_t *a, int n) {
 }
 
 float l1__x8_dot_ref(uint32_t type, int64_t n, const void *w_row, const void *vy) {
+    if (!l1__x8_type(type)) return NAN;
+    const l1__unpack32_fn unpack32 = l1__unpack32_of(type); /* Q4_0, Q8_0 */
+    const l1__unpackK_fn unpackK = l1__unpackK_of(type);    /* Q4_K, Q6_K */
     float s = 0.0f;
-    switch (type) {
-    case L1_TYPE_Q4_0:
-    case L1_TYPE_Q8_0: {
-        const l1__unpack32_fn unpack = l1__unpack32_of(type);
-        const l1__block_q8_0 *y = vy;
-        l1__unpacked32 u;
-        for (int64_t b = 0; b < n / L1_QK32; b++) {
-            unpack(w_row, b, &u);
-            int32_t isum = 0;
-            for (int i = 0; i < 32; i++) isum += u.c[i] * y[b].qs[i];
-            s = fmaf((float)isum, u.d * l1__f16_to_f32(y[b].d), s);
+    for (int64_t b = 0; b < n / (unpack32 ? L1_QK32 : L1_QK_K); b++) {
+        if (unpack32) {
+            const l1__block_q8_0 *y = (const l1__block_q8_0 *)vy + b;
+            l1__unpacked32 u;
+            unpack32(w_row, b, &u);
+            s = fmaf((float)l1__unpacked32_isum(&u, y->qs), u.d * l1__f16_to_f32(y->d), s);
+            continue;
         }
-        break;
-    }
-    case L1_TYPE_Q4_K:
-    case L1_TYPE_Q6_K: {
-        const l1__unpackK_fn unpack = l1__unpackK_of(type);
-        const l1__block_q8_K *y = vy;
+        const l1__block_q8_K *y = (const l1__block_q8_K *)vy + b;
         l1__unpackedK u;
-        for (int64_t b = 0; b < n / L1_QK_K; b++) {
-            unpack(w_row, b, &u);
-            s = fmaf((float)l1__unpackedK_isum(&u, y[b].qs), u.d * y[b].d, s);
-            if (!u.has_min) continue;
-            int32_t msum = 0;
-            for (int h = 0; h < 16; h++) msum += u.m[h] * sum_codes(y[b].qs + 16 * h, 16);
-            s = fmaf((float)msum, -(u.dmin * y[b].d), s);
-        }
-        break;
-    }
-    default: return NAN;
+        unpackK(w_row, b, &u);
+        s = fmaf((float)l1__unpackedK_isum(&u, y->qs), u.d * y->d, s);
+        if (!u.has_min) continue;
+        int32_t msum = 0;
+        for (int h = 0; h < 16; h++) msum += u.m[h] * sum_codes(y->qs + 16 * h, 16);
+        s = fmaf((float)msum, -(u.dmin * y->d), s);
     }
     return s;
 }

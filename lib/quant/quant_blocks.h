@@ -25,8 +25,7 @@ _Static_assert(sizeof(l1__block_q4_0) == 18, "Q4_0 block is 18 bytes");
 
 /* Q4_1: value = d * q + m, nibble order as Q4_0. */
 typedef struct {
-    uint16_t d;       /* f16 scale */
-    uint16_t m;       /* f16 offset (the block minimum) */
+    uint16_t d, m;    /* f16 scale and offset (the block minimum) */
     uint8_t qs[16];
 } l1__block_q4_1;
 _Static_assert(sizeof(l1__block_q4_1) == 20, "Q4_1 block is 20 bytes");
@@ -42,8 +41,7 @@ _Static_assert(sizeof(l1__block_q5_0) == 22, "Q5_0 block is 22 bytes");
 
 /* Q5_1: value = d * q + m, codes as Q5_0. */
 typedef struct {
-    uint16_t d;       /* f16 scale */
-    uint16_t m;       /* f16 offset */
+    uint16_t d, m;    /* f16 scale and offset */
     uint8_t qh[4];
     uint8_t qs[16];
 } l1__block_q5_1;

@@ -49,6 +49,9 @@ typedef enum l1__scaling32 {
 /* y[j] = c * d (+ m) over n values. */
 void l1__dequant32(l1__unpack32_fn unpack, const void *x, float *y, int64_t n);
 
+/* sum_j c[j] * q[j] over the block's 32 codes. */
+int32_t l1__unpacked32_isum(const l1__unpacked32 *u, const int8_t *q);
+
 /* Sum over blocks of the scaled block sums, y of Q8_1 when y_q8_1, else Q8_0. */
 float l1__dot32(l1__unpack32_fn unpack, l1__scaling32 how, bool y_q8_1, const void *x, const void *y,
                 int64_t n);
@@ -127,6 +130,14 @@ void l1__quantize_q8_1_ref(const float *x, void *y, int64_t n);
 static inline int l1__q3_scale(const uint8_t *s, int k) {
     const int lo = k < 8 ? (s[k] & 0xF) : (s[k - 8] >> 4);
     const int hi = (s[8 + k % 4] >> (2 * (k / 4))) & 3;
+    return (lo | (hi << 4)) - 32;
+}
+
+/* The signed 6-bit scale (already minus 32) of sub-block j (< 8) of an
+ * IQ4_XS block. */
+static inline int l1__iq4xs_scale(const l1__block_iq4_xs *b, int j) {
+    const int lo = (b->scales_l[j / 2] >> (4 * (j % 2))) & 0xF;
+    const int hi = (b->scales_h >> (2 * j)) & 3;
     return (lo | (hi << 4)) - 32;
 }
 

@@ -19,12 +19,6 @@ static inline int iq4_value(const uint8_t *qs, int j) {
     return l1__iq4nl_values[j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4];
 }
 
-static inline int iq4xs_scale(const l1__block_iq4_xs *b, int sub) {
-    const int lo = (b->scales_l[sub / 2] >> (4 * (sub % 2))) & 0xF;
-    const int hi = (b->scales_h >> (2 * sub)) & 3;
-    return (lo | (hi << 4)) - 32;
-}
-
 static void unpack_iq4_nl(const void *x, int64_t i, l1__unpacked32 *u) {
     const l1__block_iq4_nl *b = (const l1__block_iq4_nl *)x + i;
     for (int j = 0; j < 32; j++) u->c[j] = iq4_value(b->qs, j);
@@ -38,7 +32,7 @@ static void unpack_iq4_xs(const void *x, int64_t i, l1__unpackedK *u) {
     const l1__block_iq4_xs *b = (const l1__block_iq4_xs *)x + i;
     for (int sub = 0; sub < 8; sub++) {
         for (int j = 0; j < 32; j++) u->c[32 * sub + j] = iq4_value(b->qs + 16 * sub, j);
-        u->sc[2 * sub] = u->sc[2 * sub + 1] = iq4xs_scale(b, sub);
+        u->sc[2 * sub] = u->sc[2 * sub + 1] = l1__iq4xs_scale(b, sub);
         u->m[2 * sub] = u->m[2 * sub + 1] = 0;
     }
     u->d = l1__f16_to_f32(b->d), u->dmin = 0.0f, u->has_min = false;

@@ -93,6 +93,18 @@ static void affine_codes(const float *x, int maxq, int *q, uint16_t *d16, uint16
     for (int j = 0; j < L1_QK32; j++) q[j] = trunc_code((x[j] - mn) * id + 0.5f, maxq);
 }
 
+/* The file quantizer of a 32-value weight format: per block its codes and
+ * scales (CODES, into q and y[i]), then their packing (PACK). */
+#define L1__QUANTIZE32(T, CODES, PACK)                               \
+    void l1__quantize_##T(const float *x, void *vy, int64_t n) {      \
+        l1__block_##T *y = vy;                                        \
+        int q[32];                                                    \
+        for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {     \
+            CODES;                                                    \
+            PACK;                                                     \
+        }                                                             \
+    }
+
 /* Codes j and j + 16 into byte j (low, high nibble). */
 static void pack_nibbles(const int *q, uint8_t *qs) {
     for (int j = 0; j < 16; j++) qs[j] = (uint8_t)(q[j] | (q[j + 16] << 4));
@@ -117,14 +129,7 @@ static void unpack_q4_0(const void *x, int64_t i, l1__unpacked32 *u) {
 
 L1__FORMAT32(q4_0, L1__SUM_FIRST, false)
 
-void l1__quantize_q4_0(const float *x, void *vy, int64_t n) {
-    l1__block_q4_0 *y = vy;
-    int q[32];
-    for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {
-        y[i].d = l1__f32_to_f16(symmetric_codes(x, 8, q));
-        pack_nibbles(q, y[i].qs);
-    }
-}
+L1__QUANTIZE32(q4_0, y[i].d = l1__f32_to_f16(symmetric_codes(x, 8, q)), pack_nibbles(q, y[i].qs))
 
 /* ---- Q4_1 --------------------------------------------------------------- */
 
@@ -136,14 +141,7 @@ static void unpack_q4_1(const void *x, int64_t i, l1__unpacked32 *u) {
 
 L1__FORMAT32(q4_1, L1__WITH_OFFSET, true)
 
-void l1__quantize_q4_1(const float *x, void *vy, int64_t n) {
-    l1__block_q4_1 *y = vy;
-    int q[32];
-    for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {
-        affine_codes(x, 15, q, &y[i].d, &y[i].m);
-        pack_nibbles(q, y[i].qs);
-    }
-}
+L1__QUANTIZE32(q4_1, affine_codes(x, 15, q, &y[i].d, &y[i].m), pack_nibbles(q, y[i].qs))
 
 /* ---- Q5_0 --------------------------------------------------------------- */
 
@@ -178,14 +176,7 @@ static void q5_pack(const int *q, uint8_t *qs, uint8_t *qh_out) {
     memcpy(qh_out, &qh, 4);
 }
 
-void l1__quantize_q5_0(const float *x, void *vy, int64_t n) {
-    l1__block_q5_0 *y = vy;
-    int q[32];
-    for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {
-        y[i].d = l1__f32_to_f16(symmetric_codes(x, 16, q));
-        q5_pack(q, y[i].qs, y[i].qh);
-    }
-}
+L1__QUANTIZE32(q5_0, y[i].d = l1__f32_to_f16(symmetric_codes(x, 16, q)), q5_pack(q, y[i].qs, y[i].qh))
 
 /* ---- Q5_1 --------------------------------------------------------------- */
 
@@ -197,14 +188,7 @@ static void unpack_q5_1(const void *x, int64_t i, l1__unpacked32 *u) {
 
 L1__FORMAT32(q5_1, L1__WITH_OFFSET, true)
 
-void l1__quantize_q5_1(const float *x, void *vy, int64_t n) {
-    l1__block_q5_1 *y = vy;
-    int q[32];
-    for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {
-        affine_codes(x, 31, q, &y[i].d, &y[i].m);
-        q5_pack(q, y[i].qs, y[i].qh);
-    }
-}
+L1__QUANTIZE32(q5_1, affine_codes(x, 31, q, &y[i].d, &y[i].m), q5_pack(q, y[i].qs, y[i].qh))
 
 /* ---- Q8_0 and Q8_1 ----------------------------------------------------------- */
 

@@ -21,6 +21,12 @@ void l1__dequant32(l1__unpack32_fn unpack, const void *x, float *y, int64_t n) {
     }
 }
 
+int32_t l1__unpacked32_isum(const l1__unpacked32 *u, const int8_t *q) {
+    int32_t si = 0;
+    for (int j = 0; j < L1_QK32; j++) si += u->c[j] * q[j];
+    return si;
+}
+
 float l1__dot32(l1__unpack32_fn unpack, l1__scaling32 how, bool y_q8_1, const void *x, const void *vy,
                 int64_t n) {
     float sum = 0.0f;
@@ -36,8 +42,7 @@ float l1__dot32(l1__unpack32_fn unpack, l1__scaling32 how, bool y_q8_1, const vo
             const l1__block_q8_0 *y = (const l1__block_q8_0 *)vy + i;
             q = y->qs, dy = l1__f16_to_f32(y->d);
         }
-        int32_t si = 0;
-        for (int j = 0; j < L1_QK32; j++) si += u.c[j] * q[j];
+        const int32_t si = l1__unpacked32_isum(&u, q);
         switch (how) {
         case L1__SUM_FIRST: sum += (float)si * u.d * dy; break;
         case L1__SCALES_FIRST: sum += u.d * dy * (float)si; break;

@@ -13,16 +13,11 @@
 
 /* File types, with the ids GGUF files store in general.file_type. */
 typedef enum l1__ftype {
-    L1_FTYPE_Q4_0 = 2,
-    L1_FTYPE_Q4_1 = 3,
-    L1_FTYPE_Q8_0 = 7,
-    L1_FTYPE_Q5_0 = 8,
-    L1_FTYPE_Q5_1 = 9,
-    L1_FTYPE_Q2_K = 10,
-    L1_FTYPE_Q3_K_M = 12,
-    L1_FTYPE_Q4_K_M = 15,
-    L1_FTYPE_Q5_K_M = 17,
-    L1_FTYPE_Q6_K = 18,
+    /* one type for every matrix */
+    L1_FTYPE_Q4_0 = 2, L1_FTYPE_Q4_1 = 3, L1_FTYPE_Q8_0 = 7, L1_FTYPE_Q5_0 = 8, L1_FTYPE_Q5_1 = 9,
+    L1_FTYPE_Q2_K = 10, L1_FTYPE_Q6_K = 18,
+    /* mixes: the named type, some tensors in a larger one */
+    L1_FTYPE_Q3_K_M = 12, L1_FTYPE_Q4_K_M = 15, L1_FTYPE_Q5_K_M = 17,
 } l1__ftype;
 
 /* "Q4_K_M" (any case) -> its id; false for names l1 cannot produce. */

@@ -41,27 +41,27 @@ static inline float q8_scales(const float *x, float *id) {
     return d;
 }
 
+/* One block: its codes into qs and its f16 scale into *d16; returns the
+ * f32 scale, the code sum in *sum. */
+static inline float q8_block(const float *x, int8_t *qs, uint16_t *d16, int32_t *sum) {
+    float id;
+    const float d = q8_scales(x, &id);
+    *sum = codes32(x, id, qs);
+    *d16 = l1__f32_to_f16(d);
+    return d;
+}
+
 static void quantize_q8_0(const float *x, void *vy, int64_t n) {
     l1__block_q8_0 *y = vy;
-    for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {
-        float id;
-        const float d = q8_scales(x, &id);
-        int8_t q[32];
-        codes32(x, id, q);
-        memcpy(y[i].qs, q, 32);
-        y[i].d = l1__f32_to_f16(d);
-    }
+    int32_t sum;
+    for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) q8_block(x, y[i].qs, &y[i].d, &sum);
 }
 
 static void quantize_q8_1(const float *x, void *vy, int64_t n) {
     l1__block_q8_1 *y = vy;
     for (int64_t i = 0; i < n / L1_QK32; i++, x += L1_QK32) {
-        float id;
-        const float d = q8_scales(x, &id);
-        int8_t q[32];
-        const int32_t sum = codes32(x, id, q);
-        memcpy(y[i].qs, q, 32);
-        y[i].d = l1__f32_to_f16(d);
+        int32_t sum;
+        const float d = q8_block(x, y[i].qs, &y[i].d, &sum);
         y[i].s = l1__f32_to_f16(d * (float)sum);
     }
 }
@@ -342,13 +342,12 @@ static void vec_dot_iq4_xs(int64_t n, float *s, const void *vx, const void *vy) 
     for (int64_t i = 0; i < n / L1_QK_K; i++) {
         int32_t isum = 0;
         for (int j = 0; j < 8; j++) {
-            const int ls = (((x[i].scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((x[i].scales_h >> (2 * j)) & 3) << 4)) - 32;
             uint8x16_t lo, hi;
             nibbles(x[i].qs + 16 * j, &lo, &hi);
             const int8_t *yq = y[i].qs + 32 * j;
             const int32x4_t p = dot16(dot16(vdupq_n_s32(0), vqtbl1q_s8(cb, lo), vld1q_s8(yq)), vqtbl1q_s8(cb, hi),
                                       vld1q_s8(yq + 16));
-            isum += ls * vaddvq_s32(p);
+            isum += l1__iq4xs_scale(&x[i], j) * vaddvq_s32(p);
         }
         sum += f16(x[i].d) * y[i].d * (float)isum;
     }

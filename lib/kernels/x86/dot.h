@@ -34,6 +34,7 @@
 #include "kernels/x86/common.h"
 #include "quant/quant.h"
 #include "quant/quant_blocks.h"
+#include "quant/quant_impl.h"
 
 
 /* ---- activation quantizers -------------------------------------------------- */
@@ -422,18 +423,27 @@ static inline __m256i iq4_codebook(void) {
     return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)l1__iq4nl_values));
 }
 
-static void vec_dot_iq4_nl(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_iq4_nl *x = vx;
-    const l1__block_q8_0 *y = vy;
-    const __m256i cb = iq4_codebook();
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / L1_QK32; i++) {
-        const __m256i w = _mm256_shuffle_epi8(cb, nibbles32(x[i].qs));
-        const __m256i p = dot_s8(w, loadu256(y[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(f16(x[i].d) * f16(y[i].d)), acc);
-    }
-    *s = hsum_ps(acc);
+/* The 32 signed codebook values of 16 bytes of IQ4 nibbles. */
+static inline __m256i iq4_values(__m256i cb, const uint8_t *qs) { return _mm256_shuffle_epi8(cb, nibbles32(qs)); }
+
+typedef struct {
+    __m256i y, cb;
+    float dy;
+} iq4_nl_shared;
+
+L1__AI void iq4_nl_prep(const l1__block_q8_0 *y, iq4_nl_shared *sh) {
+    sh->y = loadu256(y->qs);
+    sh->cb = iq4_codebook();
+    sh->dy = f16(y->d);
 }
+
+L1__AI __m256 iq4_nl_blk(const l1__block_iq4_nl *x, const l1__block_q8_0 *y, const iq4_nl_shared *sh, __m256 acc) {
+    (void)y;
+    return scale_acc(dot_s8(iq4_values(sh->cb, x->qs), sh->y), x->d, sh->dy, acc);
+}
+
+L1__ROWS_KERNELS(iq4_nl, l1__block_iq4_nl, l1__block_q8_0, L1_QK32)
+L1__TILE_KERNEL(iq4_nl, l1__block_iq4_nl, l1__block_q8_0, L1_QK32)
 
 /* ---- K formats × Q8_K ---------------------------------------------------------- */
 
@@ -686,11 +696,8 @@ static void vec_dot_iq4_xs(int64_t n, float *s, const void *vx, const void *vy) 
     for (int64_t i = 0; i < n / L1_QK_K; i++) {
         __m256i isum = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++) {
-            const int ls = (((x[i].scales_l[j / 2] >> (4 * (j % 2))) & 0xF) |
-                            (((x[i].scales_h >> (2 * j)) & 3) << 4)) - 32;
-            const __m256i w = _mm256_shuffle_epi8(cb, nibbles32(x[i].qs + 16 * j));
-            const __m256i p = dot_s8(w, loadu256(y[i].qs + 32 * j));
-            isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(p, _mm256_set1_epi32(ls)));
+            const __m256i p = dot_s8(iq4_values(cb, x[i].qs + 16 * j), loadu256(y[i].qs + 32 * j));
+            isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(p, _mm256_set1_epi32(l1__iq4xs_scale(&x[i], j))));
         }
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(f16(x[i].d) * y[i].d), acc);
     }
@@ -761,6 +768,7 @@ static void x86_fill_dot(l1__kernels *k) {
     k->dot[L1_TYPE_IQ4_XS] = vec_dot_iq4_xs;
     k->dot_rows[L1_TYPE_Q8_0] = vec_dot_rows_q8_0;
     k->dot_rows[L1_TYPE_Q4_0] = vec_dot_rows_q4_0;
+    k->dot_rows[L1_TYPE_IQ4_NL] = vec_dot_rows_iq4_nl;
     k->dot_rows[L1_TYPE_Q2_K] = vec_dot_rows_q2_K;
     k->dot_rows[L1_TYPE_Q3_K] = vec_dot_rows_q3_K;
     k->dot_rows[L1_TYPE_Q4_K] = vec_dot_rows_q4_K;
@@ -768,6 +776,7 @@ static void x86_fill_dot(l1__kernels *k) {
     k->dot_rows[L1_TYPE_Q6_K] = vec_dot_rows_q6_K;
     k->dot_tile[L1_TYPE_Q8_0] = vec_dot_tile_q8_0;
     k->dot_tile[L1_TYPE_Q4_0] = vec_dot_tile_q4_0;
+    k->dot_tile[L1_TYPE_IQ4_NL] = vec_dot_tile_iq4_nl;
     k->dot_tile[L1_TYPE_Q2_K] = vec_dot_tile_q2_K;
     k->dot_tile[L1_TYPE_Q3_K] = vec_dot_tile_q3_K;
     k->dot_tile[L1_TYPE_Q4_K] = vec_dot_tile_q4_K;

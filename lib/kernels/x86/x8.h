@@ -28,6 +28,62 @@
 #include "quant/quant_blocks.h"
 
 #define X8_CHUNK32 128 /* 32-value blocks per chunk */
+
+/* The 8 row sums of group g for each of the nt tokens. */
+L1__AI void x8_store(float *s, size_t lds, int64_t g, const __m256 *acc, int nt) {
+    for (int t = 0; t < nt; t++) _mm256_storeu_ps(s + (size_t)t * lds + 8 * g, acc[t]);
+}
+
+/* The loops every x8 body shares: over the ng groups of 8 rows (their
+ * running sums acc[t], read back from s after the first chunk) and over
+ * the chunk's nbc blocks of each (bb bytes at gp, prefetched ahead); BLOCK
+ * is one block's work on acc. */
+#define X8_GROUPS(NT, bb, ...)                                                                \
+    for (int64_t g = 0; g < ng; g++) {                                                        \
+        const uint8_t *gp = xp + (size_t)g * gbytes + (size_t)nb0 * (bb);                     \
+        __m256 acc[L1__X8_MAX_TOKENS];                                                        \
+        for (int t = 0; t < (NT); t++) acc[t] = x8_load_acc(s + (size_t)t * lds + 8 * g, nb0 == 0); \
+        for (int64_t b = 0; b < nbc; b++, gp += (bb)) {                                       \
+            prefetch_block(gp + L1__PREFETCH_AHEAD, (bb));                                    \
+            __VA_ARGS__                                                                       \
+        }                                                                                     \
+        x8_store(s, lds, g, acc, NT);                                                         \
+    }
+
+/* An x8 kernel's driver: the activation rows of the nt tokens, then per
+ * chunk of CHUNK blocks the preparation of every (token, block) and the
+ * bodies for the token count.  FLAG selects the variant (a constant after
+ * inlining). */
+#define X8_DRIVER(NAME, FLAG, YT, QK, CHUNK, PREPT, PREPARE, BODIES)                                  \
+    L1__AI void NAME(int FLAG, int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, \
+                     const void *y, size_t by, int nt) {                                              \
+        const int64_t nb = n / (QK);                                                                  \
+        const YT *ys[L1__X8_MAX_TOKENS];                                                              \
+        for (int t = 0; t < nt; t++) ys[t] = (const YT *)((const uint8_t *)y + (size_t)t * by);       \
+        PREPT prep[L1__X8_MAX_TOKENS * (CHUNK)];                                                      \
+        for (int64_t b0 = 0; b0 < nb; b0 += (CHUNK)) {                                                \
+            const int64_t nbc = nb - b0 < (CHUNK) ? nb - b0 : (CHUNK);                                \
+            for (int t = 0; t < nt; t++)                                                              \
+                for (int64_t b = 0; b < nbc; b++) PREPARE(FLAG, &ys[t][b0 + b], &prep[t * (CHUNK) + b]); \
+            BODIES(FLAG, nt, b0, nbc, s, lds, xp, gbytes, ng, prep, ys);                              \
+        }                                                                                             \
+    }
+
+/* Runs F(NT) with the token count nt (1..8) as a compile-time constant, so
+ * each count gets its own fully unrolled body. */
+#define X8_BY_NT(nt, F)            \
+    do {                           \
+        switch (nt) {              \
+        case 8: F(8); break;       \
+        case 7: F(7); break;       \
+        case 6: F(6); break;       \
+        case 5: F(5); break;       \
+        case 4: F(4); break;       \
+        case 3: F(3); break;       \
+        case 2: F(2); break;       \
+        default: F(1); break;      \
+        }                          \
+    } while (0)
 #define X8_CHUNKK 32   /* 256-value blocks per chunk */
 
 L1__AI __m256i bcast4(const int8_t *p) {
@@ -49,68 +105,50 @@ L1__AI void x8_q32_body(int is_q8, int NT, int64_t nb0, int64_t nbc, float *s, s
                         size_t gbytes, int64_t ng, const x8_q32_prep *prep, const l1__block_q8_0 *const *ys) {
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    for (int64_t g = 0; g < ng; g++) {
-        const uint8_t *gp = xp + (size_t)g * gbytes + (size_t)nb0 * bb;
-        __m256 acc[L1__X8_MAX_TOKENS];
-        for (int t = 0; t < NT; t++) acc[t] = x8_load_acc(s + (size_t)t * lds + 8 * g, nb0 == 0);
-        for (int64_t b = 0; b < nbc; b++, gp += bb) {
-            prefetch_block(gp + L1__PREFETCH_AHEAD, bb);
-            const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
-            __m256i w[8];
-            if (is_q8) {
-                L1__UNROLL for (int m = 0; m < 8; m++) w[m] = loadu256(gp + 16 + 32 * m);
-            } else {
-                L1__UNROLL for (int m = 0; m < 4; m++) {
-                    const __m256i v = loadu256(gp + 16 + 32 * m);
-                    w[m] = _mm256_and_si256(v, m4);
-                    w[m + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                }
-            }
-            L1__UNROLL for (int t = 0; t < NT; t++) {
-                const int8_t *ya = ys[t][nb0 + b].qs;
-                const x8_q32_prep *p = &prep[t * X8_CHUNK32 + b];
-                /* Two chains: vectors 0-3 and 4-7 (activation bytes 0-15 and 16-31). */
-                __m256i i0 = _mm256_set1_epi32(p->seed), i1 = _mm256_setzero_si256();
-                L1__UNROLL for (int m = 0; m < 4; m++) {
-                    i0 = dpbusd(i0, w[m], bcast4(ya + 4 * m));
-                    i1 = dpbusd(i1, w[m + 4], bcast4(ya + 16 + 4 * m));
-                }
-                const __m256 sc = _mm256_mul_ps(dx, _mm256_set1_ps(p->dy));
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(i0, i1)), sc, acc[t]);
+    X8_GROUPS(NT, bb, {
+        const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
+        __m256i w[8];
+        if (is_q8) {
+            L1__UNROLL for (int m = 0; m < 8; m++) w[m] = loadu256(gp + 16 + 32 * m);
+        } else {
+            L1__UNROLL for (int m = 0; m < 4; m++) {
+                const __m256i v = loadu256(gp + 16 + 32 * m);
+                w[m] = _mm256_and_si256(v, m4);
+                w[m + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
             }
         }
-        for (int t = 0; t < NT; t++) _mm256_storeu_ps(s + (size_t)t * lds + 8 * g, acc[t]);
-    }
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            const int8_t *ya = ys[t][nb0 + b].qs;
+            const x8_q32_prep *p = &prep[t * X8_CHUNK32 + b];
+            /* Two chains: vectors 0-3 and 4-7 (activation bytes 0-15 and 16-31). */
+            __m256i i0 = _mm256_set1_epi32(p->seed), i1 = _mm256_setzero_si256();
+            L1__UNROLL for (int m = 0; m < 4; m++) {
+                i0 = dpbusd(i0, w[m], bcast4(ya + 4 * m));
+                i1 = dpbusd(i1, w[m + 4], bcast4(ya + 16 + 4 * m));
+            }
+            const __m256 sc = _mm256_mul_ps(dx, _mm256_set1_ps(p->dy));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(i0, i1)), sc, acc[t]);
+        }
+    });
 }
 
-L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng,
-                   const void *y, size_t by, int nt) {
-    const int64_t nb = n / L1_QK32;
-    const l1__block_q8_0 *ys[L1__X8_MAX_TOKENS];
-    for (int t = 0; t < nt; t++) ys[t] = (const l1__block_q8_0 *)((const uint8_t *)y + (size_t)t * by);
-    x8_q32_prep prep[L1__X8_MAX_TOKENS * X8_CHUNK32];
+/* Per activation block: its scale and the seed that removes the weight
+ * code offset (Q8_0 biased to u8: 128; Q4_0: 8) times the code sum. */
+L1__AI void x8_q32_prepare(int is_q8, const l1__block_q8_0 *yb, x8_q32_prep *p) {
     const int32_t off = is_q8 ? 128 : 8;
-    for (int64_t b0 = 0; b0 < nb; b0 += X8_CHUNK32) {
-        const int64_t nbc = nb - b0 < X8_CHUNK32 ? nb - b0 : X8_CHUNK32;
-        for (int t = 0; t < nt; t++)
-            for (int64_t b = 0; b < nbc; b++) {
-                const l1__block_q8_0 *yb = &ys[t][b0 + b];
-                const __m256i sums = dpbusd(_mm256_setzero_si256(), _mm256_set1_epi8(1), loadu256(yb->qs));
-                prep[t * X8_CHUNK32 + b].dy = f16(yb->d);
-                prep[t * X8_CHUNK32 + b].seed = -off * hsum_epi32(sums);
-            }
-        switch (nt) {
-        case 8: x8_q32_body(is_q8, 8, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-        case 7: x8_q32_body(is_q8, 7, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-        case 6: x8_q32_body(is_q8, 6, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-        case 5: x8_q32_body(is_q8, 5, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-        case 4: x8_q32_body(is_q8, 4, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-        case 3: x8_q32_body(is_q8, 3, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-        case 2: x8_q32_body(is_q8, 2, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-        default: x8_q32_body(is_q8, 1, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-        }
-    }
+    const __m256i sums = dpbusd(_mm256_setzero_si256(), _mm256_set1_epi8(1), loadu256(yb->qs));
+    p->dy = f16(yb->d);
+    p->seed = -off * hsum_epi32(sums);
 }
+
+L1__AI void x8_q32_bodies(int is_q8, int nt, int64_t b0, int64_t nbc, float *s, size_t lds, const void *xp,
+                          size_t gbytes, int64_t ng, const x8_q32_prep *prep, const l1__block_q8_0 *const *ys) {
+#define X8_Q32_BODY(NT) x8_q32_body(is_q8, NT, b0, nbc, s, lds, xp, gbytes, ng, prep, ys)
+    X8_BY_NT(nt, X8_Q32_BODY);
+#undef X8_Q32_BODY
+}
+
+X8_DRIVER(x8_q32, is_q8, l1__block_q8_0, L1_QK32, X8_CHUNK32, x8_q32_prep, x8_q32_prepare, x8_q32_bodies)
 
 static void x8_q4_0(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
                     size_t by, int nt) {
@@ -136,167 +174,134 @@ L1__AI void x8_q4_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
                          int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
     const size_t bb = 32 + 128 + 1024;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    for (int64_t g = 0; g < ng; g++) {
-        const uint8_t *gp = xp + (size_t)g * gbytes + (size_t)nb0 * bb;
-        __m256 acc[L1__X8_MAX_TOKENS];
-        for (int t = 0; t < NT; t++) acc[t] = x8_load_acc(s + (size_t)t * lds + 8 * g, nb0 == 0);
-        for (int64_t b = 0; b < nbc; b++, gp += bb) {
-            prefetch_block(gp + L1__PREFETCH_AHEAD, bb);
-            __m256i isum[L1__X8_MAX_TOKENS];
-            for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
-            /* Per chunk c (sub-blocks 2c and 2c + 1), in two halves of 4
-             * vectors so that few registers hold unpacked codes. */
-            L1__UNROLL for (int c = 0; c < 4; c++) {
-                __m256i sa[L1__X8_MAX_TOKENS], sb[L1__X8_MAX_TOKENS];
-                L1__UNROLL for (int half = 0; half < 2; half++) {
-                    __m256i lo[4], hi[4];
-                    L1__UNROLL for (int i = 0; i < 4; i++) {
-                        const __m256i v = loadu256(gp + 160 + 256 * c + 32 * (4 * half + i));
-                        lo[i] = _mm256_and_si256(v, m4);
-                        hi[i] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                    }
-                    L1__UNROLL for (int t = 0; t < NT; t++) {
-                        const int8_t *ya = ys[t][nb0 + b].qs + 64 * c + 16 * half;
-                        __m256i a = half ? sa[t] : _mm256_setzero_si256();
-                        __m256i bq = half ? sb[t] : _mm256_setzero_si256();
-                        L1__UNROLL for (int i = 0; i < 4; i++) {
-                            a = dpbusd(a, lo[i], bcast4(ya + 4 * i));
-                            bq = dpbusd(bq, hi[i], bcast4(ya + 32 + 4 * i));
-                        }
-                        sa[t] = a;
-                        sb[t] = bq;
-                    }
+    X8_GROUPS(NT, bb, {
+        __m256i isum[L1__X8_MAX_TOKENS];
+        for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
+        /* Per chunk c (sub-blocks 2c and 2c + 1), in two halves of 4
+         * vectors so that few registers hold unpacked codes. */
+        L1__UNROLL for (int c = 0; c < 4; c++) {
+            __m256i sa[L1__X8_MAX_TOKENS], sb[L1__X8_MAX_TOKENS];
+            L1__UNROLL for (int half = 0; half < 2; half++) {
+                __m256i lo[4], hi[4];
+                L1__UNROLL for (int i = 0; i < 4; i++) {
+                    const __m256i v = loadu256(gp + 160 + 256 * c + 32 * (4 * half + i));
+                    lo[i] = _mm256_and_si256(v, m4);
+                    hi[i] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
                 }
-                const __m256i sc0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 32 + 16 * c)));
-                const __m256i sc1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 40 + 16 * c)));
                 L1__UNROLL for (int t = 0; t < NT; t++) {
-                    isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(sa[t], sc0));
-                    isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(sb[t], sc1));
+                    const int8_t *ya = ys[t][nb0 + b].qs + 64 * c + 16 * half;
+                    __m256i a = half ? sa[t] : _mm256_setzero_si256();
+                    __m256i bq = half ? sb[t] : _mm256_setzero_si256();
+                    L1__UNROLL for (int i = 0; i < 4; i++) {
+                        a = dpbusd(a, lo[i], bcast4(ya + 4 * i));
+                        bq = dpbusd(bq, hi[i], bcast4(ya + 32 + 4 * i));
+                    }
+                    sa[t] = a;
+                    sb[t] = bq;
                 }
             }
-            /* Mins: lane r of mk[k] = (mn[2k][r], mn[2k+1][r]) as i16. */
-            __m256i mk[4];
-            L1__UNROLL for (int k = 0; k < 4; k++) {
-                const __m128i a = _mm_loadl_epi64((const __m128i *)(gp + 96 + 16 * k));
-                const __m128i b2 = _mm_loadl_epi64((const __m128i *)(gp + 104 + 16 * k));
-                mk[k] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b2));
-            }
-            const __m128i dd = _mm_loadu_si128((const __m128i *)gp);
-            const __m256 dx = _mm256_cvtph_ps(dd), dmx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(gp + 16)));
+            const __m256i sc0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 32 + 16 * c)));
+            const __m256i sc1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 40 + 16 * c)));
             L1__UNROLL for (int t = 0; t < NT; t++) {
-                const x8_k_prep *p = &prep[t * X8_CHUNKK + b];
-                __m256i ms = _mm256_madd_epi16(mk[0], _mm256_set1_epi32(p->v[0]));
-                L1__UNROLL for (int k = 1; k < 4; k++) ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mk[k], _mm256_set1_epi32(p->v[k])));
-                const __m256 dyv = _mm256_set1_ps(p->dy);
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dx, dyv), acc[t]);
-                acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dmx, dyv), acc[t]);
+                isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(sa[t], sc0));
+                isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(sb[t], sc1));
             }
         }
-        for (int t = 0; t < NT; t++) _mm256_storeu_ps(s + (size_t)t * lds + 8 * g, acc[t]);
-    }
+        /* Mins: lane r of mk[k] = (mn[2k][r], mn[2k+1][r]) as i16. */
+        __m256i mk[4];
+        L1__UNROLL for (int k = 0; k < 4; k++) {
+            const __m128i a = _mm_loadl_epi64((const __m128i *)(gp + 96 + 16 * k));
+            const __m128i b2 = _mm_loadl_epi64((const __m128i *)(gp + 104 + 16 * k));
+            mk[k] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b2));
+        }
+        const __m128i dd = _mm_loadu_si128((const __m128i *)gp);
+        const __m256 dx = _mm256_cvtph_ps(dd), dmx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(gp + 16)));
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            const x8_k_prep *p = &prep[t * X8_CHUNKK + b];
+            __m256i ms = _mm256_madd_epi16(mk[0], _mm256_set1_epi32(p->v[0]));
+            L1__UNROLL for (int k = 1; k < 4; k++) ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mk[k], _mm256_set1_epi32(p->v[k])));
+            const __m256 dyv = _mm256_set1_ps(p->dy);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dx, dyv), acc[t]);
+            acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dmx, dyv), acc[t]);
+        }
+    });
 }
 
 L1__AI void x8_q6_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp, size_t gbytes,
                          int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
     const size_t bb = 16 + 128 + 1024 + 512;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
-    for (int64_t g = 0; g < ng; g++) {
-        const uint8_t *gp = xp + (size_t)g * gbytes + (size_t)nb0 * bb;
-        __m256 acc[L1__X8_MAX_TOKENS];
-        for (int t = 0; t < NT; t++) acc[t] = x8_load_acc(s + (size_t)t * lds + 8 * g, nb0 == 0);
-        for (int64_t b = 0; b < nbc; b++, gp += bb) {
-            prefetch_block(gp + L1__PREFETCH_AHEAD, bb);
-            __m256i isum[L1__X8_MAX_TOKENS];
-            for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
-            /* Sub-block j = 8h + 2k + half holds values 128h + 32k + 16 half
-             * + 0..15: vectors m = 4 half + i (i < 4) of ql range k % 2 and
-             * of qh, nibble k / 2 and high-bit pair k. */
-            L1__UNROLL for (int h = 0; h < 2; h++)
-                L1__UNROLL for (int half = 0; half < 2; half++)
-                    L1__UNROLL for (int k = 0; k < 4; k++) {
-                        __m256i q[4];
-                        L1__UNROLL for (int i = 0; i < 4; i++) {
-                            const int m = 4 * half + i;
-                            const __m256i l4 = loadu256(gp + 144 + 512 * h + 32 * (8 * (k % 2) + m));
-                            const __m256i hb = loadu256(gp + 1168 + 256 * h + 32 * m);
-                            const __m256i lo = k < 2 ? _mm256_and_si256(l4, m4)
-                                                     : _mm256_and_si256(_mm256_srli_epi16(l4, 4), m4);
-                            const __m256i hi = k == 0   ? _mm256_slli_epi16(hb, 4)
-                                               : k == 1 ? _mm256_slli_epi16(hb, 2)
-                                               : k == 2 ? hb
-                                                        : _mm256_srli_epi16(hb, 2);
-                            q[i] = _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
-                        }
-                        const int j = 8 * h + 2 * k + half;
-                        const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 16 + 8 * j)));
-                        L1__UNROLL for (int t = 0; t < NT; t++) {
-                            const int8_t *ya = ys[t][nb0 + b].qs + 128 * h + 32 * k + 16 * half;
-                            __m256i a0 = _mm256_set1_epi32(prep[t * X8_CHUNKK + b].v[j]), a1 = _mm256_setzero_si256();
-                            a0 = dpbusd(a0, q[0], bcast4(ya));
-                            a1 = dpbusd(a1, q[1], bcast4(ya + 4));
-                            a0 = dpbusd(a0, q[2], bcast4(ya + 8));
-                            a1 = dpbusd(a1, q[3], bcast4(ya + 12));
-                            isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(_mm256_add_epi32(a0, a1), sc));
-                        }
+    X8_GROUPS(NT, bb, {
+        __m256i isum[L1__X8_MAX_TOKENS];
+        for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
+        /* Sub-block j = 8h + 2k + half holds values 128h + 32k + 16 half
+         * + 0..15: vectors m = 4 half + i (i < 4) of ql range k % 2 and
+         * of qh, nibble k / 2 and high-bit pair k. */
+        L1__UNROLL for (int h = 0; h < 2; h++)
+            L1__UNROLL for (int half = 0; half < 2; half++)
+                L1__UNROLL for (int k = 0; k < 4; k++) {
+                    __m256i q[4];
+                    L1__UNROLL for (int i = 0; i < 4; i++) {
+                        const int m = 4 * half + i;
+                        const __m256i l4 = loadu256(gp + 144 + 512 * h + 32 * (8 * (k % 2) + m));
+                        const __m256i hb = loadu256(gp + 1168 + 256 * h + 32 * m);
+                        const __m256i lo = k < 2 ? _mm256_and_si256(l4, m4)
+                                                 : _mm256_and_si256(_mm256_srli_epi16(l4, 4), m4);
+                        const __m256i hi = k == 0   ? _mm256_slli_epi16(hb, 4)
+                                           : k == 1 ? _mm256_slli_epi16(hb, 2)
+                                           : k == 2 ? hb
+                                                    : _mm256_srli_epi16(hb, 2);
+                        q[i] = _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
                     }
-            const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
-            L1__UNROLL for (int t = 0; t < NT; t++) {
-                const __m256 dyv = _mm256_set1_ps(prep[t * X8_CHUNKK + b].dy);
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dx, dyv), acc[t]);
-            }
+                    const int j = 8 * h + 2 * k + half;
+                    const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 16 + 8 * j)));
+                    L1__UNROLL for (int t = 0; t < NT; t++) {
+                        const int8_t *ya = ys[t][nb0 + b].qs + 128 * h + 32 * k + 16 * half;
+                        __m256i a0 = _mm256_set1_epi32(prep[t * X8_CHUNKK + b].v[j]), a1 = _mm256_setzero_si256();
+                        a0 = dpbusd(a0, q[0], bcast4(ya));
+                        a1 = dpbusd(a1, q[1], bcast4(ya + 4));
+                        a0 = dpbusd(a0, q[2], bcast4(ya + 8));
+                        a1 = dpbusd(a1, q[3], bcast4(ya + 12));
+                        isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(_mm256_add_epi32(a0, a1), sc));
+                    }
+                }
+        const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            const __m256 dyv = _mm256_set1_ps(prep[t * X8_CHUNKK + b].dy);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dx, dyv), acc[t]);
         }
-        for (int t = 0; t < NT; t++) _mm256_storeu_ps(s + (size_t)t * lds + 8 * g, acc[t]);
+    });
+}
+
+/* Per activation block: its scale and what carries the offsets: Q6_K's
+ * -32 times each group sum; Q4_K's mins' group sums, two 32-value sums
+ * packed as i16 pairs per 64 values. */
+L1__AI void x8_k_prepare(int is_q6, const l1__block_q8_K *yb, x8_k_prep *p) {
+    p->dy = yb->d;
+    if (is_q6) {
+        for (int j = 0; j < 16; j++) p->v[j] = -32 * yb->bsums[j];
+        return;
+    }
+    for (int k = 0; k < 4; k++) {
+        const int32_t lo = yb->bsums[4 * k] + yb->bsums[4 * k + 1];
+        const int32_t hi = yb->bsums[4 * k + 2] + yb->bsums[4 * k + 3];
+        p->v[k] = (int32_t)((uint32_t)(uint16_t)(int16_t)lo | (uint32_t)(uint16_t)(int16_t)hi << 16);
     }
 }
 
-L1__AI void x8_k(int is_q6, int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng,
-                 const void *y, size_t by, int nt) {
-    const int64_t nb = n / L1_QK_K;
-    const l1__block_q8_K *ys[L1__X8_MAX_TOKENS];
-    for (int t = 0; t < nt; t++) ys[t] = (const l1__block_q8_K *)((const uint8_t *)y + (size_t)t * by);
-    x8_k_prep prep[L1__X8_MAX_TOKENS * X8_CHUNKK];
-    for (int64_t b0 = 0; b0 < nb; b0 += X8_CHUNKK) {
-        const int64_t nbc = nb - b0 < X8_CHUNKK ? nb - b0 : X8_CHUNKK;
-        for (int t = 0; t < nt; t++)
-            for (int64_t b = 0; b < nbc; b++) {
-                const l1__block_q8_K *yb = &ys[t][b0 + b];
-                x8_k_prep *p = &prep[t * X8_CHUNKK + b];
-                p->dy = yb->d;
-                if (is_q6) {
-                    for (int j = 0; j < 16; j++) p->v[j] = -32 * yb->bsums[j];
-                } else {
-                    for (int k = 0; k < 4; k++) {
-                        const int32_t lo = yb->bsums[4 * k] + yb->bsums[4 * k + 1];
-                        const int32_t hi = yb->bsums[4 * k + 2] + yb->bsums[4 * k + 3];
-                        p->v[k] = (int32_t)((uint32_t)(uint16_t)(int16_t)lo | (uint32_t)(uint16_t)(int16_t)hi << 16);
-                    }
-                }
-            }
-        if (is_q6) {
-            switch (nt) {
-            case 8: x8_q6_K_body(8, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 7: x8_q6_K_body(7, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 6: x8_q6_K_body(6, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 5: x8_q6_K_body(5, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 4: x8_q6_K_body(4, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 3: x8_q6_K_body(3, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 2: x8_q6_K_body(2, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            default: x8_q6_K_body(1, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            }
-        } else {
-            switch (nt) {
-            case 8: x8_q4_K_body(8, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 7: x8_q4_K_body(7, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 6: x8_q4_K_body(6, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 5: x8_q4_K_body(5, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 4: x8_q4_K_body(4, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 3: x8_q4_K_body(3, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            case 2: x8_q4_K_body(2, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            default: x8_q4_K_body(1, b0, nbc, s, lds, xp, gbytes, ng, prep, ys); break;
-            }
-        }
-    }
+L1__AI void x8_k_bodies(int is_q6, int nt, int64_t b0, int64_t nbc, float *s, size_t lds, const void *xp,
+                        size_t gbytes, int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
+#define X8_Q6_K_BODY(NT) x8_q6_K_body(NT, b0, nbc, s, lds, xp, gbytes, ng, prep, ys)
+#define X8_Q4_K_BODY(NT) x8_q4_K_body(NT, b0, nbc, s, lds, xp, gbytes, ng, prep, ys)
+    if (is_q6)
+        X8_BY_NT(nt, X8_Q6_K_BODY);
+    else
+        X8_BY_NT(nt, X8_Q4_K_BODY);
+#undef X8_Q6_K_BODY
+#undef X8_Q4_K_BODY
 }
+
+X8_DRIVER(x8_k, is_q6, l1__block_q8_K, L1_QK_K, X8_CHUNKK, x8_k_prep, x8_k_prepare, x8_k_bodies)
 
 static void x8_q4_K(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
                     size_t by, int nt) {
