@@ -119,6 +119,18 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA_FLAGS_$(lastword $(subst _, ,$(basename $(notdir $<))))) -c $< -o $@
 
+# The commit and commit count the tool reports (l1 bench's build_commit and
+# build_number, as llama-bench reports its own); the version outside git.
+# The header is rewritten only when they change, so it costs no rebuild.
+BUILD_INFO := $(BUILD)/gen/l1_build_info.h
+BUILD_COMMIT := $(or $(shell git rev-parse --short=8 HEAD 2>/dev/null),v$(VERSION))
+BUILD_NUMBER := $(or $(shell git rev-list --count HEAD 2>/dev/null),0)
+BUILD_INFO_TEXT := \#define L1_BUILD_COMMIT "$(BUILD_COMMIT)"\n\#define L1_BUILD_NUMBER $(BUILD_NUMBER)\n
+ifneq ($(shell cat $(BUILD_INFO) 2>/dev/null),$(shell printf '$(BUILD_INFO_TEXT)'))
+  $(shell mkdir -p $(dir $(BUILD_INFO)) && printf '$(BUILD_INFO_TEXT)' > $(BUILD_INFO))
+endif
+$(CLI_OBJ): CPPFLAGS += -I$(BUILD)/gen
+
 # The library's own objects define its functions (L1_API in include/l1.h
 # exports them from a Windows DLL; elsewhere it only sets visibility).
 $(LIB_OBJ): CPPFLAGS += -DL1_BUILD
@@ -157,7 +169,8 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(STATIC_LIB)
 # ---- tests -------------------------------------------------------------------
 
 check-deps:
-	@tools/ensure-deps.sh cmocka $(if $(RUNNER),qemu cmocka-arm64)
+	@tools/ensure-deps.sh cmocka cmake $(if $(RUNNER),qemu cmocka-arm64) \
+	    $(if $(wildcard build/reference/.ok),bench-compare)
 
 test: check-deps all $(TEST_BIN)
 	@BUILDROOT=$(BUILDROOT) BUILD=$(BUILD) RUNNER="$(RUNNER)" CONFIG=$(CONFIG) ARCH=$(ARCH) CC="$(CC)" \
