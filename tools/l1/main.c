@@ -141,6 +141,12 @@ static int next_option(const char *cmd, int argc, char **argv, const char *short
     if (c == ':') return l1cli_usage_err(cmd, "option '%s' needs a value", name), '?';
     if (long_word && strchr(word, '=') && optopt != 0)
         return l1cli_usage_err(cmd, "option '%s' takes no value", name), '?';
+    if (optopt == 0 && name[0] == '-') { /* an abbreviation of several long options? */
+        const char *n = name + (name[1] == '-' ? 2 : 1);
+        int matches = 0;
+        for (const struct option *o = longopts; o && o->name; o++) matches += !strncmp(o->name, n, strlen(n));
+        if (matches > 1) return l1cli_usage_err(cmd, "ambiguous option '%s'", name), '?';
+    }
     l1cli_usage_err(cmd, "unknown option '%s'", name);
     return '?';
 }
