@@ -100,8 +100,18 @@ static int parse(int argc, char **argv, opts *o) {
     return -1;
 }
 
+/* Polled between layers: draws the evaluation's progress (terminal only). */
+static int eval_progress(void *user) {
+    l1cli_progress_update(user, -1, NULL);
+    return 0;
+}
+
 static int run(const opts *o, l1_model *m, const l1_token *toks, int32_t n) {
+    l1cli_progress pr;
+    l1cli_progress_begin(&pr, "logits", "evaluating");
     l1_ctx_params cp = l1_ctx_default_params();
+    cp.abort_fn = eval_progress;
+    cp.abort_user = &pr;
     cp.n_ctx = o->n_ctx ? (int32_t)o->n_ctx : (n > 4096 ? n : 0);
     cp.kv_type = o->kv;
     cp.f32_activations = o->f32;
@@ -109,6 +119,7 @@ static int run(const opts *o, l1_model *m, const l1_token *toks, int32_t n) {
     l1_status st = l1_ctx_new(m, &cp, &ctx);
     if (st != L1_OK) return l1cli_fail("logits", "context", st);
     st = l1_ctx_eval(ctx, toks, n, o->all ? L1_EVAL_ALL_LOGITS : 0);
+    l1cli_progress_clear(&pr);
     if (st != L1_OK) return l1_ctx_free(ctx), l1cli_fail("logits", "eval", st);
     FILE *f = fopen(o->out, "wb");
     int rc = 0;
@@ -126,7 +137,13 @@ int l1cli_logits(int argc, char **argv) {
     int r = parse(argc, argv, &o);
     if (r >= 0) return r;
     l1_model *m;
-    l1_status st = l1_model_load(o.model, NULL, &m);
+    l1cli_progress pr;
+    l1cli_progress_begin(&pr, "logits", "loading the model");
+    l1_model_params mp = l1_model_default_params();
+    mp.progress = l1cli_progress_load;
+    mp.progress_user = &pr;
+    l1_status st = l1_model_load(o.model, &mp, &m);
+    l1cli_progress_clear(&pr);
     if (st != L1_OK) return l1cli_fail("logits", o.model, st);
     l1_token *toks = NULL;
     int32_t n = o.tokens ? parse_tokens(o.tokens, &toks) : tokenize_prompt(m, o.prompt, &toks);
