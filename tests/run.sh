@@ -3,7 +3,8 @@
 # tests/checks/*.sh, and prints cmocka's per-binary results followed by one
 # closing line with the totals:  "tests: N passed, N failed, N skipped",
 # after a line naming what was skipped (cmocka skip(), a check that exits
-# 77, the parity suite when it cannot run).
+# 77, the parity suite when it cannot run or PARITY=skip; the suite counts
+# as one).
 # Environment: BUILD (build dir), RUNNER (e.g. qemu for cross builds).
 set -u
 run_checks=1
@@ -69,7 +70,11 @@ fi
 # The llama.cpp parity suite (tests/parity): PARITY=auto runs it when the
 # reference has been fetched, PARITY=require fails when it cannot run,
 # PARITY=skip skips it.
-if [ "$run_checks" -eq 1 ] && [ "${PARITY:-auto}" != skip ]; then
+if [ "$run_checks" -eq 1 ] && [ "${PARITY:-auto}" = skip ]; then
+    echo "SKIP parity: PARITY=skip"
+    skipped=$((skipped + 1))
+    skipped_names+=("parity suite: PARITY=skip")
+elif [ "$run_checks" -eq 1 ]; then
     why=""
     if [ -n "${RUNNER:-}" ]; then why="cross build ($ARCH)";
     elif [ "${CONFIG:-release}" != release ]; then why="CONFIG=$CONFIG (parity runs in the release build)";
@@ -91,6 +96,7 @@ if [ "$run_checks" -eq 1 ] && [ "${PARITY:-auto}" != skip ]; then
         fi
     else
         echo "SKIP parity: $why"
+        skipped=$((skipped + 1))
         skipped_names+=("parity suite: $why")
         if [ "${PARITY:-auto}" = require ]; then failed=$((failed + 1)); failed_names+=("parity(skipped)"); fi
     fi

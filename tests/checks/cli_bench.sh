@@ -40,6 +40,16 @@ for r in rows:
     assert len(r["samples_ts"]) == 1 and r["avg_ts"] > 0 and r["roofline_gbps"] > 0, r
 PY
 
+# model_type names the size and the file type as llama-bench does
+# (llama.cpp's labels: 28 layers of width other than 1536 are "7B").
+"$L1" synth --preset small -o "$tmp/s.gguf" 2>/dev/null || fail "synth small failed"
+"$L1" quantize "$tmp/s.gguf" "$tmp/q4km.gguf" Q4_K_M 2>/dev/null || fail "quantize failed"
+"$L1" bench -m "$tmp/q4km.gguf" -p 8 -n 0 -r 1 -o jsonl 2>/dev/null >"$tmp/t" || fail "bench Q4_K_M failed"
+grep -q '"model_type": "qwen2 ?B Q4_K - Medium"' "$tmp/t" || fail "Q4_K_M model_type: $(cat "$tmp/t")"
+"$L1" synth --preset tiny --layers 28 --embd 128 --ff 128 -o "$tmp/l28.gguf" 2>/dev/null || fail "synth failed"
+"$L1" bench -m "$tmp/l28.gguf" -p 8 -n 0 -r 1 -o jsonl 2>/dev/null >"$tmp/t" || fail "bench 28 layers failed"
+grep -q '"model_type": "qwen2 7B all F32"' "$tmp/t" || fail "28-layer model_type: $(cat "$tmp/t")"
+
 # --progress: one line per step, as llama-bench writes them.
 "$L1" bench -m "$M" -p 8 -n 0 -r 2 -t 1 --progress >/dev/null 2>"$tmp/e" || fail "--progress failed"
 grep -q '^l1 bench: benchmark 1/1: warmup prompt run$' "$tmp/e" && grep -q '^l1 bench: benchmark 1/1: prompt run 2/2$' "$tmp/e" ||
