@@ -96,8 +96,9 @@ for pen in "--presence-penalty 1.5" "--frequency-penalty 1.5"; do
     expect 0 1 run -m "$M" -p hi -n 24 --temp 0 $pen --repeat-last-n 32
     cmp -s "$tmp/out" "$tmp/plain" && fail "$pen changed nothing"
 done
-expect 0 0 logits -m "$M" --tokens 1,2,3 -o "$tmp/l16"
-expect 0 0 logits -m "$M" --tokens 1,2,3 -o "$tmp/l32" --kv-type=f32
+expect 0 1 logits -m "$M" --tokens 1,2,3 -o "$tmp/l16"
+grep -q "^l1 logits: wrote 1 x [0-9]* f32 logits to " "$tmp/err" || fail "logits: $(cat "$tmp/err")"
+expect 0 1 logits -m "$M" --tokens 1,2,3 -o "$tmp/l32" --kv-type=f32
 cmp -s "$tmp/l16" "$tmp/l32" && fail "--kv-type f32 changed nothing"
 expect 0 1 run -m "$M" -p hi -n 4 --kv-type f32
 expect 0 1 quantize "$M" "$tmp/q.gguf" Q8_0

@@ -526,6 +526,7 @@ static const field k_fields[] = {
     {"stddev_ns", 'i'}, {"avg_ts", 'f'}, {"stddev_ts", 'f'},
 };
 #define N_FIELDS (int)(sizeof k_fields / sizeof k_fields[0])
+_Static_assert(sizeof k_fields / sizeof k_fields[0] == 41, "value() numbers llama-bench's 41 fields");
 
 /* l1's own fields, after llama-bench's. */
 static const field k_extra[] = {{"weight_gbps", 'f'}, {"roofline_gbps", 'f'}, {"roofline_pct", 'f'}};

@@ -128,6 +128,8 @@ static int run(const opts *o, l1_model *m, const l1_token *toks, int32_t n) {
     for (int32_t i = o->all ? 0 : n - 1; f && !rc && i < n; i++)
         if (fwrite(l1_ctx_logits(ctx, i), sizeof(float), nv, f) != nv) rc = (l1cli_err("logits", "writing %s failed", o->out), 1);
     if (f && fclose(f) != 0 && !rc) rc = (l1cli_err("logits", "writing %s failed", o->out), 1);
+    if (!rc)
+        fprintf(stderr, "l1 logits: wrote %d x %zu f32 logits to %s\n", o->all ? n : 1, nv, o->out);
     l1_ctx_free(ctx);
     return rc;
 }

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define L1CLI_JSON_MAX_DEPTH 16
+#define L1CLI_JSON_MAX_DEPTH 16 /* levels of nesting; the tool uses at most 4 */
 
 typedef struct l1cli_json {
     FILE *f;
