@@ -4,6 +4,7 @@
 # WERROR=1        treat warnings as errors (CI)
 # ARCH=aarch64    cross-compile with aarch64-linux-gnu-gcc; tests run under qemu-aarch64
 # PREFIX, DESTDIR, LIBDIR, INCLUDEDIR   for install/uninstall
+# INSTALL_STRIP=0 installs the shared library and the tool with their debug info
 
 CONFIG ?= release
 WERROR ?= 0
@@ -16,6 +17,8 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CMAKEDIR ?= $(LIBDIR)/cmake/l1
+INSTALL_STRIP ?= 1
 
 VERSION_MAJOR := $(shell sed -n 's/^\#define L1_VERSION_MAJOR \([0-9]*\).*/\1/p' include/l1.h)
 VERSION_MINOR := $(shell sed -n 's/^\#define L1_VERSION_MINOR \([0-9]*\).*/\1/p' include/l1.h)
@@ -24,10 +27,12 @@ VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 ifeq ($(ARCH),$(HOST_ARCH))
   CC ?= cc
+  STRIP ?= strip
   BUILD := $(BUILDROOT)/$(CONFIG)
   RUNNER :=
 else ifeq ($(ARCH),aarch64)
   CC := aarch64-linux-gnu-gcc
+  STRIP := aarch64-linux-gnu-strip
   BUILD := $(BUILDROOT)/aarch64-$(CONFIG)
   # The arm64 multiarch libc (installed with libcmocka-dev:arm64) runs threads
   # under qemu-user; the older cross libc in /usr/aarch64-linux-gnu hangs there.
@@ -107,7 +112,7 @@ SHARED_LIB := $(BUILD)/libl1.so.$(VERSION)
 CLI := $(BUILD)/l1
 
 .PHONY: all lib test check-deps parity parity-fetch bench fuzz demo install uninstall \
-        symbols format clean help
+        symbols format clean help FORCE
 
 all: lib $(CLI) $(EXAMPLE_BIN)
 lib: $(STATIC_LIB) $(SHARED_LIB)
@@ -115,6 +120,25 @@ lib: $(STATIC_LIB) $(SHARED_LIB)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA_FLAGS_$(lastword $(subst _, ,$(basename $(notdir $<))))) -c $< -o $@
+
+# The commit and commit count the tool reports (l1 bench's build_commit and
+# build_number, as llama-bench reports its own); the version outside git.
+# The header is rewritten only when they change, so it costs no rebuild.
+BUILD_INFO := $(BUILD)/gen/l1_build_info.h
+BUILD_COMMIT := $(or $(shell git rev-parse --short=8 HEAD 2>/dev/null),v$(VERSION))
+BUILD_NUMBER := $(or $(shell git rev-list --count HEAD 2>/dev/null),0)
+BUILD_INFO_TEXT := \#define L1_BUILD_COMMIT "$(BUILD_COMMIT)"\n\#define L1_BUILD_NUMBER $(BUILD_NUMBER)\n
+ifneq ($(shell cat $(BUILD_INFO) 2>/dev/null),$(shell printf '$(BUILD_INFO_TEXT)'))
+  $(shell mkdir -p $(dir $(BUILD_INFO)) && printf '$(BUILD_INFO_TEXT)' > $(BUILD_INFO))
+endif
+$(CLI_OBJ): CPPFLAGS += -I$(BUILD)/gen
+
+# The library's own objects define its functions (L1_API in include/l1.h
+# exports them from a Windows DLL; elsewhere it only sets visibility).
+$(LIB_OBJ): CPPFLAGS += -DL1_BUILD
+# Built only as a prerequisite of the test binaries: keep it, or every
+# `make test` would rebuild it and relink them all.
+.SECONDARY: $(TEST_SUPPORT_OBJ)
 
 $(STATIC_LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -147,7 +171,8 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(STATIC_LIB)
 # ---- tests -------------------------------------------------------------------
 
 check-deps:
-	@tools/ensure-deps.sh cmocka $(if $(RUNNER),qemu cmocka-arm64)
+	@tools/ensure-deps.sh cmocka cmake $(if $(RUNNER),qemu cmocka-arm64) \
+	    $(if $(wildcard build/reference/.ok),bench-compare)
 
 test: check-deps all $(TEST_BIN)
 	@BUILDROOT=$(BUILDROOT) BUILD=$(BUILD) RUNNER="$(RUNNER)" CONFIG=$(CONFIG) ARCH=$(ARCH) CC="$(CC)" \
@@ -174,25 +199,62 @@ demo: all
 
 # ---- install -------------------------------------------------------------------
 
-$(BUILD)/l1.pc: Makefile include/l1.h
+# Files that embed the install paths are rewritten whenever PREFIX, LIBDIR,
+# INCLUDEDIR, CMAKEDIR or the version differ from what they were written for
+# (install.vars changes only then), so no stale l1.pc is ever installed.
+INSTALL_VARS := $(PREFIX)|$(LIBDIR)|$(INCLUDEDIR)|$(CMAKEDIR)|$(VERSION)
+$(BUILD)/install.vars: FORCE
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: l1\nDescription: CPU inference for Qwen2 reasoning models in GGUF files\nVersion: %s\nLibs: -L$${libdir} -ll1\nLibs.private: -lm -lpthread\nCflags: -I$${includedir}\n' \
-	    '$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' > $@
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(INSTALL_VARS)' ]; then echo '$(INSTALL_VARS)' > $@; fi
 
-install: all $(BUILD)/l1.pc
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR)
+# pkg-config: libdir and includedir relative to ${prefix} when under it.
+PC_LIBDIR := $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCLUDEDIR := $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+$(BUILD)/l1.pc: $(BUILD)/install.vars
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: l1\nDescription: CPU inference for Qwen2 reasoning models in GGUF files\nVersion: %s\nLibs: -L$${libdir} -ll1\nLibs.private: -lm -lpthread\nCflags: -I$${includedir}\n' \
+	    '$(PREFIX)' '$(PC_LIBDIR)' '$(PC_INCLUDEDIR)' '$(VERSION)' > $@
+
+# CMake package: paths relative to the package file when everything lies
+# under PREFIX (the tree stays usable after DESTDIR staging or a move).
+ifneq ($(filter $(PREFIX)/%,$(CMAKEDIR)),)
+  CMAKE_UP := $(subst $(eval) ,/,$(patsubst %,..,$(subst /, ,$(patsubst $(PREFIX)/%,%,$(CMAKEDIR)))))
+  CMAKE_LIBDIR := $(patsubst $(PREFIX)/%,<prefix>/%,$(LIBDIR))
+  CMAKE_INCLUDEDIR := $(patsubst $(PREFIX)/%,<prefix>/%,$(INCLUDEDIR))
+else
+  CMAKE_UP := .
+  CMAKE_LIBDIR := $(LIBDIR)
+  CMAKE_INCLUDEDIR := $(INCLUDEDIR)
+endif
+$(BUILD)/cmake/%.cmake: tools/cmake/%.cmake.in $(BUILD)/install.vars
+	@mkdir -p $(dir $@)
+	sed -e 's|@L1_UP@|$(CMAKE_UP)|g' -e 's|@L1_LIBDIR@|$(CMAKE_LIBDIR)|g' \
+	    -e 's|@L1_INCLUDEDIR@|$(CMAKE_INCLUDEDIR)|g' -e 's|@L1_VERSION@|$(VERSION)|g' \
+	    -e 's|@L1_VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@L1_VERSION_MINOR@|$(VERSION_MINOR)|g' $< > $@
+
+CMAKE_FILES := $(BUILD)/cmake/l1Config.cmake $(BUILD)/cmake/l1ConfigVersion.cmake
+
+install: all $(BUILD)/l1.pc $(CMAKE_FILES)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(CMAKEDIR)
 	install -m 644 include/l1.h $(DESTDIR)$(INCLUDEDIR)/l1.h
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/libl1.a
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/libl1.so.$(VERSION)
 	ln -sf libl1.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libl1.so
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/l1
+ifeq ($(INSTALL_STRIP),1)
+	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/libl1.so.$(VERSION)
+	$(STRIP) $(DESTDIR)$(BINDIR)/l1
+endif
 	install -m 644 $(BUILD)/l1.pc $(DESTDIR)$(PKGCONFIGDIR)/l1.pc
+	install -m 644 $(CMAKE_FILES) $(DESTDIR)$(CMAKEDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/l1.h $(DESTDIR)$(LIBDIR)/libl1.a \
 	    $(DESTDIR)$(LIBDIR)/libl1.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
-	    $(DESTDIR)$(LIBDIR)/libl1.so $(DESTDIR)$(BINDIR)/l1 $(DESTDIR)$(PKGCONFIGDIR)/l1.pc
+	    $(DESTDIR)$(LIBDIR)/libl1.so $(DESTDIR)$(BINDIR)/l1 $(DESTDIR)$(PKGCONFIGDIR)/l1.pc \
+	    $(DESTDIR)$(CMAKEDIR)/l1Config.cmake $(DESTDIR)$(CMAKEDIR)/l1ConfigVersion.cmake
+	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
 # ---- housekeeping ----------------------------------------------------------------
 
@@ -218,7 +280,8 @@ help:
 	@echo "make bench        build the benchmarks (see bench/README.md)"
 	@echo "make fuzz         build and briefly run the libFuzzer targets (clang)"
 	@echo "make demo         synthesize a small model and generate with a budget (MODEL=f.gguf to use yours)"
-	@echo "make install      PREFIX=$(PREFIX) DESTDIR= LIBDIR= INCLUDEDIR=   (writes l1.pc)"
+	@echo "make install      PREFIX=$(PREFIX) DESTDIR= LIBDIR= INCLUDEDIR=   (l1.pc, CMake package l1::l1;"
+	@echo "                  stripped; INSTALL_STRIP=0 keeps debug info)"
 	@echo "make uninstall    remove what install wrote"
 	@echo "make symbols      list exported symbols; fails unless all are l1_*"
 	@echo "make format       clang-format the sources"

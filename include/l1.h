@@ -68,8 +68,19 @@ extern "C" {
 #define L1_VERSION_PATCH 0
 #define L1_VERSION_NUMBER (L1_VERSION_MAJOR * 10000 + L1_VERSION_MINOR * 100 + L1_VERSION_PATCH)
 
-#if defined(_WIN32)
-#  define L1_API __declspec(dllexport)
+/* L1_API marks the public functions.  The library itself is compiled with
+ * L1_BUILD defined: on Windows its DLL exports them, and a program using the
+ * DLL imports them (the default).  A program linking the static library on
+ * Windows defines L1_STATIC (the CMake target l1::l1_static does).  On ELF
+ * and Mach-O they are the only symbols with default visibility. */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(L1_STATIC)
+#    define L1_API
+#  elif defined(L1_BUILD)
+#    define L1_API __declspec(dllexport)
+#  else
+#    define L1_API __declspec(dllimport)
+#  endif
 #elif defined(__GNUC__)
 #  define L1_API __attribute__((visibility("default")))
 #else

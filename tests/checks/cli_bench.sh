@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# `l1 bench` on a small synthetic Q4_0 model (a type that is repacked on the
-# first evaluation on x86): the markdown table has llama-bench's columns and
-# one row per test, --json parses with llama-bench's field names and the requested
-# counts, --no-repack runs too, and bad options are one clean error line.
+# `l1 bench` on a small synthetic Q4_0 model (a type that is repacked on
+# x86 on the first evaluation):
+# stdout holds only llama-bench's markdown (the table with its columns and
+# one row per test, then the build line), stderr one closing line on a pipe;
+# comma lists, ranges, repeats, -pg and -d make one test per combination in
+# llama-bench's order; --progress writes llama-bench-style step lines;
+# --no-repack runs; model_type names the file type as llama-bench does;
+# bad options are one clean error line with status 2.
 set -u
 BUILD=${BUILD:-build/release}
 L1="$BUILD/l1"
@@ -14,28 +18,58 @@ M="$tmp/small.gguf"
 "$L1" synth --preset tiny --type Q4_0 -o "$M" 2>/dev/null || fail "l1 synth failed"
 
 "$L1" bench -m "$M" -p 16 -n 4 -r 2 -t 1 >"$tmp/md" 2>"$tmp/e" || fail "bench failed: $(cat "$tmp/e")"
-grep -q '^| model | size | params | backend | threads | test | t/s |' "$tmp/md" || fail "no table header: $(cat "$tmp/md")"
-grep -Eq '^\| .* \| pp16 \| [0-9.]+ ± [0-9.]+ \|' "$tmp/md" || fail "no pp16 row: $(cat "$tmp/md")"
-grep -Eq '^\| .* \| tg4 \| [0-9.]+ ± [0-9.]+ \|' "$tmp/md" || fail "no tg4 row: $(cat "$tmp/md")"
-grep -Eq '^model load: [0-9.]+ s$' "$tmp/md" || fail "no load time line: $(cat "$tmp/md")"
+grep -q '^| model  *| *size | *params | backend  *| threads | *test | *t/s |' "$tmp/md" || fail "no table header: $(cat "$tmp/md")"
+grep -Eq '^\| qwen2 \?B Q4_0 .* \| +pp16 \| +[0-9.]+ ± [0-9.]+ \|' "$tmp/md" || fail "no pp16 row: $(cat "$tmp/md")"
+grep -Eq '^\| .* \| +tg4 \| +[0-9.]+ ± [0-9.]+ \|' "$tmp/md" || fail "no tg4 row: $(cat "$tmp/md")"
+grep -Evq '^(\|.*\||build: [0-9a-zv.]+ \([0-9]+\)|)$' "$tmp/md" && fail "stdout holds more than the table: $(cat "$tmp/md")"
+[ "$(grep -c '^build: ' "$tmp/md")" -eq 1 ] || fail "no build line: $(cat "$tmp/md")"
+[ "$(wc -l <"$tmp/e")" -eq 1 ] && grep -Eq '^l1 bench: 2 tests of .* in [0-9.]+ s \(load [0-9.]+ s\); read bandwidth [0-9.]+ GB/s' "$tmp/e" ||
+    fail "on a pipe stderr should be one closing line: $(cat -A "$tmp/e")"
 
-"$L1" bench -m "$M" -p 8 -n 2 -r 3 -t 1 -o json --no-repack >"$tmp/j" 2>"$tmp/e" || fail "bench --json failed: $(cat "$tmp/e")"
-python3 - "$tmp/j" <<'PY' || fail "--json output wrong: $(cat "$tmp/j")"
+# Lists, ranges, repeats, -pg, -d: llama-bench's order (per thread count and
+# depth: prompts, generations, then pairs).
+"$L1" bench -m "$M" -p 8,16 -p 4 -n 2-4+2 -pg 4,2 -d 0,4 -t 1,2 -r 1 -o jsonl --no-repack >"$tmp/j" 2>"$tmp/e" ||
+    fail "bench with lists failed: $(cat "$tmp/e")"
+python3 - "$tmp/j" <<'PY' || fail "test plan wrong: $(cat "$tmp/j")"
 import json, sys
-rows = json.load(open(sys.argv[1]))
-assert [(r["n_prompt"], r["n_gen"]) for r in rows] == [(8, 0), (0, 2)], rows
+rows = [json.loads(l) for l in open(sys.argv[1])]
+got = [(r["n_threads"], r["n_depth"], r["n_prompt"], r["n_gen"]) for r in rows]
+want = [(t, d, p, g) for t in (1, 2) for d in (0, 4)
+        for (p, g) in [(8, 0), (16, 0), (4, 0), (0, 2), (0, 4), (4, 2)]]
+assert got == want, got
 for r in rows:
-    assert r["n_threads"] == 1 and len(r["samples_ts"]) == 3 and r["avg_ts"] > 0, r
-    for k in ("stddev_ts", "avg_ns", "stddev_ns", "samples_ns", "model_type", "model_size"):
-        assert k in r, k
+    assert len(r["samples_ts"]) == 1 and r["avg_ts"] > 0 and r["roofline_gbps"] > 0, r
 PY
 
-"$L1" bench -m "$M" -o xml >"$tmp/out" 2>"$tmp/err"
-rc=$?
-[ "$rc" -eq 2 ] || fail "-o xml: expected status 2, got $rc"
-[ "$(wc -l <"$tmp/err")" -ge 1 ] && grep -q "expected md, json or csv" "$tmp/err" || fail "-o xml: message: $(cat "$tmp/err")"
+# model_type names the size and the file type as llama-bench does
+# (llama.cpp's labels: 28 layers of width other than 1536 are "7B").
+"$L1" synth --preset small -o "$tmp/s.gguf" 2>/dev/null || fail "synth small failed"
+"$L1" quantize "$tmp/s.gguf" "$tmp/q4km.gguf" Q4_K_M 2>/dev/null || fail "quantize failed"
+"$L1" bench -m "$tmp/q4km.gguf" -p 8 -n 0 -r 1 -o jsonl 2>/dev/null >"$tmp/t" || fail "bench Q4_K_M failed"
+grep -q '"model_type": "qwen2 ?B Q4_K - Medium"' "$tmp/t" || fail "Q4_K_M model_type: $(cat "$tmp/t")"
+"$L1" synth --preset tiny --layers 28 --embd 128 --ff 128 -o "$tmp/l28.gguf" 2>/dev/null || fail "synth failed"
+"$L1" bench -m "$tmp/l28.gguf" -p 8 -n 0 -r 1 -o jsonl 2>/dev/null >"$tmp/t" || fail "bench 28 layers failed"
+grep -q '"model_type": "qwen2 7B all F32"' "$tmp/t" || fail "28-layer model_type: $(cat "$tmp/t")"
+
+# --progress: one line per step, as llama-bench writes them.
+"$L1" bench -m "$M" -p 8 -n 0 -r 2 -t 1 --progress >/dev/null 2>"$tmp/e" || fail "--progress failed"
+grep -q '^l1 bench: benchmark 1/1: warmup prompt run$' "$tmp/e" && grep -q '^l1 bench: benchmark 1/1: prompt run 2/2$' "$tmp/e" ||
+    fail "--progress lines: $(cat "$tmp/e")"
+
+# -t2 and --threads=2 are the same option; a bad value or option is one line.
+"$L1" bench -m "$M" -p 8 -n 0 -r 1 -t2 -o csv >"$tmp/c" 2>/dev/null && grep -q '^"[^"]*","[0-9]*",.*,"2","0x0",' "$tmp/c" ||
+    fail "-t2: $(cat "$tmp/c")"
+for bad in "-o xml" "-p 1,x" "-pg 8" "--frobnicate" "-t 0"; do
+    # shellcheck disable=SC2086
+    "$L1" bench -m "$M" $bad >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq 2 ] || fail "$bad: expected status 2, got $rc"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^l1 bench: .*(see l1 bench --help)$" "$tmp/err" ||
+        fail "$bad: message: $(cat "$tmp/err")"
+    [ -s "$tmp/out" ] && fail "$bad: wrote to stdout"
+done
 "$L1" bench -m "$tmp/missing.gguf" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] || fail "missing model: status $rc"
+[ "$rc" -eq 1 ] || fail "missing model: status $rc"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "missing model: expected one stderr line, got: $(cat "$tmp/err")"
 exit 0

@@ -8,7 +8,7 @@ L1="$BUILD/l1"
 VOCAB=build/reference/llama.cpp/models/ggml-vocab-qwen2.gguf
 if [ ! -d build/reference ]; then
     echo "SKIP cli_info: build/reference absent (make parity-fetch)"
-    exit 0
+    exit 77
 fi
 fail() { echo "cli_info: $*" >&2; exit 1; }
 [ -x "$L1" ] || fail "$L1 not built"

@@ -9,7 +9,7 @@ L1="$BUILD/l1"
 M=build/reference/llama.cpp/models/ggml-vocab-qwen2.gguf
 if [ ! -f "$M" ]; then
     echo "SKIP cli_tokenize: reference vocabulary absent (make parity-fetch)"
-    exit 0
+    exit 77
 fi
 [ -x "$L1" ] || { echo "cli_tokenize: $L1 not built"; exit 1; }
 L1="$L1" M="$M" python3 - <<'PY' || exit 1

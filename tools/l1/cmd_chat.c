@@ -10,12 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <getopt.h>
+
 #include "cli.h"
 
 static void chat_usage(FILE *f) {
     fprintf(f, "usage: l1 chat -m MODEL [options]\n"
                "Reads one user message per line from stdin and streams each response; a summary\n"
-               "per turn goes to stderr.  An empty line is skipped; EOF or /exit ends.\n");
+               "per turn goes to stderr.  An empty line is skipped; EOF or /exit ends.\n"
+               "  -h, --help            this help\n");
     l1cli_gen_usage(f);
 }
 
@@ -47,9 +50,12 @@ static void history_free(history *h) {
 static int turn(l1_gen *g, const l1cli_gen_opts *o, history *h, double load_ms, int n_turn) {
     l1_status st = l1_gen_begin_chat(g, h->msgs, h->n, &o->gp);
     if (st != L1_OK) return l1cli_fail("chat", "generate", st);
-    l1cli_stream s = {o, {0}, {0}, {0}, false};
+    l1cli_stream s = {o, {0}, {0}, {0}, false, NULL};
     l1_piece p;
-    while ((st = l1_gen_next(g, &p)) == L1_OK && p.kind != L1_PIECE_END) l1cli_on_piece(&p, &s);
+    while ((st = l1_gen_next(g, &p)) == L1_OK && p.kind != L1_PIECE_END) {
+        l1cli_on_piece(&p, &s);
+        if (l1cli_interrupted(NULL)) l1_gen_abort(g);
+    }
     l1_gen_result r;
     l1_gen_end(g, &r);
     int rc = 0;
@@ -85,7 +91,10 @@ static int chat_loop(l1_gen *g, const l1cli_gen_opts *o, double load_ms) {
     const bool tty = isatty(STDIN_FILENO);
     for (;;) {
         if (tty) fputs("> ", stderr);
-        if ((n = getline(&line, &cap, stdin)) < 0) break;
+        if ((n = getline(&line, &cap, stdin)) < 0) {
+            if (l1cli_interrupted(NULL)) rc = 130;
+            break;
+        }
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
         if (n == 0) continue;
         if (!strcmp(line, "/exit")) break;
@@ -95,6 +104,10 @@ static int chat_loop(l1_gen *g, const l1cli_gen_opts *o, double load_ms) {
             break;
         }
         if ((rc = turn(g, o, &h, load_ms, ++n_turn))) break;
+        if (l1cli_interrupted(NULL)) {
+            rc = 130;
+            break;
+        }
     }
     free(line);
     history_free(&h);
@@ -102,18 +115,21 @@ static int chat_loop(l1_gen *g, const l1cli_gen_opts *o, double load_ms) {
 }
 
 int l1cli_chat(int argc, char **argv) {
+    static const struct option own[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct option longopts[64];
+    l1cli_options_join(longopts, 64, own, l1cli_gen_longopts);
     l1cli_gen_opts o;
     l1cli_gen_init(&o);
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return chat_usage(stdout), 0;
-        int r = l1cli_gen_parse("chat", argc, argv, &i, &o);
-        if (r == 0) return 2;
-        if (r < 0) {
-            l1cli_err("chat", "unknown option '%s'", argv[i]);
-            chat_usage(stderr);
-            return 2;
-        }
+    const char *v;
+    int opt;
+    while ((opt = l1cli_getopt("chat", argc, argv, "h" L1CLI_GEN_SHORTOPTS, longopts, &v)) != -1) {
+        if (opt == 'h') return chat_usage(stdout), 0;
+        if (opt == '?' || l1cli_gen_option("chat", opt, v, &o) != 1) return 2;
     }
+    if (optind < argc) return l1cli_usage_err("chat", "unexpected argument '%s'", argv[optind]);
     int rc = l1cli_gen_finish_opts("chat", &o);
     if (rc) return rc;
     l1_model *m;
@@ -122,6 +138,8 @@ int l1cli_chat(int argc, char **argv) {
     if ((rc = l1cli_gen_load("chat", &o, &m, &c, &load_ms))) return rc;
     l1_gen *g;
     l1_status st = l1_gen_new(c, &g);
+    l1cli_catch_interrupt();
+    o.gp.abort_fn = l1cli_interrupted;
     if (st != L1_OK) rc = l1cli_fail("chat", "generator", st);
     else rc = chat_loop(g, &o, load_ms);
     l1_gen_free(g);

@@ -17,6 +17,7 @@
 #include "base/base.h"
 #include "cli.h"
 #include "gguf/gguf.h"
+#include "json.h"
 #include "quant/quant.h"
 #include "gguf/types.h"
 
@@ -65,42 +66,35 @@ static size_t utf8_len(const unsigned char *s, size_t n) {
     return len;
 }
 
-/* Writes s[0..n) as a JSON string (quoted) or, for text, with control bytes
- * and invalid UTF-8 escaped (unquoted). */
-static void put_escaped(FILE *f, const char *str, size_t n, bool json) {
+/* Writes s[0..n) for a terminal: control bytes, backslash and invalid UTF-8
+ * escaped, so nothing from the file reaches the terminal raw. */
+static void put_escaped(FILE *f, const char *str, size_t n) {
     const unsigned char *s = (const unsigned char *)str;
-    if (json) fputc('"', f);
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
         size_t len = utf8_len(s + i, n - i);
-        if (c == '"' && json) fputs("\\\"", f);
-        else if (c == '\\') fputs("\\\\", f);
+        if (c == '\\') fputs("\\\\", f);
         else if (c == '\n') fputs("\\n", f);
         else if (c == '\t') fputs("\\t", f);
         else if (c == '\r') fputs("\\r", f);
         else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
-        else if (len == 0) {
-            if (json) fputs("\\ufffd", f);
-            else fprintf(f, "\\x%02x", c);
-            i++;
-            continue;
-        } else {
+        else if (len == 0) fprintf(f, "\\x%02x", c);
+        else {
             fwrite(s + i, 1, len, f);
             i += len;
             continue;
         }
         i++;
     }
-    if (json) fputc('"', f);
 }
 
-static void put_cstr(FILE *f, const char *s, bool json) { put_escaped(f, s, strlen(s), json); }
+static void put_cstr(FILE *f, const char *s) { put_escaped(f, s, strlen(s)); }
 
 /* ---- metadata helpers ------------------------------------------------------------- */
 
 /* Prints the scalar value of `key` (number or string); false if absent or
  * not a scalar. */
-static bool put_scalar(FILE *f, const l1__gguf *g, const char *key, bool json) {
+static bool put_scalar(FILE *f, const l1__gguf *g, const char *key) {
     int64_t i = l1__gguf_find_key(g, key);
     if (i < 0) return false;
     int64_t iv;
@@ -121,13 +115,11 @@ static bool put_scalar(FILE *f, const l1__gguf *g, const char *key, bool json) {
         return true;
     case L1_GGUF_FLOAT32:
         if (l1__gguf_get_f32(g, key, &fv) != L1_OK) return false;
-        if (json && !isfinite(fv)) fputs("null", f);
-        else fprintf(f, "%.9g", (double)fv);
+        fprintf(f, "%.9g", (double)fv);
         return true;
     case L1_GGUF_FLOAT64:
         if (l1__gguf_get_f64(g, key, &dv) != L1_OK) return false;
-        if (json && !isfinite(dv)) fputs("null", f);
-        else fprintf(f, "%.17g", dv);
+        fprintf(f, "%.17g", dv);
         return true;
     case L1_GGUF_BOOL:
         if (l1__gguf_get_bool(g, key, &bv) != L1_OK) return false;
@@ -135,7 +127,7 @@ static bool put_scalar(FILE *f, const l1__gguf *g, const char *key, bool json) {
         return true;
     case L1_GGUF_STRING:
         if (l1__gguf_get_str(g, key, &s, &len) != L1_OK) return false;
-        put_escaped(f, s, (size_t)len, json);
+        put_escaped(f, s, (size_t)len);
         return true;
     default: return false;
     }
@@ -148,13 +140,11 @@ static int64_t arr_count(const l1__gguf *g, const char *key) {
     return (int64_t)n;
 }
 
-/* An array's element count as a text line or a JSON member; absent: - / null. */
-static void put_count(FILE *f, const char *label, int64_t n, bool json) {
-    if (json) fprintf(f, ", \"%s\": ", label);
-    else fprintf(f, "  %-34s ", label);
-    if (n >= 0) fprintf(f, "%" PRId64, n);
-    else fputs(json ? "null" : "-", f);
-    if (!json) fputc('\n', f);
+/* An array's element count as a text line; absent: -. */
+static void put_count(FILE *f, const char *label, int64_t n) {
+    fprintf(f, "  %-34s ", label);
+    if (n >= 0) fprintf(f, "%" PRId64 "\n", n);
+    else fputs("-\n", f);
 }
 
 typedef struct info {
@@ -186,7 +176,7 @@ static void hparam_key(char *buf, size_t cap, const char *arch, const char *suff
 
 static void text_field(const l1__gguf *g, const char *label, const char *key) {
     printf("  %-34s ", label);
-    if (!put_scalar(stdout, g, key, false)) fputs("-", stdout);
+    if (!put_scalar(stdout, g, key)) fputs("-", stdout);
     putchar('\n');
 }
 
@@ -198,7 +188,7 @@ static void print_shape(FILE *f, const l1__gguf_tensor *t) {
 
 static void print_text(const char *path, const l1__gguf *g, const info *in, bool tensors) {
     printf("file: ");
-    put_cstr(stdout, path, false);
+    put_cstr(stdout, path);
     printf("\n  %-34s %u\n  %-34s %" PRIu64 "\n  %-34s %" PRIu64 "\n  %-34s %" PRIu64 "\n",
            "gguf version", l1__gguf_version(g), "alignment", l1__gguf_alignment(g), "data offset",
            l1__gguf_data_offset(g), "file size", l1__gguf_file_size(g));
@@ -212,7 +202,7 @@ static void print_text(const char *path, const l1__gguf *g, const info *in, bool
         printf("  %-34s -\n", "file type");
     if (in->arch) {
         printf("hyper-parameters (");
-        put_cstr(stdout, in->arch, false);
+        put_cstr(stdout, in->arch);
         printf(".*):\n");
         for (size_t i = 0; i < sizeof k_hparams / sizeof k_hparams[0]; i++) {
             char key[256];
@@ -223,8 +213,8 @@ static void print_text(const char *path, const l1__gguf *g, const info *in, bool
     printf("tokenizer:\n");
     text_field(g, "model", "tokenizer.ggml.model");
     text_field(g, "pre", "tokenizer.ggml.pre");
-    put_count(stdout, "tokens", arr_count(g, "tokenizer.ggml.tokens"), false);
-    put_count(stdout, "merges", arr_count(g, "tokenizer.ggml.merges"), false);
+    put_count(stdout, "tokens", arr_count(g, "tokenizer.ggml.tokens"));
+    put_count(stdout, "merges", arr_count(g, "tokenizer.ggml.merges"));
     text_field(g, "bos id", "tokenizer.ggml.bos_token_id");
     text_field(g, "eos id", "tokenizer.ggml.eos_token_id");
     printf("  %-34s %s\n", "chat template",
@@ -238,7 +228,7 @@ static void print_text(const char *path, const l1__gguf *g, const info *in, bool
     printf("tensor list (name type shape bytes offset):\n");
     for (int64_t i = 0; i < l1__gguf_n_tensors(g); i++) {
         const l1__gguf_tensor *t = l1__gguf_tensor_at(g, i);
-        put_cstr(stdout, t->name, false);
+        put_cstr(stdout, t->name);
         printf(" %s ", l1__type_name(t->type));
         print_shape(stdout, t);
         printf(" %" PRIu64 " %" PRIu64 "\n", t->nbytes, t->offset);
@@ -247,65 +237,100 @@ static void print_text(const char *path, const l1__gguf *g, const info *in, bool
 
 /* ---- JSON output -------------------------------------------------------------------------- */
 
-static void json_field(const l1__gguf *g, const char *name, const char *key, bool *first) {
-    printf("%s\"%s\": ", *first ? "" : ", ", name);
-    *first = false;
-    if (!put_scalar(stdout, g, key, true)) fputs("null", stdout);
+/* Member `name`: the scalar value of `key`, or null when absent. */
+static void json_field(l1cli_json *j, const l1__gguf *g, const char *name, const char *key) {
+    int64_t i = l1__gguf_find_key(g, key);
+    int64_t iv;
+    uint64_t uv;
+    float fv;
+    double dv;
+    bool bv;
+    const char *s;
+    uint64_t len;
+    switch (i < 0 ? -1 : (int)l1__gguf_kv_type(g, i)) {
+    case L1_GGUF_UINT8: case L1_GGUF_UINT16: case L1_GGUF_UINT32: case L1_GGUF_UINT64:
+        if (l1__gguf_get_u64(g, key, &uv) == L1_OK) { l1cli_json_uint(j, name, uv); return; }
+        break;
+    case L1_GGUF_INT8: case L1_GGUF_INT16: case L1_GGUF_INT32: case L1_GGUF_INT64:
+        if (l1__gguf_get_i64(g, key, &iv) == L1_OK) { l1cli_json_int(j, name, iv); return; }
+        break;
+    case L1_GGUF_FLOAT32:
+        if (l1__gguf_get_f32(g, key, &fv) == L1_OK) { l1cli_json_num(j, name, (double)fv, 9); return; }
+        break;
+    case L1_GGUF_FLOAT64:
+        if (l1__gguf_get_f64(g, key, &dv) == L1_OK) { l1cli_json_num(j, name, dv, 17); return; }
+        break;
+    case L1_GGUF_BOOL:
+        if (l1__gguf_get_bool(g, key, &bv) == L1_OK) { l1cli_json_bool(j, name, bv); return; }
+        break;
+    case L1_GGUF_STRING:
+        if (l1__gguf_get_str(g, key, &s, &len) == L1_OK) { l1cli_json_strn(j, name, s, (size_t)len); return; }
+        break;
+    default: break;
+    }
+    l1cli_json_null(j, name);
+}
+
+static void json_count(l1cli_json *j, const char *name, int64_t n) {
+    if (n >= 0) l1cli_json_int(j, name, n);
+    else l1cli_json_null(j, name);
 }
 
 static void print_json(const char *path, const l1__gguf *g, const info *in, bool tensors) {
-    printf("{\"file\": ");
-    put_cstr(stdout, path, true);
-    printf(", \"version\": %u, \"alignment\": %" PRIu64 ", \"data_offset\": %" PRIu64
-           ", \"file_size\": %" PRIu64,
-           l1__gguf_version(g), l1__gguf_alignment(g), l1__gguf_data_offset(g), l1__gguf_file_size(g));
-    bool first = false;
-    json_field(g, "architecture", "general.architecture", &first);
-    json_field(g, "name", "general.name", &first);
-    json_field(g, "file_type", "general.file_type", &first);
+    l1cli_json j;
+    l1cli_json_init(&j, stdout, 0);
+    l1cli_json_object(&j, NULL);
+    l1cli_json_str(&j, "file", path);
+    l1cli_json_uint(&j, "version", l1__gguf_version(g));
+    l1cli_json_uint(&j, "alignment", l1__gguf_alignment(g));
+    l1cli_json_uint(&j, "data_offset", l1__gguf_data_offset(g));
+    l1cli_json_uint(&j, "file_size", l1__gguf_file_size(g));
+    json_field(&j, g, "architecture", "general.architecture");
+    json_field(&j, g, "name", "general.name");
+    json_field(&j, g, "file_type", "general.file_type");
     uint64_t ft;
-    printf(", \"file_type_name\": ");
-    if (l1__gguf_get_u64(g, "general.file_type", &ft) == L1_OK) printf("\"%s\"", file_type_name(ft));
-    else fputs("null", stdout);
-    printf(", \"hparams\": {");
-    first = true;
+    if (l1__gguf_get_u64(g, "general.file_type", &ft) == L1_OK) l1cli_json_str(&j, "file_type_name", file_type_name(ft));
+    else l1cli_json_null(&j, "file_type_name");
+    l1cli_json_object(&j, "hparams");
     for (size_t i = 0; in->arch && i < sizeof k_hparams / sizeof k_hparams[0]; i++) {
         char key[256];
         hparam_key(key, sizeof key, in->arch, k_hparams[i]);
-        json_field(g, k_hparams[i], key, &first);
+        json_field(&j, g, k_hparams[i], key);
     }
-    printf("}, \"tokenizer\": {");
-    first = true;
-    json_field(g, "model", "tokenizer.ggml.model", &first);
-    json_field(g, "pre", "tokenizer.ggml.pre", &first);
-    put_count(stdout, "tokens", arr_count(g, "tokenizer.ggml.tokens"), true);
-    put_count(stdout, "merges", arr_count(g, "tokenizer.ggml.merges"), true);
-    json_field(g, "bos_id", "tokenizer.ggml.bos_token_id", &first);
-    json_field(g, "eos_id", "tokenizer.ggml.eos_token_id", &first);
-    printf(", \"chat_template\": %s}",
-           l1__gguf_find_key(g, "tokenizer.chat_template") >= 0 ? "true" : "false");
-    printf(", \"n_tensors\": %" PRId64 ", \"tensor_bytes\": %" PRIu64 ", \"bytes_by_type\": {",
-           l1__gguf_n_tensors(g), in->total_bytes);
-    first = true;
-    for (uint32_t t = 0; t < L1_TYPE_COUNT; t++) {
-        if (!in->count_by_type[t]) continue;
-        printf("%s\"%s\": %" PRIu64, first ? "" : ", ", l1__type_name(t), in->bytes_by_type[t]);
-        first = false;
-    }
-    putchar('}');
+    l1cli_json_end(&j);
+    l1cli_json_object(&j, "tokenizer");
+    json_field(&j, g, "model", "tokenizer.ggml.model");
+    json_field(&j, g, "pre", "tokenizer.ggml.pre");
+    json_count(&j, "tokens", arr_count(g, "tokenizer.ggml.tokens"));
+    json_count(&j, "merges", arr_count(g, "tokenizer.ggml.merges"));
+    json_field(&j, g, "bos_id", "tokenizer.ggml.bos_token_id");
+    json_field(&j, g, "eos_id", "tokenizer.ggml.eos_token_id");
+    l1cli_json_bool(&j, "chat_template", l1__gguf_find_key(g, "tokenizer.chat_template") >= 0);
+    l1cli_json_end(&j);
+    l1cli_json_int(&j, "n_tensors", l1__gguf_n_tensors(g));
+    l1cli_json_uint(&j, "tensor_bytes", in->total_bytes);
+    l1cli_json_object(&j, "bytes_by_type");
+    for (uint32_t t = 0; t < L1_TYPE_COUNT; t++)
+        if (in->count_by_type[t]) l1cli_json_uint(&j, l1__type_name(t), in->bytes_by_type[t]);
+    l1cli_json_end(&j);
     if (tensors) {
-        printf(", \"tensors\": [");
+        l1cli_json_array(&j, "tensors");
         for (int64_t i = 0; i < l1__gguf_n_tensors(g); i++) {
             const l1__gguf_tensor *t = l1__gguf_tensor_at(g, i);
-            printf("%s{\"name\": ", i ? ", " : "");
-            put_cstr(stdout, t->name, true);
-            printf(", \"type\": \"%s\", \"shape\": ", l1__type_name(t->type));
-            print_shape(stdout, t);
-            printf(", \"bytes\": %" PRIu64 ", \"offset\": %" PRIu64 "}", t->nbytes, t->offset);
+            l1cli_json_object(&j, NULL);
+            l1cli_json_str(&j, "name", t->name);
+            l1cli_json_str(&j, "type", l1__type_name(t->type));
+            l1cli_json_array(&j, "shape");
+            for (uint32_t d = 0; d < t->n_dims; d++) l1cli_json_int(&j, NULL, t->ne[d]);
+            l1cli_json_end(&j);
+            l1cli_json_uint(&j, "bytes", t->nbytes);
+            l1cli_json_uint(&j, "offset", t->offset);
+            l1cli_json_end(&j);
         }
-        putchar(']');
+        l1cli_json_end(&j);
     }
-    printf("}\n");
+    l1cli_json_end(&j);
+    l1cli_json_finish(&j);
 }
 
 /* ---- --dump ---------------------------------------------------------------------------------- */
@@ -365,42 +390,40 @@ static void usage(FILE *f) {
             "  --json           print one JSON object instead of text\n"
             "  --tensors        also list every tensor (name, type, shape, bytes, offset)\n"
             "  --dump TENSOR    write TENSOR dequantized to raw little-endian f32 ...\n"
-            "  -o OUT           ... into the file OUT\n"
+            "  -o, --output OUT ... into the file OUT\n"
             "  -h, --help       this help\n"
             "\n"
             "Exit status: 0 ok, 1 the file is unreadable or malformed (one line on stderr), 2 bad usage.\n");
 }
 
 int l1cli_info(int argc, char **argv) {
-    const char *cmd = argv[0], *path = NULL, *dump = NULL, *out = NULL;
+    enum { O_JSON = L1CLI_OPT_LONG, O_TENSORS, O_DUMP };
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, O_JSON},
+        {"tensors", no_argument, NULL, O_TENSORS},
+        {"dump", required_argument, NULL, O_DUMP},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = argv[0], *path = NULL, *dump = NULL, *out = NULL, *v;
     bool json = false, tensors = false;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--tensors")) {
-            tensors = true;
-        } else if (l1cli_opt(argc, argv, &i, "--dump", &v)) {
-            if (!(dump = v)) return 2;
-        } else if (l1cli_opt(argc, argv, &i, "-o", &v)) {
-            if (!(out = v)) return 2;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            l1cli_err(cmd, "unknown option '%s' (see l1 info --help)", argv[i]);
-            return 2;
-        } else if (path) {
-            l1cli_err(cmd, "one FILE only (got '%s' and '%s')", path, argv[i]);
-            return 2;
-        } else {
-            path = argv[i];
+    int c;
+    while ((c = l1cli_getopt(cmd, argc, argv, "o:h", longopts, &v)) != -1) {
+        switch (c) {
+        case 'h': usage(stdout); return 0;
+        case O_JSON: json = true; break;
+        case O_TENSORS: tensors = true; break;
+        case O_DUMP: dump = v; break;
+        case 'o': out = v; break;
+        default: return 2;
         }
     }
-    if (!path || (dump && !out) || (out && !dump)) {
-        usage(stderr);
-        return 2;
-    }
+    if (optind < argc) path = argv[optind++];
+    if (optind < argc) return l1cli_usage_err(cmd, "one FILE only (got '%s' and '%s')", path, argv[optind]);
+    if (!path) return l1cli_usage_err(cmd, "no FILE given");
+    if (dump && !out) return l1cli_usage_err(cmd, "--dump needs -o OUT");
+    if (out && !dump) return l1cli_usage_err(cmd, "-o needs --dump TENSOR");
     l1__gguf *g;
     l1_status st = l1__gguf_open(path, NULL, &g);
     if (st == L1_ERR_IO) {

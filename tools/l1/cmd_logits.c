@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <getopt.h>
+
 #include "cli.h"
 
 static void logits_usage(FILE *f) {
     fprintf(f,
             "usage: l1 logits -m MODEL (--tokens ID,ID,... | --prompt TEXT) [--all] [--ctx N]\n"
-            "                 [--kv f16|f32] [--f32] -o OUT.f32\n"
+            "                 [--kv-type f16|f32] [--f32] -o OUT.f32\n"
             "Writes n_vocab little-endian f32 logits for the last position (every position with\n"
             "--all).  --f32 keeps activations in f32 (a higher-precision reference).\n");
 }
@@ -56,29 +58,60 @@ typedef struct opts {
 } opts;
 
 static int parse(int argc, char **argv, opts *o) {
+    enum { O_TOKENS = L1CLI_OPT_LONG, O_PROMPT, O_CTX, O_KV, O_ALL, O_F32 };
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"tokens", required_argument, NULL, O_TOKENS},
+        {"prompt", required_argument, NULL, O_PROMPT},
+        {"output", required_argument, NULL, 'o'},
+        {"ctx", required_argument, NULL, O_CTX},
+        {"kv", required_argument, NULL, O_KV},
+        {"kv-type", required_argument, NULL, O_KV},
+        {"all", no_argument, NULL, O_ALL},
+        {"f32", no_argument, NULL, O_F32},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     memset(o, 0, sizeof *o);
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return logits_usage(stdout), 0;
-        if (l1cli_opt(argc, argv, &i, "-m", &v)) { if (!(o->model = v)) return 2; }
-        else if (l1cli_opt(argc, argv, &i, "--tokens", &v)) { if (!(o->tokens = v)) return 2; }
-        else if (l1cli_opt(argc, argv, &i, "--prompt", &v)) { if (!(o->prompt = v)) return 2; }
-        else if (l1cli_opt(argc, argv, &i, "-o", &v)) { if (!(o->out = v)) return 2; }
-        else if (l1cli_opt(argc, argv, &i, "--ctx", &v)) {
-            if (!v || !l1cli_parse_i64("logits", "--ctx", v, 1, INT32_MAX, &o->n_ctx)) return 2;
-        } else if (l1cli_opt(argc, argv, &i, "--kv", &v)) {
-            if (!v || (strcmp(v, "f16") && strcmp(v, "f32"))) return l1cli_err("logits", "--kv: f16 or f32"), 2;
+    const char *v;
+    int c;
+    while ((c = l1cli_getopt("logits", argc, argv, "m:o:h", longopts, &v)) != -1) {
+        switch (c) {
+        case 'h': logits_usage(stdout); return 0;
+        case 'm': o->model = v; break;
+        case O_TOKENS: o->tokens = v; break;
+        case O_PROMPT: o->prompt = v; break;
+        case 'o': o->out = v; break;
+        case O_CTX:
+            if (!l1cli_parse_i64("logits", "--ctx", v, 1, INT32_MAX, &o->n_ctx)) return 2;
+            break;
+        case O_KV:
+            if (strcmp(v, "f16") && strcmp(v, "f32")) return l1cli_usage_err("logits", "--kv-type: f16 or f32, got '%s'", v);
             o->kv = strcmp(v, "f32") ? L1_KV_F16 : L1_KV_F32;
-        } else if (!strcmp(argv[i], "--all")) o->all = 1;
-        else if (!strcmp(argv[i], "--f32")) o->f32 = 1;
-        else return l1cli_err("logits", "unknown option '%s'", argv[i]), logits_usage(stderr), 2;
+            break;
+        case O_ALL: o->all = 1; break;
+        case O_F32: o->f32 = 1; break;
+        default: return 2;
+        }
     }
-    if (!o->model || !o->out || !o->tokens == !o->prompt) return logits_usage(stderr), 2;
+    if (optind < argc) return l1cli_usage_err("logits", "unexpected argument '%s'", argv[optind]);
+    if (!o->model || !o->out || !o->tokens == !o->prompt)
+        return l1cli_usage_err("logits", "need -m MODEL, -o OUT and exactly one of --tokens and --prompt");
     return -1;
 }
 
+/* Polled between layers: draws the evaluation's progress (terminal only). */
+static int eval_progress(void *user) {
+    l1cli_progress_update(user, -1, NULL);
+    return 0;
+}
+
 static int run(const opts *o, l1_model *m, const l1_token *toks, int32_t n) {
+    l1cli_progress pr;
+    l1cli_progress_begin(&pr, "logits", "evaluating");
     l1_ctx_params cp = l1_ctx_default_params();
+    cp.abort_fn = eval_progress;
+    cp.abort_user = &pr;
     cp.n_ctx = o->n_ctx ? (int32_t)o->n_ctx : (n > 4096 ? n : 0);
     cp.kv_type = o->kv;
     cp.f32_activations = o->f32;
@@ -86,6 +119,7 @@ static int run(const opts *o, l1_model *m, const l1_token *toks, int32_t n) {
     l1_status st = l1_ctx_new(m, &cp, &ctx);
     if (st != L1_OK) return l1cli_fail("logits", "context", st);
     st = l1_ctx_eval(ctx, toks, n, o->all ? L1_EVAL_ALL_LOGITS : 0);
+    l1cli_progress_clear(&pr);
     if (st != L1_OK) return l1_ctx_free(ctx), l1cli_fail("logits", "eval", st);
     FILE *f = fopen(o->out, "wb");
     int rc = 0;
@@ -94,6 +128,8 @@ static int run(const opts *o, l1_model *m, const l1_token *toks, int32_t n) {
     for (int32_t i = o->all ? 0 : n - 1; f && !rc && i < n; i++)
         if (fwrite(l1_ctx_logits(ctx, i), sizeof(float), nv, f) != nv) rc = (l1cli_err("logits", "writing %s failed", o->out), 1);
     if (f && fclose(f) != 0 && !rc) rc = (l1cli_err("logits", "writing %s failed", o->out), 1);
+    if (!rc)
+        fprintf(stderr, "l1 logits: wrote %d x %zu f32 logits to %s\n", o->all ? n : 1, nv, o->out);
     l1_ctx_free(ctx);
     return rc;
 }
@@ -103,15 +139,20 @@ int l1cli_logits(int argc, char **argv) {
     int r = parse(argc, argv, &o);
     if (r >= 0) return r;
     l1_model *m;
-    l1_status st = l1_model_load(o.model, NULL, &m);
+    l1cli_progress pr;
+    l1cli_progress_begin(&pr, "logits", "loading the model");
+    l1_model_params mp = l1_model_default_params();
+    mp.progress = l1cli_progress_load;
+    mp.progress_user = &pr;
+    l1_status st = l1_model_load(o.model, &mp, &m);
+    l1cli_progress_clear(&pr);
     if (st != L1_OK) return l1cli_fail("logits", o.model, st);
     l1_token *toks = NULL;
     int32_t n = o.tokens ? parse_tokens(o.tokens, &toks) : tokenize_prompt(m, o.prompt, &toks);
     if (n < 1) {
         free(toks);
         l1_model_free(m);
-        l1cli_err("logits", "%s", o.tokens ? "--tokens: expected ID,ID,..." : "the prompt gave no tokens");
-        return 2;
+        return l1cli_usage_err("logits", "%s", o.tokens ? "--tokens: expected ID,ID,..." : "the prompt gave no tokens");
     }
     int rc = run(&o, m, toks, n);
     free(toks);

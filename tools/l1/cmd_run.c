@@ -8,22 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include <getopt.h>
 
-static double ms_since(const struct timespec *t0) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
+#include "cli.h"
+#include "json.h"
 
 void l1cli_gen_usage(FILE *f) {
     fprintf(f,
             "model and context:\n"
             "  -m, --model FILE      GGUF model (required)\n"
             "  -c, --ctx N           context positions (default: min(4096, the model's))\n"
+            "  --ctx-over-train      allow -c above the model's trained context length\n"
+            "  --kv-type f16|f32     KV cache precision (default f16)\n"
             "  -t, --threads N       worker threads (default: one per physical core)\n"
             "budget (LCPO):\n"
             "  --think N             think budget N: the prompt says \"Think for maximum N tokens.\"\n"
@@ -34,29 +32,34 @@ void l1cli_gen_usage(FILE *f) {
             "  --sentence KIND       full | budget | none: what is appended to the prompt (default full)\n"
             "  --transition TEXT     written after a forced </think> (default \"\\n\\n**Final Answer**\\n\")\n"
             "sampling:\n"
-            "  --temp T --top-k K --top-p P --min-p P --repeat-penalty R --seed S\n"
-            "                        (defaults 0.6, off, 0.95, off, 1, 0; --temp 0 is greedy)\n"
+            "  --temp T --top-k K --top-p P --min-p P --seed S\n"
+            "                        (defaults 0.6, off, 0.95, off, 0; --temp 0 is greedy)\n"
+            "  --repeat-penalty R --presence-penalty P --frequency-penalty F\n"
+            "                        penalties on recent tokens (defaults 1, 0, 0: off)\n"
+            "  --repeat-last-n N     how many recent tokens they look at (default 64)\n"
             "  --logit-bias ID=B     add B to token ID's logit (repeatable; B may be -inf)\n"
             "output:\n"
             "  -n, --max-tokens N    stop after N tokens (default: budget and context only)\n"
             "  --stop S              stop before the text S (repeatable)\n"
             "  --raw                 send the prompt as is (no chat format)\n"
             "  --think-prefix WHEN   auto | yes | no: end the prompt with \"<think>\\n\" (default auto)\n"
-            "  --hide-thinking       print the answer only\n");
+            "  --hide-thinking       print the answer only\n"
+            "Values may be attached: --think=64, -t2.  Ctrl-C stops the generation, prints\n"
+            "the summary and exits with status 130.\n");
 }
 
 static bool parse_enum(const char *cmd, const char *opt, const char *v, const char *const *names, int n,
                        int *out) {
     for (int k = 0; v && k < n; k++)
         if (!strcmp(v, names[k])) return *out = k, true;
-    l1cli_err(cmd, "%s: unknown value '%s'", opt, v ? v : "");
+    l1cli_usage_err(cmd, "%s: unknown value '%s'", opt, v ? v : "");
     return false;
 }
 
 static bool parse_bias(const char *cmd, const char *v, l1cli_gen_opts *o) {
     const char *eq = v ? strchr(v, '=') : NULL;
     if (!eq || o->n_bias >= L1CLI_MAX_LIST) {
-        l1cli_err(cmd, "--logit-bias: expected ID=BIAS (at most %d), got '%s'", L1CLI_MAX_LIST, v ? v : "");
+        l1cli_usage_err(cmd, "--logit-bias: expected ID=BIAS (at most %d), got '%s'", L1CLI_MAX_LIST, v ? v : "");
         return false;
     }
     char id[32];
@@ -74,78 +77,113 @@ static bool parse_bias(const char *cmd, const char *v, l1cli_gen_opts *o) {
 
 static int int_arg(const char *cmd, const char *opt, const char *v, int64_t lo, int64_t hi, int32_t *out) {
     int64_t x;
-    if (!v || !l1cli_parse_i64(cmd, opt, v, lo, hi, &x)) return 0;
+    if (!l1cli_parse_i64(cmd, opt, v, lo, hi, &x)) return 0;
     *out = (int32_t)x;
     return 1;
 }
 
 static int float_arg(const char *cmd, const char *opt, const char *v, double lo, double hi, float *out) {
     double x;
-    if (!v || !l1cli_parse_f64(cmd, opt, v, lo, hi, &x)) return 0;
+    if (!l1cli_parse_f64(cmd, opt, v, lo, hi, &x)) return 0;
     *out = (float)x;
     return 1;
 }
 
-/* Sampling and budget options; 1 handled, 0 error, -1 not one of them. */
-static int parse_gen_option(const char *cmd, int argc, char **argv, int *i, l1cli_gen_opts *o) {
+enum {
+    O_TEMP = L1CLI_OPT_LONG, O_TOP_K, O_TOP_P, O_MIN_P, O_REPEAT, O_PRESENCE, O_FREQUENCY, O_PENALTY_WINDOW,
+    O_SEED, O_THINK, O_RESERVE, O_WINDOW, O_BUDGET, O_SENTENCE, O_THINK_PREFIX, O_TRANSITION, O_BIAS,
+    O_STOP, O_RAW, O_HIDE, O_KV, O_OVER_TRAIN
+};
+
+const struct option l1cli_gen_longopts[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"ctx", required_argument, NULL, 'c'},
+    {"ctx-size", required_argument, NULL, 'c'},
+    {"threads", required_argument, NULL, 't'},
+    {"max-tokens", required_argument, NULL, 'n'},
+    {"n-predict", required_argument, NULL, 'n'},
+    {"ctx-over-train", no_argument, NULL, O_OVER_TRAIN},
+    {"kv-type", required_argument, NULL, O_KV},
+    {"temp", required_argument, NULL, O_TEMP},
+    {"top-k", required_argument, NULL, O_TOP_K},
+    {"top-p", required_argument, NULL, O_TOP_P},
+    {"min-p", required_argument, NULL, O_MIN_P},
+    {"repeat-penalty", required_argument, NULL, O_REPEAT},
+    {"presence-penalty", required_argument, NULL, O_PRESENCE},
+    {"frequency-penalty", required_argument, NULL, O_FREQUENCY},
+    {"repeat-last-n", required_argument, NULL, O_PENALTY_WINDOW},
+    {"seed", required_argument, NULL, O_SEED},
+    {"think", required_argument, NULL, O_THINK},
+    {"reserve", required_argument, NULL, O_RESERVE},
+    {"window", required_argument, NULL, O_WINDOW},
+    {"budget", required_argument, NULL, O_BUDGET},
+    {"sentence", required_argument, NULL, O_SENTENCE},
+    {"think-prefix", required_argument, NULL, O_THINK_PREFIX},
+    {"transition", required_argument, NULL, O_TRANSITION},
+    {"logit-bias", required_argument, NULL, O_BIAS},
+    {"stop", required_argument, NULL, O_STOP},
+    {"raw", no_argument, NULL, O_RAW},
+    {"hide-thinking", no_argument, NULL, O_HIDE},
+    {NULL, 0, NULL, 0},
+};
+
+int l1cli_gen_option(const char *cmd, int c, const char *v, l1cli_gen_opts *o) {
     l1_gen_params *p = &o->gp;
-    const char *v;
     int k;
-    if (l1cli_opt(argc, argv, i, "--temp", &v)) return float_arg(cmd, "--temp", v, 0, 100, &p->temperature);
-    if (l1cli_opt(argc, argv, i, "--top-k", &v)) return int_arg(cmd, "--top-k", v, 0, INT32_MAX, &p->top_k);
-    if (l1cli_opt(argc, argv, i, "--top-p", &v)) return float_arg(cmd, "--top-p", v, 0, 1, &p->top_p);
-    if (l1cli_opt(argc, argv, i, "--min-p", &v)) return float_arg(cmd, "--min-p", v, 0, 1, &p->min_p);
-    if (l1cli_opt(argc, argv, i, "--repeat-penalty", &v))
-        return float_arg(cmd, "--repeat-penalty", v, 1e-3, 100, &p->repeat_penalty);
-    if (l1cli_opt(argc, argv, i, "--seed", &v)) {
+    switch (c) {
+    case 'm': return (o->model = v) != NULL;
+    case 'c': return int_arg(cmd, "--ctx", v, 1, INT32_MAX, &o->n_ctx);
+    case 't': return int_arg(cmd, "--threads", v, 1, L1_MAX_THREADS, &o->n_threads);
+    case 'n': return int_arg(cmd, "--max-tokens", v, 0, INT32_MAX, &p->max_tokens);
+    case O_OVER_TRAIN: return o->ctx_over_train = true, 1;
+    case O_KV: {
+        static const char *const names[] = {"f16", "f32"};
+        if (!parse_enum(cmd, "--kv-type", v, names, 2, &k)) return 0;
+        return o->kv_type = k ? L1_KV_F32 : L1_KV_F16, 1;
+    }
+    case O_TEMP: return float_arg(cmd, "--temp", v, 0, 100, &p->temperature);
+    case O_TOP_K: return int_arg(cmd, "--top-k", v, 0, INT32_MAX, &p->top_k);
+    case O_TOP_P: return float_arg(cmd, "--top-p", v, 0, 1, &p->top_p);
+    case O_MIN_P: return float_arg(cmd, "--min-p", v, 0, 1, &p->min_p);
+    case O_REPEAT: return float_arg(cmd, "--repeat-penalty", v, 1e-3, 100, &p->repeat_penalty);
+    case O_PRESENCE: return float_arg(cmd, "--presence-penalty", v, -100, 100, &p->presence_penalty);
+    case O_FREQUENCY: return float_arg(cmd, "--frequency-penalty", v, -100, 100, &p->frequency_penalty);
+    case O_PENALTY_WINDOW: return int_arg(cmd, "--repeat-last-n", v, 1, INT32_MAX, &p->penalty_window);
+    case O_SEED: {
         int64_t s;
-        if (!v || !l1cli_parse_i64(cmd, "--seed", v, 0, INT64_MAX, &s)) return 0;
+        if (!l1cli_parse_i64(cmd, "--seed", v, 0, INT64_MAX, &s)) return 0;
         return p->seed = (uint64_t)s, 1;
     }
-    if (l1cli_opt(argc, argv, i, "--think", &v)) return o->think_set = 1, int_arg(cmd, "--think", v, 0, 1 << 30, &p->budget);
-    if (l1cli_opt(argc, argv, i, "--reserve", &v)) return int_arg(cmd, "--reserve", v, 2, 1 << 30, &p->reserve);
-    if (l1cli_opt(argc, argv, i, "--window", &v)) {
+    case O_THINK: return o->think_set = 1, int_arg(cmd, "--think", v, 0, 1 << 30, &p->budget);
+    case O_RESERVE: return int_arg(cmd, "--reserve", v, 2, 1 << 30, &p->reserve);
+    case O_WINDOW:
         if (!int_arg(cmd, "--window", v, 0, 1 << 30, &p->window)) return 0;
         if (p->window == 0) p->window = L1_WINDOW_NONE;
         return 1;
-    }
-    if (l1cli_opt(argc, argv, i, "--budget", &v)) {
+    case O_BUDGET: {
         static const char *const names[] = {"off", "max", "exact"};
         if (!parse_enum(cmd, "--budget", v, names, 3, &k)) return 0;
         return o->mode_set = 1, p->budget_mode = (l1_budget_mode)k, 1;
     }
-    if (l1cli_opt(argc, argv, i, "--sentence", &v)) {
+    case O_SENTENCE: {
         static const char *const names[] = {"full", "budget", "none"};
         if (!parse_enum(cmd, "--sentence", v, names, 3, &k)) return 0;
         return p->think_sentence = (l1_think_sentence)k, 1;
     }
-    if (l1cli_opt(argc, argv, i, "--think-prefix", &v)) {
+    case O_THINK_PREFIX: {
         static const char *const names[] = {"auto", "no", "yes"};
         if (!parse_enum(cmd, "--think-prefix", v, names, 3, &k)) return 0;
         return p->think_prefix = k - 1, 1;
     }
-    if (l1cli_opt(argc, argv, i, "--transition", &v)) return (p->transition = v) != NULL;
-    if (l1cli_opt(argc, argv, i, "--logit-bias", &v)) return parse_bias(cmd, v, o);
-    return -1;
-}
-
-int l1cli_gen_parse(const char *cmd, int argc, char **argv, int *i, l1cli_gen_opts *o) {
-    const char *v;
-    if (l1cli_opt(argc, argv, i, "-m", &v) || l1cli_opt(argc, argv, i, "--model", &v)) return (o->model = v) != NULL;
-    if (l1cli_opt(argc, argv, i, "-c", &v) || l1cli_opt(argc, argv, i, "--ctx", &v))
-        return int_arg(cmd, "--ctx", v, 1, INT32_MAX, &o->n_ctx);
-    if (l1cli_opt(argc, argv, i, "-t", &v) || l1cli_opt(argc, argv, i, "--threads", &v))
-        return int_arg(cmd, "--threads", v, 1, L1_MAX_THREADS, &o->n_threads);
-    if (l1cli_opt(argc, argv, i, "-n", &v) || l1cli_opt(argc, argv, i, "--max-tokens", &v))
-        return int_arg(cmd, "--max-tokens", v, 0, INT32_MAX, &o->gp.max_tokens);
-    if (l1cli_opt(argc, argv, i, "--stop", &v)) {
-        if (!v) return 0;
-        if (o->n_stop >= L1CLI_MAX_LIST) return l1cli_err(cmd, "--stop: at most %d", L1CLI_MAX_LIST), 0;
+    case O_TRANSITION: return (p->transition = v) != NULL;
+    case O_BIAS: return parse_bias(cmd, v, o);
+    case O_STOP:
+        if (o->n_stop >= L1CLI_MAX_LIST) return l1cli_usage_err(cmd, "--stop: at most %d", L1CLI_MAX_LIST), 0;
         return o->stops[o->n_stop++] = v, 1;
+    case O_RAW: return o->gp.template_mode = L1_TEMPLATE_RAW, 1;
+    case O_HIDE: return o->hide_thinking = true, 1;
+    default: return -1;
     }
-    if (!strcmp(argv[*i], "--raw")) return o->gp.template_mode = L1_TEMPLATE_RAW, 1;
-    if (!strcmp(argv[*i], "--hide-thinking")) return o->hide_thinking = true, 1;
-    return parse_gen_option(cmd, argc, argv, i, o);
 }
 
 void l1cli_gen_init(l1cli_gen_opts *o) {
@@ -156,10 +194,10 @@ void l1cli_gen_init(l1cli_gen_opts *o) {
 }
 
 int l1cli_gen_finish_opts(const char *cmd, l1cli_gen_opts *o) {
-    if (!o->model) return l1cli_err(cmd, "no model: use -m FILE.gguf"), 2;
+    if (!o->model) return l1cli_usage_err(cmd, "no model: use -m FILE.gguf");
     if (o->think_set && !o->mode_set) o->gp.budget_mode = L1_BUDGET_MAX;
     if (o->gp.budget_mode != L1_BUDGET_OFF && !o->think_set)
-        return l1cli_err(cmd, "--budget %s needs --think N", l1_budget_mode_name(o->gp.budget_mode)), 2;
+        return l1cli_usage_err(cmd, "--budget %s needs --think N", l1_budget_mode_name(o->gp.budget_mode));
     o->gp.stop = o->stops;
     o->gp.n_stop = o->n_stop;
     o->gp.bias = o->bias;
@@ -168,20 +206,33 @@ int l1cli_gen_finish_opts(const char *cmd, l1cli_gen_opts *o) {
 }
 
 int l1cli_gen_load(const char *cmd, const l1cli_gen_opts *o, l1_model **m, l1_ctx **c, double *load_ms) {
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const double t0 = l1cli_now();
     *c = NULL;
-    l1_status st = l1_model_load(o->model, NULL, m);
+    l1cli_progress pr;
+    l1cli_progress_begin(&pr, cmd, "loading the model");
+    l1_model_params mp = l1_model_default_params();
+    mp.progress = l1cli_progress_load;
+    mp.progress_user = &pr;
+    l1_status st = l1_model_load(o->model, &mp, m);
+    l1cli_progress_clear(&pr);
     if (st != L1_OK) return l1cli_fail(cmd, o->model, st);
     l1_ctx_params cp = l1_ctx_default_params();
     cp.n_ctx = o->n_ctx;
     cp.n_threads = o->n_threads;
+    cp.kv_type = o->kv_type;
+    cp.allow_ctx_over_train = o->ctx_over_train;
     if ((st = l1_ctx_new(*m, &cp, c)) != L1_OK) {
+        l1_model_desc d;
+        if (st == L1_ERR_LIMIT && !o->ctx_over_train && l1_model_info(*m, &d) == L1_OK && o->n_ctx > d.n_ctx_train)
+            l1cli_err(cmd, "-c %d is above the model's trained context length %d (--ctx-over-train allows it)",
+                      o->n_ctx, d.n_ctx_train);
+        else
+            l1cli_fail(cmd, "context", st);
         l1_model_free(*m);
         *m = NULL;
-        return l1cli_fail(cmd, "context", st);
+        return 1;
     }
-    *load_ms = ms_since(&t0);
+    *load_ms = (l1cli_now() - t0) * 1e3;
     return 0;
 }
 
@@ -203,6 +254,10 @@ void l1cli_buf_add(l1cli_buf *b, const char *s, size_t n) {
 
 int l1cli_on_piece(const l1_piece *p, void *user) {
     l1cli_stream *s = user;
+    if (s->prompt_progress) { /* the prompt is evaluated: its progress line goes */
+        l1cli_progress_clear(s->prompt_progress);
+        s->prompt_progress = NULL;
+    }
     const char *text = p->text;
     size_t n = (size_t)p->len;
     if (p->kind == L1_PIECE_THINK_BEGIN) text = "<think>", n = 7;
@@ -228,35 +283,26 @@ void l1cli_summary(const char *cmd, const l1_gen_result *r, double load_ms) {
     fprintf(stderr, " | close %s | finish %s\n", l1_close_name(r->close), l1_finish_name(r->finish));
 }
 
-static void json_str(FILE *f, const char *s, size_t n) {
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c == '\n') fputs("\\n", f);
-        else if (c == '\t') fputs("\\t", f);
-        else if (c == '\r') fputs("\\r", f);
-        else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
-        else fputc(c, f); /* the decoder only produces valid UTF-8 */
-    }
-    fputc('"', f);
-}
-
-static void print_json(const l1cli_stream *s, const l1_gen_result *r, double load_ms) {
-    FILE *f = stdout;
-    fputs("{\"text\": ", f);
-    json_str(f, s->text.data ? s->text.data : "", s->text.len);
-    fputs(", \"reasoning\": ", f);
-    json_str(f, s->reasoning.data ? s->reasoning.data : "", s->reasoning.len);
-    fputs(", \"answer\": ", f);
-    json_str(f, s->answer.data ? s->answer.data : "", s->answer.len);
-    fprintf(f, ", \"budget\": %d, \"budget_mode\": \"%s\", \"tokens_thinking\": %d, \"tokens_answer\": %d, "
-               "\"close\": \"%s\", \"finish_reason\": \"%s\", \"timings\": {\"load_ms\": %.3f, "
-               "\"prefill_tps\": %.3f, \"decode_tps\": %.3f}}\n",
-            r->budget, l1_budget_mode_name(r->budget_mode), r->tokens_thinking, r->tokens_answer,
-            l1_close_name(r->close), l1_finish_name(r->finish), load_ms,
-            r->prefill_ms > 0 ? r->prefill_tokens * 1e3 / r->prefill_ms : 0.0,
-            r->decode_ms > 0 ? r->decode_tokens * 1e3 / r->decode_ms : 0.0);
+void l1cli_print_result_json(const l1cli_stream *s, const l1_gen_result *r, double load_ms) {
+    l1cli_json j;
+    l1cli_json_init(&j, stdout, 0);
+    l1cli_json_object(&j, NULL);
+    l1cli_json_strn(&j, "text", s->text.data ? s->text.data : "", s->text.len);
+    l1cli_json_strn(&j, "reasoning", s->reasoning.data ? s->reasoning.data : "", s->reasoning.len);
+    l1cli_json_strn(&j, "answer", s->answer.data ? s->answer.data : "", s->answer.len);
+    l1cli_json_int(&j, "budget", r->budget);
+    l1cli_json_str(&j, "budget_mode", l1_budget_mode_name(r->budget_mode));
+    l1cli_json_int(&j, "tokens_thinking", r->tokens_thinking);
+    l1cli_json_int(&j, "tokens_answer", r->tokens_answer);
+    l1cli_json_str(&j, "close", l1_close_name(r->close));
+    l1cli_json_str(&j, "finish_reason", l1_finish_name(r->finish));
+    l1cli_json_object(&j, "timings");
+    l1cli_json_fixed(&j, "load_ms", load_ms, 3);
+    l1cli_json_fixed(&j, "prefill_tps", r->prefill_ms > 0 ? r->prefill_tokens * 1e3 / r->prefill_ms : 0.0, 3);
+    l1cli_json_fixed(&j, "decode_tps", r->decode_ms > 0 ? r->decode_tokens * 1e3 / r->decode_ms : 0.0, 3);
+    l1cli_json_end(&j);
+    l1cli_json_end(&j);
+    l1cli_json_finish(&j);
 }
 
 /* ---- l1 run -------------------------------------------------------------------------------- */
@@ -266,7 +312,8 @@ static void run_usage(FILE *f) {
                "Generates one response, streamed to stdout; a summary goes to stderr.\n"
                "  -p, --prompt TEXT     the user's message\n"
                "  -f, --file FILE       read the message from FILE ('-' = stdin)\n"
-               "  --json                print one JSON object instead of the stream\n");
+               "  --json                print one JSON object instead of the stream\n"
+               "  -h, --help            this help\n");
     l1cli_gen_usage(f);
 }
 
@@ -282,23 +329,41 @@ static char *read_file(const char *path) {
     return b.data;
 }
 
-static int run_generate(const l1cli_gen_opts *o, const char *prompt, bool json) {
+/* The generation's abort hook: Ctrl-C, and the prompt's progress line (on
+ * a terminal) while it is evaluated. */
+static int watch(void *user) {
+    l1cli_stream *s = user;
+    if (s->prompt_progress) l1cli_progress_update(s->prompt_progress, -1, NULL);
+    return l1cli_interrupted(NULL);
+}
+
+static int run_generate(const l1cli_gen_opts *opts, const char *prompt, bool json) {
     l1_model *m;
     l1_ctx *c;
     double load_ms;
-    int rc = l1cli_gen_load("run", o, &m, &c, &load_ms);
+    int rc = l1cli_gen_load("run", opts, &m, &c, &load_ms);
     if (rc) return rc;
-    l1cli_stream s = {o, {0}, {0}, {0}, json};
+    l1cli_gen_opts o = *opts;
+    l1cli_progress pr;
+    l1cli_progress_begin(&pr, "run", "evaluating the prompt");
+    l1cli_stream s = {&o, {0}, {0}, {0}, json, &pr};
+    o.gp.abort_fn = watch;
+    o.gp.abort_user = &s;
+    l1cli_catch_interrupt();
     l1_gen_result r;
-    l1_status st = l1_generate(c, prompt, &o->gp, l1cli_on_piece, &s, &r);
+    l1_status st = l1_generate(c, prompt, &o.gp, l1cli_on_piece, &s, &r);
+    if (s.prompt_progress) l1cli_progress_clear(s.prompt_progress);
     if (st != L1_OK) {
         rc = l1cli_fail("run", "generate", st);
-    } else if (json) {
-        print_json(&s, &r, load_ms);
     } else {
-        if (s.text.len && s.text.data[s.text.len - 1] != '\n') fputc('\n', stdout);
-        fflush(stdout);
-        l1cli_summary("run", &r, load_ms);
+        if (json) {
+            l1cli_print_result_json(&s, &r, load_ms);
+        } else {
+            if (s.text.len && s.text.data[s.text.len - 1] != '\n') fputc('\n', stdout);
+            fflush(stdout);
+            l1cli_summary("run", &r, load_ms);
+        }
+        if (l1cli_interrupted(NULL)) rc = 130;
     }
     free(s.text.data);
     free(s.reasoning.data);
@@ -309,36 +374,33 @@ static int run_generate(const l1cli_gen_opts *o, const char *prompt, bool json) 
 }
 
 int l1cli_run(int argc, char **argv) {
+    enum { O_JSON = L1CLI_OPT_LONG + 0x80 };
+    static const struct option own[] = {
+        {"prompt", required_argument, NULL, 'p'},
+        {"file", required_argument, NULL, 'f'},
+        {"json", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct option longopts[64];
+    l1cli_options_join(longopts, 64, own, l1cli_gen_longopts);
     l1cli_gen_opts o;
     l1cli_gen_init(&o);
-    const char *prompt = NULL, *file = NULL;
+    const char *prompt = NULL, *file = NULL, *v;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return run_usage(stdout), 0;
-        if (l1cli_opt(argc, argv, &i, "-p", &v) || l1cli_opt(argc, argv, &i, "--prompt", &v)) {
-            if (!(prompt = v)) return 2;
-            continue;
-        }
-        if (l1cli_opt(argc, argv, &i, "-f", &v) || l1cli_opt(argc, argv, &i, "--file", &v)) {
-            if (!(file = v)) return 2;
-            continue;
-        }
-        if (!strcmp(argv[i], "--json")) {
-            json = true;
-            continue;
-        }
-        int r = l1cli_gen_parse("run", argc, argv, &i, &o);
-        if (r == 0) return 2;
-        if (r < 0) {
-            l1cli_err("run", "unknown option '%s'", argv[i]);
-            run_usage(stderr);
-            return 2;
-        }
+    int c;
+    while ((c = l1cli_getopt("run", argc, argv, "p:f:h" L1CLI_GEN_SHORTOPTS, longopts, &v)) != -1) {
+        if (c == 'h') return run_usage(stdout), 0;
+        if (c == '?') return 2;
+        if (c == 'p') prompt = v;
+        else if (c == 'f') file = v;
+        else if (c == O_JSON) json = true;
+        else if (l1cli_gen_option("run", c, v, &o) != 1) return 2;
     }
+    if (optind < argc) return l1cli_usage_err("run", "unexpected argument '%s'", argv[optind]);
     int rc = l1cli_gen_finish_opts("run", &o);
     if (rc) return rc;
-    if (!prompt == !file) return l1cli_err("run", "give exactly one of -p PROMPT and -f FILE"), 2;
+    if (!prompt == !file) return l1cli_usage_err("run", "give exactly one of -p PROMPT and -f FILE");
     char *text = NULL;
     if (file && !(text = read_file(file))) return l1cli_err("run", "%s: cannot read", file), 1;
     if (json) o.color = false;

@@ -2,9 +2,10 @@
  * cmd_synth.c - `l1 synth`: writes a synthetic Qwen2 model (lib/synth.c)
  * of a preset or custom shape, for tests and benchmarks.
  */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "tooling/synth.h"
@@ -30,80 +31,103 @@ static int int_opt(const char *opt, const char *v, int64_t lo, int64_t hi, int32
 static int type_opt(const char *v, uint32_t *out) {
     l1__type t;
     if (!v || !l1__type_from_name(v, &t)) {
-        l1cli_err("synth", "unknown type '%s'", v ? v : "");
+        l1cli_usage_err("synth", "unknown type '%s'", v ? v : "");
         return 0;
     }
     *out = (uint32_t)t;
     return 1;
 }
 
-/* Options that set a field; returns 1 handled, 0 error, -1 not this kind. */
-static int parse_field(int argc, char **argv, int *i, l1__synth_params *p, int *embd_set) {
-    const char *v;
-    static const struct { const char *opt; size_t off; int64_t hi; } ints[] = {
-        {"--layers", offsetof(l1__synth_params, n_layer), 4096},
-        {"--embd", offsetof(l1__synth_params, n_embd), 1 << 20},
-        {"--ff", offsetof(l1__synth_params, n_ff), 1 << 20},
-        {"--heads", offsetof(l1__synth_params, n_head), 65536},
-        {"--kv-heads", offsetof(l1__synth_params, n_head_kv), 65536},
-        {"--ctx", offsetof(l1__synth_params, n_ctx_train), INT32_MAX},
+enum { O_PRESET = L1CLI_OPT_LONG, O_LAYERS, O_EMBD, O_FF, O_HEADS, O_KV_HEADS, O_CTX, O_TYPE, O_EMBD_TYPE,
+       O_VOCAB_FROM, O_SEED, O_TIED };
+
+static const struct option k_longopts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"preset", required_argument, NULL, O_PRESET},
+    {"layers", required_argument, NULL, O_LAYERS},
+    {"embd", required_argument, NULL, O_EMBD},
+    {"ff", required_argument, NULL, O_FF},
+    {"heads", required_argument, NULL, O_HEADS},
+    {"kv-heads", required_argument, NULL, O_KV_HEADS},
+    {"ctx", required_argument, NULL, O_CTX},
+    {"type", required_argument, NULL, O_TYPE},
+    {"embd-type", required_argument, NULL, O_EMBD_TYPE},
+    {"vocab-from", required_argument, NULL, O_VOCAB_FROM},
+    {"seed", required_argument, NULL, O_SEED},
+    {"tied", no_argument, NULL, O_TIED},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Options that set a field; returns 1 handled, 0 error. */
+static int set_field(int c, const char *v, l1__synth_params *p, int *embd_set) {
+    static const struct { int code; const char *opt; size_t off; int64_t hi; } ints[] = {
+        {O_LAYERS, "--layers", offsetof(l1__synth_params, n_layer), 4096},
+        {O_EMBD, "--embd", offsetof(l1__synth_params, n_embd), 1 << 20},
+        {O_FF, "--ff", offsetof(l1__synth_params, n_ff), 1 << 20},
+        {O_HEADS, "--heads", offsetof(l1__synth_params, n_head), 65536},
+        {O_KV_HEADS, "--kv-heads", offsetof(l1__synth_params, n_head_kv), 65536},
+        {O_CTX, "--ctx", offsetof(l1__synth_params, n_ctx_train), INT32_MAX},
     };
     for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
-        if (l1cli_opt(argc, argv, i, ints[k].opt, &v))
-            return v && int_opt(ints[k].opt, v, 1, ints[k].hi, (int32_t *)((char *)p + ints[k].off));
-    if (l1cli_opt(argc, argv, i, "--type", &v)) return v && type_opt(v, &p->type);
-    if (l1cli_opt(argc, argv, i, "--embd-type", &v)) return v && (*embd_set = 1) && type_opt(v, &p->embd_type);
-    if (l1cli_opt(argc, argv, i, "--vocab-from", &v)) return (p->vocab_from = v) != NULL;
-    if (l1cli_opt(argc, argv, i, "--seed", &v)) {
+        if (c == ints[k].code) return int_opt(ints[k].opt, v, 1, ints[k].hi, (int32_t *)((char *)p + ints[k].off));
+    switch (c) {
+    case O_TYPE: return type_opt(v, &p->type);
+    case O_EMBD_TYPE: return (*embd_set = 1) && type_opt(v, &p->embd_type);
+    case O_VOCAB_FROM: return (p->vocab_from = v) != NULL;
+    case O_SEED: {
         int64_t s;
-        if (!v || !l1cli_parse_i64("synth", "--seed", v, 0, INT64_MAX, &s)) return 0;
+        if (!l1cli_parse_i64("synth", "--seed", v, 0, INT64_MAX, &s)) return 0;
         p->seed = (uint64_t)s;
         return 1;
     }
-    if (!strcmp(argv[*i], "--tied")) return p->tied = true;
-    return -1;
+    case O_TIED: return p->tied = true;
+    default: return 0;
+    }
 }
 
 static int on_progress(float f, void *user) {
-    int *last = user;
-    int pct = (int)(f * 100.0f);
-    if (pct / 10 != *last / 10) fprintf(stderr, "\rl1 synth: %3d%%", pct);
-    *last = pct;
+    l1cli_progress_update(user, f, NULL);
     return 0;
 }
 
 int l1cli_synth(int argc, char **argv) {
-    const char *out = NULL, *preset = "small";
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--preset") && i + 1 < argc) preset = argv[i + 1];
+    const char *out = NULL, *preset = "small", *v;
+    int c;
+    /* The preset first (the other options change its fields). */
+    while ((c = l1cli_getopt("synth", argc, argv, "o:h", k_longopts, &v)) != -1) {
+        if (c == 'h') return synth_usage(stdout), 0;
+        if (c == '?') return 2;
+        if (c == O_PRESET) preset = v;
+    }
+    if (optind < argc) return l1cli_usage_err("synth", "unexpected argument '%s'", argv[optind]);
     l1__synth_params p;
-    if (l1__synth_preset(preset, &p) != L1_OK) return l1cli_fail("synth", "--preset", L1_ERR_INVALID_ARG), 2;
-    int embd_set = 0, last = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return synth_usage(stdout), 0;
-        if (l1cli_opt(argc, argv, &i, "--preset", &v)) continue;
-        if (l1cli_opt(argc, argv, &i, "-o", &v)) {
-            if (!(out = v)) return 2;
-            continue;
-        }
-        int r = parse_field(argc, argv, &i, &p, &embd_set);
-        if (r == 0) return 2;
-        if (r < 0) {
-            l1cli_err("synth", "unknown option '%s'", argv[i]);
-            synth_usage(stderr);
+    if (l1__synth_preset(preset, &p) != L1_OK)
+        return l1cli_usage_err("synth", "--preset: unknown preset '%s' (tiny, small, l1-1.5b)", preset);
+    int embd_set = 0;
+    char **again = malloc((size_t)(argc + 1) * sizeof *again); /* a fresh argv restarts getopt */
+    if (!again) return l1cli_err("synth", "out of memory"), 1;
+    memcpy(again, argv, (size_t)argc * sizeof *again);
+    again[argc] = NULL;
+    while ((c = l1cli_getopt("synth", argc, again, "o:h", k_longopts, &v)) != -1) {
+        if (c == 'o') out = v;
+        else if (c != O_PRESET && !set_field(c, v, &p, &embd_set)) {
+            free(again);
             return 2;
         }
     }
-    if (!out) return synth_usage(stderr), 2;
+    free(again);
+    if (!out) return l1cli_usage_err("synth", "no output: use -o OUT.gguf");
     if (!embd_set) p.embd_type = p.type;
+    l1cli_progress pr;
+    l1cli_progress_begin(&pr, "synth", "writing");
     p.progress = on_progress;
-    p.progress_user = &last;
-    clock_t t0 = clock();
+    p.progress_user = &pr;
+    const double t0 = l1cli_now();
     l1_status st = l1__synth_write(&p, out);
-    fputc('\n', stderr);
+    l1cli_progress_clear(&pr);
     if (st != L1_OK) return l1cli_fail("synth", out, st);
-    fprintf(stderr, "l1 synth: wrote %s (%d layers, n_embd %d, n_ff %d, %s) in %.1f s CPU\n", out,
-            p.n_layer, p.n_embd, p.n_ff, l1__type_name(p.type), (double)(clock() - t0) / CLOCKS_PER_SEC);
+    fprintf(stderr, "l1 synth: wrote %s (%d layers, n_embd %d, n_ff %d, %s) in %.1f s\n", out, p.n_layer,
+            p.n_embd, p.n_ff, l1__type_name(p.type), l1cli_now() - t0);
     return 0;
 }

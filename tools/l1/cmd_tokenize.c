@@ -10,11 +10,13 @@
 
 #include "cli.h"
 #include "gguf/gguf.h"
+#include "json.h"
 #include "tokenizer/tokenizer.h"
 
 static void tokenize_usage(FILE *f) {
     fprintf(f,
             "usage: l1 tokenize -m MODEL.gguf (-p TEXT | -f FILE) [--special] [--json]\n"
+            "  -m, --model FILE  -p, --prompt TEXT  -f, --file FILE  -h, --help\n"
             "Prints the token ids of TEXT (or of FILE's bytes, exactly) on one line.\n"
             "  --special  recognise control tokens written in the text (\"<|im_end|>\")\n"
             "  --json     print ids with their pieces: {\"n_tokens\":N,\"tokens\":[{\"id\":..,\n"
@@ -49,50 +51,35 @@ static char *read_all(const char *path, size_t *n) {
     return s;
 }
 
-/* A JSON string of piece bytes p[0..n): valid UTF-8 as is, each invalid
- * sequence as U+FFFD, control characters escaped. */
-static void json_piece(const uint8_t *p, size_t n) {
-    putchar('"');
-    size_t i = 0;
-    while (i < n) {
-        const int k = l1__utf8_valid_prefix(p + i, n - i);
-        if (k <= 0) {
-            fputs("\\ufffd", stdout);
-            i++;
-            continue;
-        }
-        const uint8_t c = p[i];
-        if (k == 1 && (c < 0x20 || c == '"' || c == '\\')) {
-            if (c == '"' || c == '\\') printf("\\%c", c);
-            else if (c == '\n') fputs("\\n", stdout);
-            else if (c == '\t') fputs("\\t", stdout);
-            else if (c == '\r') fputs("\\r", stdout);
-            else printf("\\u%04x", c);
-        } else {
-            fwrite(p + i, 1, (size_t)k, stdout);
-        }
-        i += (size_t)k;
-    }
-    putchar('"');
-}
-
 static void print_ids(const l1__tokenizer *t, const int32_t *ids, size_t n, int json) {
     if (!json) {
         for (size_t i = 0; i < n; i++) printf(i ? " %d" : "%d", ids[i]);
         putchar('\n');
         return;
     }
-    printf("{\"n_tokens\":%zu,\"tokens\":[", n);
+    l1cli_json j;
+    l1cli_json_init(&j, stdout, 0);
+    l1cli_json_object(&j, NULL);
+    l1cli_json_uint(&j, "n_tokens", n);
+    l1cli_json_array(&j, "tokens");
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
         const uint8_t *p = l1__token_piece(t, ids[i], &len);
-        printf("%s{\"id\":%d,\"piece\":", i ? "," : "", ids[i]);
-        json_piece(p, len);
-        fputs(",\"bytes\":\"", stdout);
-        for (size_t j = 0; j < len; j++) printf("%02x", p[j]);
-        fputs("\"}", stdout);
+        char hex[2 * 64 + 1];
+        char *h = len * 2 < sizeof hex ? hex : malloc(2 * len + 1);
+        for (size_t k = 0; h && k < len; k++) snprintf(h + 2 * k, 3, "%02x", p[k]);
+        l1cli_json_object(&j, NULL);
+        l1cli_json_int(&j, "id", ids[i]);
+        /* The piece as text (invalid UTF-8 shown as U+FFFD), and its bytes. */
+        l1cli_json_strn(&j, "piece", (const char *)p, len);
+        if (h) l1cli_json_strn(&j, "bytes", h, 2 * len);
+        else l1cli_json_null(&j, "bytes");
+        l1cli_json_end(&j);
+        if (h != hex) free(h);
     }
-    fputs("]}\n", stdout);
+    l1cli_json_end(&j);
+    l1cli_json_end(&j);
+    l1cli_json_finish(&j);
 }
 
 static int run(const char *model, const char *text, size_t len, uint32_t flags, int json) {
@@ -117,34 +104,33 @@ static int run(const char *model, const char *text, size_t len, uint32_t flags, 
 }
 
 int l1cli_tokenize(int argc, char **argv) {
+    enum { O_SPECIAL = L1CLI_OPT_LONG, O_JSON };
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"prompt", required_argument, NULL, 'p'},
+        {"file", required_argument, NULL, 'f'},
+        {"special", no_argument, NULL, O_SPECIAL},
+        {"json", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     const char *model = NULL, *prompt = NULL, *file = NULL, *v;
     uint32_t flags = 0;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            tokenize_usage(stdout);
-            return 0;
-        } else if (l1cli_opt(argc, argv, &i, "-m", &v)) {
-            if (!(model = v)) return 2;
-        } else if (l1cli_opt(argc, argv, &i, "-p", &v)) {
-            if (!(prompt = v)) return 2;
-        } else if (l1cli_opt(argc, argv, &i, "-f", &v)) {
-            if (!(file = v)) return 2;
-        } else if (!strcmp(argv[i], "--special")) {
-            flags |= L1__TOK_SPECIAL;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else {
-            l1cli_err("tokenize", "unknown option '%s'", argv[i]);
-            tokenize_usage(stderr);
-            return 2;
+    int json = 0, c;
+    while ((c = l1cli_getopt("tokenize", argc, argv, "m:p:f:h", longopts, &v)) != -1) {
+        switch (c) {
+        case 'h': tokenize_usage(stdout); return 0;
+        case 'm': model = v; break;
+        case 'p': prompt = v; break;
+        case 'f': file = v; break;
+        case O_SPECIAL: flags |= L1__TOK_SPECIAL; break;
+        case O_JSON: json = 1; break;
+        default: return 2;
         }
     }
-    if (!model || !prompt == !file) {
-        l1cli_err("tokenize", "need -m MODEL and exactly one of -p TEXT or -f FILE");
-        tokenize_usage(stderr);
-        return 2;
-    }
+    if (optind < argc) return l1cli_usage_err("tokenize", "unexpected argument '%s'", argv[optind]);
+    if (!model || !prompt == !file)
+        return l1cli_usage_err("tokenize", "need -m MODEL and exactly one of -p TEXT or -f FILE");
     if (prompt) return run(model, prompt, strlen(prompt), flags, json);
     size_t len = 0;
     char *text = read_all(file, &len);
