@@ -553,6 +553,55 @@ static void budget_check_rejects_bad_parameters_naming_them(void **state) {
     assert_int_equal(l1__budget_check(NULL, &t), L1_ERR_INVALID_ARG);
 }
 
+/* The other end-of-turn tokens follow EOS: masked wherever EOS is, and
+ * ending the response like it; every mask and boost is reported, and the
+ * report matches what the logits show (hand-derived for each phase). */
+static void budget_reports_every_mask_and_ends_on_end_of_turn_tokens(void **state) {
+    (void)state;
+    static const l1_token eog[2] = {40, 41};
+    l1__budget_params bp;
+    l1__budget_params_default(&bp);
+    bp.mode = L1_BUDGET_MAX;
+    bp.budget = 300; /* R' = 64: window [172, 236), forced close at 236 */
+    l1__budget_tokens t = tokens();
+    t.eog = eog;
+    t.n_eog = 2;
+    l1__budget b;
+    assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
+    float l[V];
+    memset(l, 0, sizeof l);
+    /* Thinking, before the window: EOS and the end-of-turn tokens only. */
+    assert_int_equal(l1__budget_before_sample(&b, l), L1__MASK_EOS);
+    assert_true(isinf(l[EOS]) && isinf(l[40]) && isinf(l[41]) && l[CLOSE] == 0.0f && l[OPEN] == 0.0f);
+    l1__budget_accept(&b, OPEN); /* the model opens its thinking */
+    for (int n = 1; n < 172; n++) l1__budget_accept(&b, 30);
+    memset(l, 0, sizeof l);
+    /* In the window, after <think>: the boost and a second <think> masked too. */
+    assert_int_equal(l1__budget_before_sample(&b, l), L1__MASK_EOS | L1__MASK_THINK_OPEN | L1__BOOST_THINK_CLOSE);
+    assert_true(isinf(l[OPEN]) && l[CLOSE] > 0.0f && isinf(l[41]));
+    l1__budget_accept(&b, CLOSE); /* a natural close */
+    memset(l, 0, sizeof l);
+    /* Answering: both tags masked, EOS free again. */
+    assert_int_equal(l1__budget_before_sample(&b, l), L1__MASK_THINK_CLOSE | L1__MASK_THINK_OPEN);
+    assert_true(l[EOS] == 0.0f && l[40] == 0.0f && isinf(l[CLOSE]) && isinf(l[OPEN]));
+    /* An end-of-turn token ends the response as EOS does. */
+    l1__budget_accept(&b, 41);
+    assert_true(l1__budget_done(&b));
+    assert_int_equal(l1__budget_finish(&b), L1_FINISH_EOS);
+    /* Mode off reports nothing and edits nothing. */
+    bp.mode = L1_BUDGET_OFF;
+    assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
+    memset(l, 0, sizeof l);
+    assert_int_equal(l1__budget_before_sample(&b, l), 0);
+    for (int i = 0; i < V; i++) assert_true(l[i] == 0.0f);
+    /* An end-of-turn id outside the vocabulary is refused, named. */
+    static const l1_token bad[1] = {V};
+    t.eog = bad;
+    t.n_eog = 1;
+    assert_int_equal(l1__budget_init(&b, &bp, &t), L1_ERR_INVALID_ARG);
+    assert_non_null(strstr(l1_last_error(), "eog[0]"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(budget_max_never_exceeds_n_and_always_answers),
@@ -568,6 +617,7 @@ int main(void) {
         cmocka_unit_test(budget_model_may_open_thinking_once),
         cmocka_unit_test(budget_off_counts_but_never_edits),
         cmocka_unit_test(budget_check_rejects_bad_parameters_naming_them),
+        cmocka_unit_test(budget_reports_every_mask_and_ends_on_end_of_turn_tokens),
     };
     return cmocka_run_group_tests_name("budget", tests, setup, NULL);
 }
