@@ -65,6 +65,8 @@ def main():
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--save-every", type=int, default=200, help="checkpoint OUT.pt every this many steps")
     ap.add_argument("--from-checkpoint", help="skip training: export the weights of this OUT.pt")
+    ap.add_argument("--init-from", help="start from the weights of this OUT.pt (a second phase; fresh optimizer)")
+    ap.add_argument("--stream-seed", type=int, help="seed of the training stream (default seed + 1)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -86,7 +88,10 @@ def main():
     if a.from_checkpoint:
         net.load_state_dict(torch.load(a.from_checkpoint))
         a.steps = 0
-    stream = batches(random.Random(a.seed + 1), tok, a.batch)
+    if a.init_from:
+        net.load_state_dict(torch.load(a.init_from))
+    stream_seed = a.stream_seed if a.stream_seed is not None else a.seed + 1
+    stream = batches(random.Random(stream_seed), tok, a.batch)
     avg = None
     for step in range(a.steps):
         if step < a.warmup:
