@@ -289,4 +289,21 @@ help:
 	@echo "options: CONFIG=release|debug|asan|ubsan|tsan|scalar|coverage  WERROR=1  ARCH=aarch64"
 	@echo "         TESTS=\"gguf quant\" (only those test binaries)  PARITY=auto|require|skip"
 
+# ---- the trained reasoner model (tools/train) ----------------------------------
+# `make reasoner` retrains examples/reasoner.gguf from scratch (Debian's
+# python3-torch and python3-numpy, libopenblas0-pthread for speed; gguf-py
+# from build/reference); `make budget-eval` runs bench/budget_eval on it.
+PYTHON3 ?= /usr/bin/python3
+REASONER_F32 := $(BUILD)/reasoner-f32.gguf
+BUDGET_EVAL_N ?= 500
+.PHONY: reasoner budget-eval
+reasoner: all parity-fetch
+	OPENBLAS_NUM_THREADS=2 nice -n 5 $(PYTHON3) tools/train/train.py --out $(BUILD)/reasoner-phase1-f32.gguf
+	OPENBLAS_NUM_THREADS=2 nice -n 5 $(PYTHON3) tools/train/train.py --out $(REASONER_F32) \
+	    --init-from $(BUILD)/reasoner-phase1-f32.gguf.pt --steps 500 --lr 6e-4 --warmup 10 --stream-seed 2
+	$(CLI) quantize $(REASONER_F32) examples/reasoner.gguf Q8_0
+budget-eval: all $(BUILD)/bench/budget_eval
+	$(BUILD)/bench/budget_eval -m examples/reasoner.gguf -n $(BUDGET_EVAL_N) -o $(BUILD)/budget_eval.csv
+
+
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d)

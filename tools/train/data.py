@@ -1,0 +1,179 @@
+"""Arithmetic problems in the L1 prompt format, with budget-conditioned scratchpads.
+
+A problem is rendered exactly as l1 renders a user prompt with the LCPO
+instruction (lib/prompt.c, the R1 template of this model's GGUF, which ends
+the generation prompt with "<think>\\n"):
+
+  <bos><User>What is A + B? Let's think step by step and output the final
+  answer within \\boxed{}. Think for maximum N tokens.<Assistant><think>\\n
+
+The response is a scratchpad, "</think>", then "\\n\\n**Final Answer**\\n"
+(the text l1 writes after a forced close) and "\\boxed{C}", then EOS.  The
+scratchpad comes in four routes, from the full digit-by-digit sentences to
+none; an example takes the longest route whose whole response fits N.
+"""
+import random
+
+from bpe import BOS, EOS, USER, ASSISTANT, THINK, THINK_END
+
+STEP = "Let's think step by step and output the final answer within \\boxed{}."
+ANSWER = "\n\n**Final Answer**\n\\boxed{%s}"
+EVAL_BUDGETS = [16, 24, 32, 48, 64, 96, 128, 256]
+
+
+def user_text(a, op, b):
+    return "What is %d %s %d?" % (a, op, b)
+
+
+def prompt(a, op, b, budget):
+    """The rendered prompt; budget None: no instruction (l1 with budget 0)."""
+    u = user_text(a, op, b)
+    if budget is not None:
+        u += " " + STEP + " Think for maximum %d tokens." % budget
+    return BOS + USER + u + ASSISTANT + THINK + "\n"
+
+
+def digits_right(x, n):
+    return [(x // 10 ** i) % 10 for i in range(n)]
+
+
+def add_steps(a, b):
+    n = max(len(str(a)), len(str(b)))
+    da, db = digits_right(a, n), digits_right(b, n)
+    eqs, lines, c = [], [], 0
+    for x, y in zip(da, db):
+        s = x + y + c
+        eq = "%d+%d=%d" % (x, y, s) if c == 0 else "%d+%d+%d=%d" % (x, y, c, s)
+        eqs.append(eq)
+        if s >= 10:
+            lines.append("%s. Write %d, carry 1.\n" % (eq, s - 10))
+        else:
+            lines.append("%s. Write %d.\n" % (eq, s))
+        c = 1 if s >= 10 else 0
+    if c:
+        lines.append("Then write the carry 1.\n")
+    return eqs, lines
+
+
+def sub_steps(a, b):
+    """a >= b."""
+    n = len(str(a))
+    da, db = digits_right(a, n), digits_right(b, n)
+    eqs, lines, br = [], [], 0
+    for x, y in zip(da, db):
+        d = x - y - br
+        left = "%d-%d" % (x, y) if br == 0 else "%d-%d-1" % (x, y)
+        if d < 0:
+            eq = "1" + left + "=%d" % (d + 10)
+            lines.append("%s. Write %d, borrow 1.\n" % (eq, d + 10))
+            br = 1
+        else:
+            eq = left + "=%d" % d
+            lines.append("%s. Write %d.\n" % (eq, d))
+            br = 0
+        eqs.append(eq)
+    return eqs, lines
+
+
+def mul_steps(a, b):
+    """b is one digit."""
+    n = len(str(a))
+    da = digits_right(a, n)
+    eqs, lines, c = [], [], 0
+    for x in da:
+        s = x * b + c
+        eq = "%d*%d=%d" % (x, b, s) if c == 0 else "%d*%d+%d=%d" % (x, b, c, s)
+        eqs.append(eq)
+        if s >= 10:
+            lines.append("%s. Write %d, carry %d.\n" % (eq, s % 10, s // 10))
+        else:
+            lines.append("%s. Write %d.\n" % (eq, s))
+        c = s // 10
+    if c:
+        lines.append("Then write the carry %d.\n" % c)
+    return eqs, lines
+
+
+def routes(a, op, b):
+    """Scratchpads from the fullest to none; each ends with a line end."""
+    if op == "+":
+        c = a + b
+        eqs, lines = add_steps(a, b)
+        full = "Add %d and %d from the right.\n" % (a, b) + "".join(lines) + "The sum is %d.\n" % c
+        compact = ", ".join(eqs) + ".\nSo %d.\n" % c
+    elif op == "-":
+        c = a - b
+        if a >= b:
+            eqs, lines = sub_steps(a, b)
+            full = ("Take %d from %d, from the right.\n" % (b, a) + "".join(lines)
+                    + "The difference is %d.\n" % c)
+            compact = ", ".join(eqs) + ".\nSo %d.\n" % c
+        else:
+            eqs, lines = sub_steps(b, a)
+            full = ("%d is less than %d, so take %d from %d and negate.\n" % (a, b, a, b)
+                    + "".join(lines) + "That gives %d, so the answer is %d.\n" % (-c, c))
+            compact = "Negate: " + ", ".join(eqs) + ".\nSo %d.\n" % c
+    else:
+        c = a * b
+        eqs, lines = mul_steps(a, b)
+        full = "Multiply %d by %d from the right.\n" % (a, b) + "".join(lines) + "The product is %d.\n" % c
+        compact = ", ".join(eqs) + ".\nSo %d.\n" % c
+    rough = "So %d.\n" % c
+    return c, [full, compact, rough, ""]
+
+
+def response(scratch, c):
+    return scratch + THINK_END + ANSWER % c + EOS
+
+
+def sample_problem(rng):
+    r = rng.random()
+    if r < 0.4:
+        op = "+"
+    elif r < 0.8:
+        op = "-"
+    else:
+        op = "*"
+    if op == "*":
+        a = rng.randint(0, 10 ** rng.randint(1, 3) - 1)
+        b = rng.randint(0, 9)
+    else:
+        a = rng.randint(0, 10 ** rng.randint(1, 4) - 1)
+        b = rng.randint(0, 10 ** rng.randint(1, 4) - 1)
+    return a, op, b
+
+
+def sample_budget(rng):
+    """None (no instruction) 10%, an evaluation budget 40%, any N in
+    [16, 300] 50%: about half the examples get the full route."""
+    r = rng.random()
+    if r < 0.1:
+        return None
+    if r < 0.5:
+        return rng.choice(EVAL_BUDGETS)
+    return rng.randint(16, 300)
+
+
+def example(rng, tok):
+    """(prompt ids, response ids) for one random problem and budget."""
+    a, op, b = sample_problem(rng)
+    n = sample_budget(rng)
+    c, rs = routes(a, op, b)
+    p = tok.encode(prompt(a, op, b, n))
+    for s in rs:
+        r = tok.encode(response(s, c))
+        if n is None or len(r) <= n:
+            break
+    return p, r
+
+
+def corpus(rng, k):
+    """Texts for training the tokenizer."""
+    out = []
+    for _ in range(k):
+        a, op, b = sample_problem(rng)
+        n = sample_budget(rng) or 64
+        c, rs = routes(a, op, b)
+        for s in rs[:3]:
+            out.append(prompt(a, op, b, n) + response(s, c))
+    return out

@@ -1,0 +1,126 @@
+"""Trains the reasoner model and writes it as an F32 GGUF.
+
+  /usr/bin/python3 tools/train/train.py --out build/reasoner-f32.gguf
+
+Fixed seeds throughout: the tokenizer corpus, the training stream and the
+initial weights come from --seed.  See README.md for the hyper-parameters.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+import data  # noqa: E402
+import export  # noqa: E402
+from model import Config, Qwen2  # noqa: E402
+
+
+def make_batch(exs):
+    """Right-padded ids (n, T), targets with -100 outside the responses."""
+    n = len(exs)
+    T = max(len(p) + len(r) for p, r in exs) - 1
+    ids = torch.zeros((n, T), dtype=torch.long)
+    tgt = torch.full((n, T), -100, dtype=torch.long)
+    for i, (p, r) in enumerate(exs):
+        s = p + r
+        ids[i, :len(s) - 1] = torch.tensor(s[:-1])
+        # Predict every response token (position len(p)-1 predicts r[0]).
+        tgt[i, len(p) - 1:len(s) - 1] = torch.tensor(r)
+    return ids, tgt
+
+
+def batches(rng, tok, n, group=16):
+    """Endless batches of n examples; each group of batches is cut from
+    group*n examples sorted by length, so little of a batch is padding."""
+    while True:
+        exs = sorted((data.example(rng, tok) for _ in range(n * group)), key=lambda e: len(e[0]) + len(e[1]))
+        chunks = [exs[i:i + n] for i in range(0, len(exs), n)]
+        rng.shuffle(chunks)
+        for c in chunks:
+            yield make_batch(c)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--merges", type=int, default=300)
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--embd", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--ff", type=int, default=384)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--heads-kv", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--save-every", type=int, default=200, help="checkpoint OUT.pt every this many steps")
+    ap.add_argument("--from-checkpoint", help="skip training: export the weights of this OUT.pt")
+    ap.add_argument("--init-from", help="start from the weights of this OUT.pt (a second phase; fresh optimizer)")
+    ap.add_argument("--stream-seed", type=int, help="seed of the training stream (default seed + 1)")
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    t0 = time.time()
+    merges = bpe.train(data.corpus(random.Random(a.seed), 3000), a.merges)
+    tok = bpe.Tokenizer(merges)
+    print("vocabulary: %d tokens (%d merges) in %.1f s" % (len(tok.tokens), len(merges), time.time() - t0),
+          flush=True)
+
+    cfg = Config(len(tok.tokens), n_embd=a.embd, n_layer=a.layers, n_head=a.heads, n_head_kv=a.heads_kv, n_ff=a.ff)
+    net = Qwen2(cfg)
+    n_par = sum(p.numel() for p in net.parameters())
+    print("model: %d parameters" % n_par, flush=True)
+    decay = [p for n, p in net.named_parameters() if p.dim() == 2]
+    other = [p for n, p in net.named_parameters() if p.dim() != 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": other, "weight_decay": 0.0}],
+                            lr=a.lr, betas=(0.9, 0.98), eps=1e-8)
+    if a.from_checkpoint:
+        net.load_state_dict(torch.load(a.from_checkpoint))
+        a.steps = 0
+    if a.init_from:
+        net.load_state_dict(torch.load(a.init_from))
+    stream_seed = a.stream_seed if a.stream_seed is not None else a.seed + 1
+    stream = batches(random.Random(stream_seed), tok, a.batch)
+    avg = None
+    for step in range(a.steps):
+        if step < a.warmup:
+            lr = a.lr * (step + 1) / a.warmup
+        else:
+            f = (step - a.warmup) / max(1, a.steps - a.warmup)
+            lr = a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * f)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        ids, tgt = next(stream)
+        logits = net(ids)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, cfg.n_vocab), tgt.reshape(-1),
+                                                 ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        avg = loss.item() if avg is None else 0.95 * avg + 0.05 * loss.item()
+        if step % a.log_every == 0 or step == a.steps - 1:
+            print("step %5d  loss %.4f  lr %.2e  %.0f s" % (step, avg, lr, time.time() - t0), flush=True)
+        if a.save_every and (step + 1) % a.save_every == 0:
+            torch.save(net.state_dict(), a.out + ".pt")
+
+    export.write_gguf(a.out, net, cfg, tok)
+    with open(a.out + ".json", "w") as f:
+        json.dump({"merges": [list(m) for m in merges], "args": vars(a), "parameters": n_par,
+                   "seconds": time.time() - t0}, f)
+    print("wrote %s in %.0f s total" % (a.out, time.time() - t0), flush=True)
+
+
+if __name__ == "__main__":
+    main()
