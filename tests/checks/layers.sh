@@ -59,7 +59,7 @@ check_tree() {
     done < <(find "$dir/lib" "$dir/include" -name '*.[ch]' | sort)
     # tsort names the files of a loop when the include graph has one.
     local loop
-    loop=$(tsort "$edges" 2>&1 >/dev/null | grep -v 'input contains a loop')
+    loop=$(tsort "$edges" 2>&1 >/dev/null | grep -v 'input contains a loop' | sed 's/^tsort: *//')
     if [ -n "$loop" ]; then
         echo "layers: include cycle through:" $loop
         fails=$((fails + 1))
