@@ -131,12 +131,9 @@ typedef struct {
 } l1__block_q8_K;
 _Static_assert(sizeof(l1__block_q8_K) == 292, "Q8_K block is 292 bytes");
 
-/* IQ4_NL: value = d * codebook[q], nibbles ordered as Q4_0. */
-typedef struct {
-    uint16_t d;         /* f16 scale */
-    uint8_t qs[16];
-} l1__block_iq4_nl;
-_Static_assert(sizeof(l1__block_iq4_nl) == 18, "IQ4_NL block is 18 bytes");
+/* IQ4_NL: Q4_0's layout (f16 scale, 32 nibbles in Q4_0's order), each
+ * nibble an index into the codebook: value = d * codebook[q]. */
+typedef l1__block_q4_0 l1__block_iq4_nl;
 
 /* IQ4_XS: 8 sub-blocks of 32; value = d * (ls - 32) * codebook[q], ls 6-bit:
  * low 4 bits = nibble (j % 2) of scales_l[j / 2], high 2 bits = bits 2j of
