@@ -26,16 +26,8 @@
 #include "support/gguf_craft.h"
 #include "support/gguf_expect.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-#  define SANITIZED 1
-#elif defined(__has_feature)
-#  if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#    define SANITIZED 1
-#  endif
-#endif
-#ifndef SANITIZED
-#  define SANITIZED 0
-#endif
+#include "support/sanitizers.h"
+#define SANITIZED L1_TEST_SANITIZED
 
 #define VOCAB_QWEN2 "build/reference/llama.cpp/models/ggml-vocab-qwen2.gguf"
 

@@ -30,16 +30,7 @@
 #include "kernels/kernels.h"
 #include "support/tiers.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#  define L1_TEST_SLOW 1
-#elif defined(__has_feature)
-#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#    define L1_TEST_SLOW 1
-#  endif
-#endif
-#ifndef L1_TEST_SLOW
-#  define L1_TEST_SLOW 0
-#endif
+#include "support/sanitizers.h"
 
 /* A kernel's f32 result may differ from the exact dot by f32 rounding of
  * the per-block scales and of the running sum: relative to sum |a_i b_i|,

@@ -19,17 +19,7 @@
 #include "base/base.h"
 #include "kernels/threadpool.h"
 
-/* Fewer repetitions under the sanitizers, which slow every run down. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#  define L1_TEST_SLOW 1
-#elif defined(__has_feature)
-#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#    define L1_TEST_SLOW 1
-#  endif
-#endif
-#ifndef L1_TEST_SLOW
-#  define L1_TEST_SLOW 0
-#endif
+#include "support/sanitizers.h"
 
 /* ---- thread pool ----------------------------------------------------------------- */
 

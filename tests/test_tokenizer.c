@@ -24,16 +24,7 @@
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-#  define L1_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#  if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#    define L1_TEST_SANITIZED 1
-#  endif
-#endif
-#ifndef L1_TEST_SANITIZED
-#  define L1_TEST_SANITIZED 0
-#endif
+#include "support/sanitizers.h"
 
 /* ---- a small in-memory vocabulary ----------------------------------------------- */
 

@@ -33,16 +33,8 @@ struct gguf_context;
 #include "quant/quant_blocks.h"
 #include "ref.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
+#include "support/sanitizers.h"
+#define SANITIZED L1_TEST_SANITIZED
 
 static int quick(void) { return SANITIZED || getenv("L1_PARITY_QUICK") != NULL; }
 
