@@ -162,26 +162,6 @@ static void reset(engines *e) {
     assert_int_equal(l1_ctx_truncate(e->c, 0), L1_OK);
 }
 
-static int32_t argmax(const float *x, int32_t n) {
-    int32_t best = 0;
-    for (int32_t i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
-}
-
-/* KL(p || q) of the softmaxes of logits a (reference) and b (l1). */
-static double kl(const float *a, const float *b, int32_t n) {
-    double ma = -INFINITY, mb = -INFINITY, sa = 0, sb = 0, k = 0;
-    for (int32_t i = 0; i < n; i++) ma = fmax(ma, a[i]), mb = fmax(mb, b[i]);
-    for (int32_t i = 0; i < n; i++) sa += exp(a[i] - ma), sb += exp(b[i] - mb);
-    const double la = ma + log(sa), lb = mb + log(sb);
-    for (int32_t i = 0; i < n; i++) {
-        const double lpa = a[i] - la;
-        k += exp(lpa) * (lpa - (b[i] - lb));
-    }
-    return k > 0 ? k : 0;
-}
-
 static void compare_prompt(engines *e, int32_t n, figures *f, double *kl_sum, int *top1) {
     int32_t *tok = malloc((size_t)n * sizeof *tok);
     for (int32_t i = 0; i < n; i++) tok[i] = rnd_token();
@@ -192,10 +172,10 @@ static void compare_prompt(engines *e, int32_t n, figures *f, double *kl_sum, in
         const float *a = llama_get_logits_ith(e->rc, i), *b = l1_ctx_logits(e->c, i);
         assert_non_null(a);
         assert_non_null(b);
-        double d = kl(a, b, e->n_vocab);
+        double d = l1ref_kl(a, b, e->n_vocab);
         *kl_sum += d;
         f->max_kl = fmax(f->max_kl, d);
-        *top1 += argmax(a, e->n_vocab) == argmax(b, e->n_vocab);
+        *top1 += l1ref_argmax(a, e->n_vocab) == l1ref_argmax(b, e->n_vocab);
         f->n_pos++;
     }
     free(tok);
@@ -209,8 +189,8 @@ static int greedy_same(engines *e, int32_t n_prompt) {
     ref_eval(e, tok, n_prompt, 0);
     assert_int_equal(l1_ctx_eval(e->c, tok, n_prompt, 0), L1_OK);
     for (int g = 0; g < GREEDY_LEN; g++) {
-        ra[g] = argmax(llama_get_logits_ith(e->rc, -1), e->n_vocab);
-        la[g] = argmax(l1_ctx_logits(e->c, -1), e->n_vocab);
+        ra[g] = l1ref_argmax(llama_get_logits_ith(e->rc, -1), e->n_vocab);
+        la[g] = l1ref_argmax(l1_ctx_logits(e->c, -1), e->n_vocab);
         ref_eval(e, &ra[g], 1, 0);
         assert_int_equal(l1_ctx_eval(e->c, &la[g], 1, 0), L1_OK);
     }

@@ -43,13 +43,6 @@ static const char *const k_prompts[] = {
     "def fibonacci(n):\n    ",
 };
 
-static int32_t argmax(const float *x, int32_t n) {
-    int32_t best = 0;
-    for (int32_t i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
-}
-
 /* The reference's greedy continuation of prompt[0..n): GEN_LEN tokens, or
  * fewer when it produces its end-of-generation token (included). */
 static int32_t ref_generate(const char *path, const int32_t *prompt, int32_t n, int32_t *out) {
@@ -78,7 +71,7 @@ static int32_t ref_generate(const char *path, const int32_t *prompt, int32_t n, 
         b.n_tokens = n_next;
         assert_int_equal(llama_decode(c, b), 0);
         pos += n_next;
-        out[k] = argmax(llama_get_logits_ith(c, -1), nv);
+        out[k] = l1ref_argmax(llama_get_logits_ith(c, -1), nv);
         if (llama_vocab_is_eog(v, out[k++])) break;
         next = &out[k - 1];
         n_next = 1;
@@ -120,7 +113,7 @@ static int32_t l1_greedy(const char *path, const char *prompt, int32_t *ids, int
     assert_int_equal(l1_ctx_truncate(c, 0), L1_OK);
     assert_int_equal(l1_ctx_eval(c, ids, *n_ids, 0), L1_OK);
     for (int32_t k = 0; k < n; k++) {
-        int32_t tok = argmax(l1_ctx_logits(c, -1), l1_n_vocab(m));
+        int32_t tok = l1ref_argmax(l1_ctx_logits(c, -1), l1_n_vocab(m));
         assert_int_equal(tok, out[k]);
         if (k + 1 < n) assert_int_equal(l1_ctx_eval(c, &tok, 1, 0), L1_OK);
     }

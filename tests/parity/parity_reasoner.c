@@ -56,25 +56,6 @@ typedef struct {
 
 static seq g_seqs[N_PROBLEMS];
 
-static int32_t argmax(const float *x, int32_t n) {
-    int32_t best = 0;
-    for (int32_t i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
-}
-
-static double kl(const float *a, const float *b, int32_t n) {
-    double ma = -INFINITY, mb = -INFINITY, sa = 0, sb = 0, k = 0;
-    for (int32_t i = 0; i < n; i++) ma = fmax(ma, a[i]), mb = fmax(mb, b[i]);
-    for (int32_t i = 0; i < n; i++) sa += exp(a[i] - ma), sb += exp(b[i] - mb);
-    const double la = ma + log(sa), lb = mb + log(sb);
-    for (int32_t i = 0; i < n; i++) {
-        const double lpa = a[i] - la;
-        k += exp(lpa) * (lpa - (b[i] - lb));
-    }
-    return k > 0 ? k : 0;
-}
-
 /* Prompts of N_PROBLEMS problems (fixed), each followed by l1's greedy
  * response on the Q8_0 file. */
 static void build_sequences(void) {
@@ -107,7 +88,7 @@ static void build_sequences(void) {
         assert_int_equal(l1_ctx_truncate(c, 0), L1_OK);
         assert_int_equal(l1_ctx_eval(c, sq->tok, sq->n, 0), L1_OK);
         for (int g = 0; g < MAX_GEN && sq->n < MAX_SEQ; g++) {
-            l1_token t = argmax(l1_ctx_logits(c, -1), l1_n_vocab(m));
+            l1_token t = l1ref_argmax(l1_ctx_logits(c, -1), l1_n_vocab(m));
             sq->tok[sq->n++] = t;
             if (t == eos) break;
             assert_int_equal(l1_ctx_eval(c, &t, 1, 0), L1_OK);
@@ -168,10 +149,10 @@ static void measure(const char *path, figures *f) {
             const float *a = llama_get_logits_ith(rc, p), *b = l1_ctx_logits(c, p);
             assert_non_null(a);
             assert_non_null(b);
-            double d = kl(a, b, nv);
+            double d = l1ref_kl(a, b, nv);
             kl_sum += d;
             f->max_kl = fmax(f->max_kl, d);
-            top1 += argmax(a, nv) == argmax(b, nv);
+            top1 += l1ref_argmax(a, nv) == l1ref_argmax(b, nv);
             f->n_pos++;
         }
         /* Greedy from the prompt, each engine on its own tokens, to EOS. */
@@ -182,8 +163,8 @@ static void measure(const char *path, figures *f) {
         assert_int_equal(l1_ctx_eval(c, sq->tok, sq->n_prompt, 0), L1_OK);
         int same = 1;
         for (; n < MAX_GEN && sq->n_prompt + n < N_CTX - 1; n++) {
-            ra[n] = argmax(llama_get_logits_ith(rc, -1), nv);
-            la[n] = argmax(l1_ctx_logits(c, -1), nv);
+            ra[n] = l1ref_argmax(llama_get_logits_ith(rc, -1), nv);
+            la[n] = l1ref_argmax(l1_ctx_logits(c, -1), nv);
             if (ra[n] != la[n]) {
                 const float *a = llama_get_logits_ith(rc, -1), *b = l1_ctx_logits(c, -1);
                 printf("    problem %d, token %d: reference %d (%.6f, l1 %.6f), l1 %d (%.6f, reference %.6f)\n", i,

@@ -2,13 +2,15 @@
  * ref.h - helpers for parity programs: load the reference implementation's
  * backends once and reach the functions of its CPU backend, which is a
  * dynamically loaded module (libggml-cpu-<variant>.so) rather than a library
- * the parity programs link.
+ * the parity programs link; and the comparison of two logit rows.
  */
 #ifndef L1_PARITY_REF_H
 #define L1_PARITY_REF_H
 
 #include <dlfcn.h>
 #include <link.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,28 @@
 #include "ggml-backend.h"
 #include "ggml-cpu.h"
 #include "ggml.h"
+
+/* The index of the largest of n logits (the lowest one on ties). */
+static inline int32_t l1ref_argmax(const float *x, int32_t n) {
+    int32_t best = 0;
+    for (int32_t i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
+/* KL(p || q) of the softmaxes of logits a (reference) and b (l1), in
+ * double. */
+static inline double l1ref_kl(const float *a, const float *b, int32_t n) {
+    double ma = -INFINITY, mb = -INFINITY, sa = 0, sb = 0, k = 0;
+    for (int32_t i = 0; i < n; i++) ma = fmax(ma, a[i]), mb = fmax(mb, b[i]);
+    for (int32_t i = 0; i < n; i++) sa += exp(a[i] - ma), sb += exp(b[i] - mb);
+    const double la = ma + log(sa), lb = mb + log(sb);
+    for (int32_t i = 0; i < n; i++) {
+        const double lpa = a[i] - la;
+        k += exp(lpa) * (lpa - (b[i] - lb));
+    }
+    return k > 0 ? k : 0;
+}
 
 /* Loads every backend of $L1_REF_LIB (the reference's library directory)
  * once. */
