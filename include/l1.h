@@ -357,15 +357,34 @@ L1_API const l1_model *l1_ctx_model(const l1_ctx *ctx);
  * tokens and makes it end with an answer:
  *
  *  - mode max: the response (thinking, `</think>` and answer, every token
- *    counted as the paper counts them) never exceeds N tokens.  If the model
- *    is still thinking when N - reserve tokens are spent, l1 writes
- *    `</think>` and the transition text itself and lets the model answer in
- *    the reserve.  In the `window` tokens before that point the `</think>`
- *    logit is raised progressively, most after sentence and line ends, so
- *    most closes are the model's own and none cuts a word.
- *  - mode exact: as max, and thinking may not close before N minus a
- *    tolerance (reserve + window).
+ *    counted as the paper counts them) never exceeds N tokens.  N is first
+ *    clamped to what can be generated: the room left in the context after
+ *    the prompt (prompt + N <= n_ctx) and max_tokens when set; the result
+ *    reports both (budget, budget_effective).  If the model is still
+ *    thinking when N - R' tokens are spent (R' the reserve, below), l1 waits
+ *    up to 8 tokens for a word boundary (the last piece ends with white
+ *    space, punctuation or a line, or the next sampled piece starts a new
+ *    word) and writes there the close text (if any), `</think>` and the
+ *    transition text itself, then lets the model answer in what is left; a
+ *    close forced without a boundary is reported (close_mid_word).  In the
+ *    `window` tokens before N - R' the `</think>` logit is raised
+ *    progressively after sentence and line ends (less after other word
+ *    ends, never inside a word), so most closes are the model's own.
+ *    Reserve: an explicit R is honoured exactly, or the call fails
+ *    (L1_ERR_INVALID_ARG, with the reason) when R exceeds the effective N;
+ *    the default is min(64, max(N / 4, 8 + close text + transition + 2), N).
+ *    A transition or close text that does not fit the reserve is dropped
+ *    whole, never cut.  A forced close is always followed by at least one
+ *    answer token when N >= 2.
+ *  - mode exact: as max, and thinking may not close before N - R' - W'
+ *    (W' = min(window, N / 4)): "Think for 100 tokens." thinks at least 50.
  *  - mode off: nothing is enforced; tokens are still counted per phase.
+ *
+ * A close is the `</think>` token or the text "</think>" spelled from
+ * ordinary tokens (as the chat history's stripping reads it): both end the
+ * thinking, and both are prevented after the close and before exact
+ * mode's floor.  Stop strings apply to the model's own text only, never to
+ * the close text, `</think>` or transition the controller writes.
  *
  * `<think>` and `</think>` are reported as phase markers (L1_PIECE_THINK_BEGIN
  * / L1_PIECE_THINK_END), never as text: a reader that shows the answer alone
@@ -401,12 +420,16 @@ typedef enum l1_finish {
 
 /* How the prompt is wrapped. */
 typedef enum l1_template {
-    L1_TEMPLATE_AUTO = 0, /* the DeepSeek-R1 format when the model's tokenizer.chat_template is of
-                             that family (it names <｜User｜> and <｜Assistant｜>), or when the model
-                             has no template but has those tokens; raw otherwise */
-    L1_TEMPLATE_R1 = 1,   /* <｜begin▁of▁sentence｜><｜User｜>{user}<｜Assistant｜>, no system prompt */
-    L1_TEMPLATE_RAW = 2   /* the text as is: special-token strings in it are recognised, and no
-                             BOS is added (write it in the text if the model wants one) */
+    L1_TEMPLATE_AUTO = 0,  /* the family of the model's tokenizer.chat_template: DeepSeek-R1 (it names
+                              <｜User｜> and <｜Assistant｜>) or ChatML (it names <|im_start|>); any
+                              other template is an error (L1_ERR_UNSUPPORTED naming the choices).
+                              Without a template: R1 or ChatML when the vocabulary has that
+                              family's tokens, raw otherwise */
+    L1_TEMPLATE_R1 = 1,    /* <｜begin▁of▁sentence｜><｜User｜>{user}<｜Assistant｜>, no system prompt */
+    L1_TEMPLATE_RAW = 2,   /* the text as is: special-token strings in it are recognised, and no
+                              BOS is added (write it in the text if the model wants one) */
+    L1_TEMPLATE_CHATML = 3 /* <|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n (QwQ,
+                              OpenThinker, Sky-T1, Qwen2.5), no system prompt */
 } l1_template;
 
 /* What is appended to each user message when budget > 0 (the paper's
@@ -445,23 +468,34 @@ typedef struct l1_gen_params {
     /* Budget. */
     l1_budget_mode budget_mode; /* default L1_BUDGET_OFF */
     int32_t budget;             /* N, tokens of the whole response; 0 with mode off = no sentence */
-    int32_t reserve;            /* R: tokens kept for the close and the answer; 0 = default 64 */
+    int32_t reserve;            /* R: tokens kept for the close and the answer; 0 = automatic
+                                   (min(64, max(N / 4, ...)), see above); an explicit R > effective
+                                   N is an error */
     int32_t window;             /* W: soft-landing window; L1_WINDOW_NONE = none, 0 = default 64 */
     const char *transition;     /* written after a forced `</think>`; NULL = "\n\n**Final Answer**\n",
-                                   "" = nothing */
+                                   "" = nothing.  NULL on a model whose roles make the default
+                                   unusable (its text holds EOS or a think tag): nothing */
+    const char *close_text;     /* written before a forced `</think>` (thinking tokens, counted in
+                                   N), e.g. "I have to give the final answer now."; NULL or "" =
+                                   nothing */
 
     /* Prompt. */
     l1_template template_mode;        /* default L1_TEMPLATE_AUTO */
     l1_think_sentence think_sentence; /* default L1_SENTENCE_FULL; written when budget > 0 (mode
                                          off writes the max-mode sentence: the paper's own setting,
                                          instruction without enforcement) */
+    const int32_t *msg_budget;        /* l1_gen_begin_chat: NULL, or one entry per message: for a user
+                                         message, the N of the instruction it was sent with (0 = budget,
+                                         -1 = no instruction), so a chat whose N changes re-renders
+                                         earlier turns as they were and reuses their cache */
     int32_t think_prefix;             /* append "<think>\n" after <｜Assistant｜>: -1 = as the model's
                                          template does (default), 0 = no, 1 = yes */
 
     /* Limits. */
     int32_t max_tokens;       /* most tokens generated; 0 = no cap but the budget and context */
     const char *const *stop;  /* n_stop NUL-terminated strings (copied); the text stops before the
-                                 first occurrence of any, in either phase */
+                                 first occurrence of any in the model's own text, in either phase
+                                 (text the controller writes is never matched) */
     int32_t n_stop;
     l1_abort_fn abort_fn;     /* polled between layers and between tokens, also during the
                                  prompt's evaluation; nonzero = stop (finish aborted); may be NULL */
@@ -497,10 +531,16 @@ typedef int (*l1_piece_fn)(const l1_piece *piece, void *user);
 typedef struct l1_gen_result {
     l1_budget_mode budget_mode;
     int32_t budget;           /* N as requested (0 when none) */
+    int32_t budget_effective; /* N enforced: min(N, n_ctx - prompt tokens, max_tokens if set); 0 when off */
+    int32_t reserve_effective; /* R' (0 when off) */
     int32_t tokens_thinking;  /* up to and including `</think>` (`<think>` too if the model wrote it) */
     int32_t tokens_answer;    /* after `</think>`, transition and EOS included */
     l1_close close;
+    int32_t close_mid_word;   /* nonzero: the close was forced with no word boundary in reach */
+    int32_t answer_truncated; /* nonzero: the response reached the effective N before the model ended
+                                 it (finish budget) */
     l1_finish finish;
+    l1_template template_used; /* the family the prompt was rendered in (never AUTO) */
     int32_t prompt_tokens;    /* tokens of the rendered prompt */
     int32_t prompt_reused;    /* of which were already in the cache (l1_gen only) */
     /* Timings (model loading not included).  prefill: the prompt tokens
@@ -510,6 +550,12 @@ typedef struct l1_gen_result {
     double prefill_ms;
     int32_t decode_tokens;
     double decode_ms;
+    /* Phases, in ms from the start of the call (the prompt's evaluation
+     * included); 0 when the event did not happen. */
+    double first_token_ms;  /* the first generated token */
+    double close_ms;        /* the close (`</think>`, the model's or forced) */
+    double first_answer_ms; /* the model's first answer token after the close */
+    double end_ms;          /* the end of the response */
 } l1_gen_result;
 
 /* Renders `prompt` as the response would see it and generates the
@@ -575,9 +621,18 @@ L1_API void l1_gen_abort(l1_gen *gen);
 
 /* The rendered prompt for `msgs` with `params` (NULL = defaults), as text:
  * special tokens appear as their strings.  Returns the bytes written (no
- * NUL) or minus the size needed; L1_TOKEN_ERROR on invalid arguments. */
+ * NUL) or minus the size needed; L1_TOKEN_ERROR on invalid arguments,
+ * params included (the check l1_gen_begin makes; l1_last_error names the
+ * field). */
 L1_API int32_t l1_render_prompt(const l1_model *model, const l1_message *msgs, int32_t n_msgs,
                                 const l1_gen_params *params, char *buf, int32_t cap);
+
+/* The token ids of that prompt, as l1_gen_begin_chat evaluates them (the
+ * format's markers as special tokens, the messages' text as plain text).
+ * Returns the ids written, or minus the count needed when cap is too small
+ * (out may be NULL when cap is 0); L1_TOKEN_ERROR as l1_render_prompt. */
+L1_API int32_t l1_prompt_tokens(const l1_model *model, const l1_message *msgs, int32_t n_msgs,
+                                const l1_gen_params *params, l1_token *out, int32_t cap);
 
 /* Static names: "off"/"max"/"exact", "none"/"natural"/"forced",
  * "eos"/"budget"/"max_tokens"/"stop"/"aborted"/"context_full" ("" for none). */

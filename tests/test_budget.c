@@ -22,8 +22,10 @@
 #include "sample/budget.h"
 #include "sample/sample.h"
 
-enum { V = 64, EOS = 0, OPEN = 1, CLOSE = 2, LINE = 7, MAXLEN = 5000 };
-/* Tokens 3..6 end a sentence, 7 ends a line, 8.. are plain. */
+enum { V = 64, EOS = 0, OPEN = 1, CLOSE = 2, LINE = 7, MAXLEN = 5000, WSTART = 20, WEND = 40, MID = 30 };
+/* Tokens 3..6 end a sentence, 7 ends a line; 20..29 start a word (" the"),
+ * 40..47 end one ("," or "a "); the others (8..19, 30..39, 48..) are pieces
+ * inside a word. */
 static uint8_t g_flags[V];
 static const l1_token g_transition[4] = {10, 11, 12, 13};
 
@@ -35,14 +37,48 @@ static const l1_token g_transition[4] = {10, 11, 12, 13};
 
 static int setup(void **state) {
     (void)state;
-    for (int i = 3; i <= 6; i++) g_flags[i] = L1__PIECE_SENTENCE_END;
-    g_flags[LINE] = L1__PIECE_LINE_END;
+    for (int i = 3; i <= 6; i++) g_flags[i] = L1__PIECE_SENTENCE_END | L1__PIECE_WORD_END;
+    g_flags[LINE] = L1__PIECE_LINE_END | L1__PIECE_WORD_END | L1__PIECE_WORD_START;
+    for (int i = 20; i <= 29; i++) g_flags[i] = L1__PIECE_WORD_START;
+    for (int i = 40; i <= 47; i++) g_flags[i] = L1__PIECE_WORD_END;
     return 0;
 }
 
 static l1__budget_tokens tokens(void) {
-    l1__budget_tokens t = {V, OPEN, CLOSE, EOS, g_transition, 4, g_flags, NULL, 0};
+    l1__budget_tokens t = {V, OPEN, CLOSE, EOS, g_transition, 4, NULL, 0, g_flags, NULL, 0};
     return t;
+}
+
+/* The effective reserve, wait and transition of budget.h, computed here
+ * from its formulas (automatic reserve, transition T = 4, no close text). */
+typedef struct plan {
+    int Rp, Gp, Tp, close_at, floor_, window;
+} plan;
+
+static plan plan_of(const l1__budget_params *bp) {
+    const int N = bp->budget, T = 4;
+    plan k;
+    if (bp->reserve > 0) {
+        k.Rp = bp->reserve;
+    } else {
+        int want = N / 4 > bp->wait + T + 2 ? N / 4 : bp->wait + T + 2;
+        k.Rp = want < 64 ? want : 64;
+        if (N < k.Rp) k.Rp = N;
+    }
+    int room = k.Rp - 2 > 0 ? k.Rp - 2 : 0;
+    k.Tp = T <= room ? T : 0;
+    room -= k.Tp;
+    k.Gp = bp->wait < room ? bp->wait : room;
+    k.close_at = N - k.Rp;
+    k.window = bp->window < (N / 4 > 1 ? N / 4 : 1) ? bp->window : (N / 4 > 1 ? N / 4 : 1);
+    int tol = bp->tolerance >= 0 ? bp->tolerance : k.Rp + k.window;
+    if (tol < k.Rp) tol = k.Rp;
+    k.floor_ = bp->mode == L1_BUDGET_EXACT && N - tol > 0 ? N - tol : 0;
+    return k;
+}
+
+static bool ends_word(l1_token t) {
+    return (g_flags[t] & (L1__PIECE_WORD_END | L1__PIECE_LINE_END | L1__PIECE_SENTENCE_END)) != 0;
 }
 
 /* ---- scripted model ------------------------------------------------------------------ */
@@ -129,6 +165,7 @@ static void generate(const script *sc, const l1__budget_params *bp, uint64_t see
             script_logits(sc, &m, l);
             l1__budget_before_sample(&r->b, l);
             assert_int_equal(l1__sampler_sample(s, l, &tok), L1_OK);
+            forced = l1__budget_after_sample(&r->b, &tok);
         }
         l1__budget_accept(&r->b, tok);
         l1__sampler_accept(s, tok);
@@ -170,12 +207,8 @@ static int random_budget(uint64_t *rng) {
 /* The properties every max- or exact-mode response has. */
 static void check_response(const response *r, const l1__budget_params *bp, const char *what) {
     const int N = bp->budget;
-    /* The effective reserve as budget.h specifies it: min(R, max(N/4, T+2), N), T = 4. */
-    int Rp = N / 4 > 4 + 2 ? N / 4 : 4 + 2;
-    if (bp->reserve < Rp) Rp = bp->reserve;
-    if (N < Rp) Rp = N;
-    const int close_at = N - Rp;
-    const int t_eff = (Rp - 2 > 4 ? 4 : (Rp - 2 > 0 ? Rp - 2 : 0));
+    const plan pl = plan_of(bp);
+    const int Rp = pl.Rp, close_at = pl.close_at, t_eff = pl.Tp;
     if (r->n > N) fail_msg("%s: %d tokens for N = %d", what, r->n, N);
     int close_pos = -1, n_close = 0;
     for (int i = 0; i < r->n; i++) {
@@ -196,7 +229,18 @@ static void check_response(const response *r, const l1__budget_params *bp, const
     }
     if (n_close != 1) fail_msg("%s: %d closes (N = %d, n = %d)", what, n_close, N, r->n);
     if (r->rep.close == L1_CLOSE_FORCED) {
-        assert_int_equal(close_pos, close_at);
+        /* The close comes at the first word boundary from N - R' on, or at
+         * N - R' + G' with close_mid_word when none came. */
+        if (close_pos < close_at || close_pos > close_at + pl.Gp)
+            fail_msg("%s: forced close at %d outside [%d, %d]", what, close_pos, close_at, close_at + pl.Gp);
+        bool boundary_before = close_pos == 0 || ends_word(r->tok[close_pos - 1]);
+        for (int i = close_at > 0 ? close_at - 1 : 0; i < close_pos - 1; i++)
+            if (ends_word(r->tok[i])) fail_msg("%s: a word ended at %d, the close waited until %d", what, i, close_pos);
+        for (int i = close_at; i < close_pos; i++)
+            if (g_flags[r->tok[i]] & L1__PIECE_WORD_START)
+                fail_msg("%s: a word started at %d, the close waited until %d", what, i, close_pos);
+        if (r->rep.close_mid_word && (close_pos != close_at + pl.Gp || boundary_before))
+            fail_msg("%s: mid-word reported at %d with a boundary in reach", what, close_pos);
         assert_true(r->forced[close_pos]);
         for (int k = 0; k < t_eff; k++) {
             assert_int_equal(r->tok[close_pos + 1 + k], g_transition[k]);
@@ -212,14 +256,21 @@ static void check_response(const response *r, const l1__budget_params *bp, const
     } else {
         assert_int_equal(r->rep.close, L1_CLOSE_NATURAL);
         assert_false(r->forced[close_pos]);
-        if (close_pos >= close_at) fail_msg("%s: natural close at %d, forced close due at %d", what, close_pos, close_at);
-        if (r->n - close_pos - 1 < Rp && r->tok[r->n - 1] != EOS)
-            fail_msg("%s: a natural close left fewer than R' answer slots", what);
+        /* Before N - R', or while the controller waited for a word boundary. */
+        if (close_pos > close_at + pl.Gp)
+            fail_msg("%s: natural close at %d, forced close due at %d + %d", what, close_pos, close_at, pl.Gp);
+        for (int i = close_at > 0 ? close_at - 1 : 0; i < close_pos - 1; i++)
+            if (ends_word(r->tok[i])) fail_msg("%s: a word ended at %d, no close forced after it", what, i);
+        int slots = N - close_pos - 1 < Rp ? N - close_pos - 1 : Rp;
+        if (r->n - close_pos - 1 < slots && r->tok[r->n - 1] != EOS)
+            fail_msg("%s: a natural close left fewer than the reserve's answer slots", what);
     }
     assert_int_equal(r->rep.tokens_thinking, close_pos + 1);
     assert_int_equal(r->rep.tokens_answer, r->n - close_pos - 1);
     assert_int_equal(r->rep.used, r->n);
     assert_int_equal(r->rep.limit, N);
+    assert_int_equal(r->rep.reserve_effective, Rp);
+    assert_int_equal(r->rep.answer_truncated, r->rep.finish == L1_FINISH_BUDGET);
     if (r->tok[r->n - 1] == EOS) assert_int_equal(r->rep.finish, L1_FINISH_EOS);
     else {
         assert_int_equal(r->rep.finish, L1_FINISH_BUDGET);
@@ -232,7 +283,7 @@ static void check_response(const response *r, const l1__budget_params *bp, const
 static void run_random(l1_budget_mode mode, int n_scripts, uint64_t seed) {
     static response r;
     uint64_t rng = seed;
-    int forced = 0, natural = 0;
+    int forced = 0, natural = 0, waited = 0, mid = 0;
     for (int k = 0; k < n_scripts; k++) {
         int N = random_budget(&rng);
         script sc = random_script(&rng, N);
@@ -246,16 +297,22 @@ static void run_random(l1_budget_mode mode, int n_scripts, uint64_t seed) {
         snprintf(what, sizeof what, "script %d", k);
         check_response(&r, &bp, what);
         if (mode == L1_BUDGET_EXACT && r.rep.close != L1_CLOSE_NONE) {
-            int floor_ = N - (bp.reserve + bp.window);
+            int floor_ = plan_of(&bp).floor_;
             for (int i = 0; i < r.n; i++)
                 if (r.tok[i] == CLOSE && i < floor_) fail_msg("%s: exact mode closed at %d < %d", what, i, floor_);
         }
         forced += r.rep.close == L1_CLOSE_FORCED;
         natural += r.rep.close == L1_CLOSE_NATURAL;
+        mid += r.rep.close_mid_word;
+        for (int i = 0; i < r.n; i++)
+            if (r.tok[i] == CLOSE && r.forced[i] && i > plan_of(&bp).close_at) waited++;
     }
-    /* The scripts exercise both kinds of close. */
+    /* The scripts exercise both kinds of close, the wait for a boundary and
+     * its end without one. */
     assert_true(forced > n_scripts / 10);
     assert_true(natural > n_scripts / 10);
+    assert_true(waited > 0);
+    assert_true(mid > 0);
 }
 
 static void budget_max_never_exceeds_n_and_always_answers(void **state) {
@@ -292,7 +349,8 @@ static void budget_natural_closes_are_untouched(void **state) {
         assert_memory_equal(a.tok, b.tok, (size_t)a.n * sizeof a.tok[0]);
         /* The boost, on, changes nothing either when the close comes before
          * the soft-landing window. */
-        if (sc.close_at < N - bp.reserve - bp.window) {
+        const plan pl = plan_of(&bp);
+        if (sc.close_at < pl.close_at - pl.window) {
             bp.boost = L1__BUDGET_DEFAULT_BOOST;
             generate(&sc, &bp, rng, &b);
             assert_int_equal(a.n, b.n);
@@ -381,14 +439,15 @@ static void budget_n_one_is_the_close_alone(void **state) {
     assert_string_equal(l1__close_name(r.close), "forced");
 }
 
-static void budget_small_n_closes_at_once_and_shrinks_the_transition(void **state) {
+static void budget_small_n_never_cuts_the_transition(void **state) {
     (void)state;
-    /* R' = min(R, max(N/4, T + 2), N) with T = 4 covers the whole budget here:
+    /* R' = min(64, max(N/4, G + T + 2), N) = N here (G = 8, T = 4); the
+     * transition is kept whole when 2 + T <= R', else dropped whole:
      * N = 2: </think>, then one sampled answer token with EOS masked.
-     * N = 5: </think>, 3 of the 4 transition tokens, one answer slot.
+     * N = 5: </think>, no transition (3 slots are not 4), answer sampled.
      * N = 6: </think>, the 4 transition tokens, one answer slot. */
     static const int Ns[] = {2, 5, 6};
-    static const int t_eff[] = {0, 3, 4};
+    static const int t_eff[] = {0, 0, 4};
     for (int c = 0; c < 3; c++) {
         l1__budget b;
         init_max(&b, Ns[c], true);
@@ -420,24 +479,27 @@ static void budget_small_n_closes_at_once_and_shrinks_the_transition(void **stat
 
 static void budget_soft_landing_follows_its_formula(void **state) {
     (void)state;
-    /* N = 400, R = 64 (N/4 = 100 > R, so R' = 64), W = 64: close forced at
-     * 336, window [272, 336).  The boost at n is 10 * ((n - 272 + 1) / 64)^2
-     * * f, f = 1 after a line end, 0.75 after a sentence end, 0.125 otherwise. */
+    /* N = 400, R' = min(64, max(100, 14)) = 64, W' = min(64, 100) = 64:
+     * close due at 336, window [272, 336).  The boost at n is
+     * 10 * ((n - 272 + 1) / 64)^2 * f, f = 1 after a line end, 0.75 after a
+     * sentence end, 0.25 after another word end, 0 inside a word. */
+    static const l1_token cycle[4] = {LINE, 4, MID, WEND};
     l1__budget b;
     init_max(&b, 400, true);
     float l[V];
     for (int n = 0; n < 336; n++) {
-        l1_token prev = n % 3 == 0 ? LINE : (n % 3 == 1 ? 4 : 30);
+        l1_token prev = cycle[n % 4];
         memset(l, 0, sizeof l);
-        l1__budget_before_sample(&b, l);
+        unsigned did = l1__budget_before_sample(&b, l);
         double want = 0.0;
         if (n >= 272) {
             double prog = (double)(n - 272 + 1) / 64.0;
-            l1_token last = n == 0 ? -1 : (n - 1) % 3 == 0 ? LINE : ((n - 1) % 3 == 1 ? 4 : 30);
-            double f = last == LINE ? 1.0 : last == 4 ? 0.75 : 0.125;
+            l1_token last = cycle[(n - 1) % 4];
+            double f = last == LINE ? 1.0 : last == 4 ? 0.75 : last == WEND ? 0.25 : 0.0;
             want = 10.0 * prog * prog * f;
         }
         assert_float_equal(l[CLOSE], want, 1e-5);
+        assert_int_equal((did & L1__BOOST_THINK_CLOSE) != 0, want > 0.0);
         assert_true(isinf(l[EOS]) && l[EOS] < 0);
         assert_true(isinf(l[OPEN])); /* the prompt opened thinking */
         l1_token t;
@@ -445,7 +507,7 @@ static void budget_soft_landing_follows_its_formula(void **state) {
         l1__budget_accept(&b, prev);
     }
     l1_token t;
-    assert_true(l1__budget_forced_token(&b, &t));
+    assert_true(l1__budget_forced_token(&b, &t)); /* the last piece (WEND) ended a word */
     assert_int_equal(t, CLOSE);
 }
 
@@ -465,7 +527,7 @@ static void budget_exact_masks_the_close_before_the_floor(void **state) {
         l1__budget_before_sample(&b, l);
         if (n < 400) assert_true(isinf(l[CLOSE]) && l[CLOSE] < 0);
         else assert_true(l[CLOSE] > 0.0f);
-        l1__budget_accept(&b, 30);
+        l1__budget_accept(&b, WEND);
     }
     l1_token tok;
     assert_true(l1__budget_forced_token(&b, &tok));
@@ -536,7 +598,8 @@ static void budget_check_rejects_bad_parameters_naming_them(void **state) {
     p = d, p.budget = -1, expect_bad(&p, &td, "budget");
     p = d, p.reserve = 5, expect_bad(&p, &td, "reserve"); /* < 2 + 4 transition tokens */
     p = d, p.window = -3, expect_bad(&p, &td, "window");
-    p = d, p.mode = L1_BUDGET_EXACT, p.tolerance = 10, expect_bad(&p, &td, "tolerance");
+    p = d, p.wait = -1, expect_bad(&p, &td, "wait");
+    p = d, p.reserve = 64, p.mode = L1_BUDGET_EXACT, p.tolerance = 10, expect_bad(&p, &td, "tolerance");
     p = d, p.boost = NAN, expect_bad(&p, &td, "boost");
     p = d, p.boost = -1.0f, expect_bad(&p, &td, "boost");
     p = d, p.mode = (l1_budget_mode)7, expect_bad(&p, &td, "mode");
@@ -546,9 +609,13 @@ static void budget_check_rejects_bad_parameters_naming_them(void **state) {
     t = td, t.n_transition = 33, expect_bad(&d, &t, "n_transition");
     static const l1_token bad_tr[2] = {5, EOS};
     t = td, t.transition = bad_tr, t.n_transition = 2, expect_bad(&d, &t, "transition[1]");
+    t = td, t.close_text = bad_tr, t.n_close_text = 2, expect_bad(&d, &t, "close_text[1]");
     t = td, t.n_vocab = 0, expect_bad(&d, &t, "n_vocab");
-    /* Mode off needs no close or EOS token. */
+    /* Mode off needs no close or EOS token, and never reads the forced
+     * texts (a transition holding EOS is no reason to refuse it). */
     p = d, p.mode = L1_BUDGET_OFF, t = td, t.think_close = -1, t.eos = -1;
+    assert_int_equal(l1__budget_check(&p, &t), L1_OK);
+    p = d, p.mode = L1_BUDGET_OFF, t = td, t.transition = bad_tr, t.n_transition = 2;
     assert_int_equal(l1__budget_check(&p, &t), L1_OK);
     assert_int_equal(l1__budget_check(NULL, &t), L1_ERR_INVALID_ARG);
 }
@@ -574,7 +641,7 @@ static void budget_reports_every_mask_and_ends_on_end_of_turn_tokens(void **stat
     assert_int_equal(l1__budget_before_sample(&b, l), L1__MASK_EOS);
     assert_true(isinf(l[EOS]) && isinf(l[40]) && isinf(l[41]) && l[CLOSE] == 0.0f && l[OPEN] == 0.0f);
     l1__budget_accept(&b, OPEN); /* the model opens its thinking */
-    for (int n = 1; n < 172; n++) l1__budget_accept(&b, 30);
+    for (int n = 1; n < 172; n++) l1__budget_accept(&b, WEND + 2); /* 40, 41 are end-of-turn here */
     memset(l, 0, sizeof l);
     /* In the window, after <think>: the boost and a second <think> masked too. */
     assert_int_equal(l1__budget_before_sample(&b, l), L1__MASK_EOS | L1__MASK_THINK_OPEN | L1__BOOST_THINK_CLOSE);
@@ -602,6 +669,209 @@ static void budget_reports_every_mask_and_ends_on_end_of_turn_tokens(void **stat
     assert_non_null(strstr(l1_last_error(), "eog[0]"));
 }
 
+
+/* ---- the close at a word boundary, the reserve, the close text --------------------------- */
+
+/* From N - R' on the controller waits for a boundary: a sampled piece that
+ * starts a word is replaced by the close, which is then no mid-word cut. */
+static void budget_forced_close_goes_where_a_new_word_starts(void **state) {
+    (void)state;
+    l1__budget b;
+    init_max(&b, 400, true); /* R' = 64: due at 336, G' = 8 */
+    for (int n = 0; n < 336; n++) l1__budget_accept(&b, MID);
+    l1_token t;
+    assert_false(l1__budget_forced_token(&b, &t)); /* inside a word: wait */
+    float l[V] = {0};
+    l1__budget_before_sample(&b, l);
+    assert_true(l[CLOSE] == 0.0f); /* no boost while waiting */
+    t = MID + 1;
+    assert_false(l1__budget_after_sample(&b, &t)); /* still inside the word */
+    assert_int_equal(t, MID + 1);
+    l1__budget_accept(&b, t);
+    t = WSTART;
+    assert_true(l1__budget_after_sample(&b, &t)); /* " the": a word starts, the close goes first */
+    assert_int_equal(t, CLOSE);
+    l1__budget_accept(&b, t);
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.close, L1_CLOSE_FORCED);
+    assert_false(r.close_mid_word);
+    assert_int_equal(r.tokens_thinking, 338);
+    /* The transition follows, whole. */
+    for (int k = 0; k < 4; k++) {
+        assert_true(l1__budget_forced_token(&b, &t));
+        assert_int_equal(t, g_transition[k]);
+        l1__budget_accept(&b, t);
+    }
+    assert_false(l1__budget_forced_token(&b, &t));
+}
+
+/* A piece that ends a word (a line, a sentence, white space, punctuation)
+ * lets the close come at once; a word that does not end within G' tokens
+ * is cut at N - R' + G' and reported as such. */
+static void budget_forced_close_cuts_a_word_only_after_the_wait_and_says_so(void **state) {
+    (void)state;
+    l1__budget b;
+    init_max(&b, 400, true);
+    for (int n = 0; n < 335; n++) l1__budget_accept(&b, MID);
+    l1__budget_accept(&b, WEND); /* n = 336, a word just ended */
+    l1_token t;
+    assert_true(l1__budget_forced_token(&b, &t));
+    l1__budget_accept(&b, t);
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_false(r.close_mid_word);
+    assert_int_equal(r.tokens_thinking, 337);
+
+    init_max(&b, 400, true);
+    for (int n = 0; n < 336 + 8; n++) {
+        l1_token u = MID;
+        assert_false(l1__budget_forced_token(&b, &t));
+        assert_false(l1__budget_after_sample(&b, &u));
+        l1__budget_accept(&b, u);
+    }
+    assert_true(l1__budget_forced_token(&b, &t)); /* n = 344 = 336 + G' */
+    assert_int_equal(t, CLOSE);
+    l1__budget_accept(&b, t);
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.close, L1_CLOSE_FORCED);
+    assert_true(r.close_mid_word);
+    assert_int_equal(r.tokens_thinking, 345);
+}
+
+/* An explicit reserve is honoured exactly or refused with the reason; the
+ * automatic one scales with N. */
+static void budget_reserve_is_honoured_or_refused_never_lowered(void **state) {
+    (void)state;
+    l1__budget_params bp;
+    l1__budget_params_default(&bp);
+    bp.mode = L1_BUDGET_MAX;
+    bp.budget = 257;
+    bp.reserve = 200;
+    l1__budget_tokens t = tokens();
+    l1__budget b;
+    assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.reserve_effective, 200); /* not lowered to N / 4 = 64 */
+    bp.budget = 150;
+    expect_bad(&bp, &t, "cannot be honoured");
+    bp.reserve = -1;
+    assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.reserve_effective, 37); /* min(64, max(150 / 4, 8 + 4 + 2)) */
+}
+
+/* Exact mode's floor follows R' and W', which shrink with N: "Think for
+ * 100 tokens." thinks for at least 50 (R' = W' = 25). */
+static void budget_exact_floor_follows_the_effective_reserve(void **state) {
+    (void)state;
+    l1__budget_params bp;
+    l1__budget_params_default(&bp);
+    bp.mode = L1_BUDGET_EXACT;
+    bp.budget = 100;
+    bp.thinking_open = true;
+    l1__budget_tokens t = tokens();
+    l1__budget b;
+    assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
+    float l[V];
+    for (int n = 0; n < 50; n++) {
+        memset(l, 0, sizeof l);
+        assert_true(l1__budget_before_sample(&b, l) & L1__MASK_THINK_CLOSE);
+        assert_true(isinf(l[CLOSE]) && l[CLOSE] < 0);
+        assert_false(l1__budget_close_allowed(&b));
+        l1__budget_accept(&b, WEND);
+    }
+    memset(l, 0, sizeof l);
+    l1__budget_before_sample(&b, l);
+    assert_false(isinf(l[CLOSE]));
+    assert_true(l1__budget_close_allowed(&b));
+    l1__budget_accept(&b, CLOSE);
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.close, L1_CLOSE_NATURAL);
+    assert_int_equal(r.tokens_thinking, 51);
+    assert_false(l1__budget_close_allowed(&b)); /* after the close */
+}
+
+/* The close text comes before the forced </think>, counted as thinking and
+ * within N; it is dropped whole where it does not fit. */
+static void budget_close_text_precedes_the_forced_close_within_n(void **state) {
+    (void)state;
+    static const l1_token close_text[3] = {50, 51, 52};
+    l1__budget_params bp;
+    l1__budget_params_default(&bp);
+    bp.mode = L1_BUDGET_MAX;
+    bp.budget = 400;
+    bp.thinking_open = true;
+    l1__budget_tokens t = tokens();
+    t.close_text = close_text;
+    t.n_close_text = 3;
+    l1__budget b;
+    assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
+    for (int n = 0; n < 336; n++) l1__budget_accept(&b, WEND);
+    static const l1_token want[8] = {50, 51, 52, CLOSE, 10, 11, 12, 13};
+    for (int k = 0; k < 8; k++) {
+        l1_token u;
+        assert_true(l1__budget_forced_token(&b, &u));
+        assert_int_equal(u, want[k]);
+        l1__budget_accept(&b, u);
+    }
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.tokens_thinking, 340);
+    assert_int_equal(r.tokens_answer, 4);
+    /* N = 16: R' = max(4, 8 + 3 + 4 + 2) capped at... 16 < 17: R' = 16,
+     * room 14: T' = 4, G' = 8, then 2 left: the 3-token close text is dropped. */
+    bp.budget = 16;
+    assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
+    l1_token u;
+    assert_true(l1__budget_forced_token(&b, &u)); /* due at n = 0, the start is a boundary */
+    assert_int_equal(u, CLOSE);
+}
+
+/* answer_truncated: the response reached N before the model ended it. */
+static void budget_reports_an_answer_cut_by_n(void **state) {
+    (void)state;
+    l1__budget b;
+    init_max(&b, 10, true);
+    l1_token t;
+    while (!l1__budget_done(&b)) {
+        if (!l1__budget_forced_token(&b, &t)) t = MID;
+        l1__budget_accept(&b, t);
+    }
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.finish, L1_FINISH_BUDGET);
+    assert_true(r.answer_truncated);
+    init_max(&b, 300, true);
+    l1__budget_accept(&b, CLOSE);
+    l1__budget_accept(&b, EOS);
+    l1__budget_report_get(&b, &r);
+    assert_false(r.answer_truncated);
+}
+
+/* A close spelled from ordinary tokens ends thinking as the token does. */
+static void budget_spelled_close_ends_thinking_as_the_token_does(void **state) {
+    (void)state;
+    l1__budget b;
+    init_max(&b, 300, true);
+    l1__budget_accept(&b, MID);
+    l1__budget_accept(&b, MID + 1); /* the caller saw "</think>" complete here */
+    l1__budget_close_spelled(&b);
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.phase, L1_PHASE_ANSWER);
+    assert_int_equal(r.close, L1_CLOSE_NATURAL);
+    assert_int_equal(r.tokens_thinking, 2);
+    float l[V] = {0};
+    l1__budget_before_sample(&b, l);
+    assert_true(isinf(l[CLOSE])); /* a second close is masked */
+    l1__budget_accept(&b, MID);
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.tokens_answer, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(budget_max_never_exceeds_n_and_always_answers),
@@ -611,13 +881,20 @@ int main(void) {
         cmocka_unit_test(budget_same_seed_same_response),
         cmocka_unit_test(budget_n_zero_emits_nothing),
         cmocka_unit_test(budget_n_one_is_the_close_alone),
-        cmocka_unit_test(budget_small_n_closes_at_once_and_shrinks_the_transition),
+        cmocka_unit_test(budget_small_n_never_cuts_the_transition),
         cmocka_unit_test(budget_soft_landing_follows_its_formula),
         cmocka_unit_test(budget_exact_masks_the_close_before_the_floor),
         cmocka_unit_test(budget_model_may_open_thinking_once),
         cmocka_unit_test(budget_off_counts_but_never_edits),
         cmocka_unit_test(budget_check_rejects_bad_parameters_naming_them),
         cmocka_unit_test(budget_reports_every_mask_and_ends_on_end_of_turn_tokens),
+        cmocka_unit_test(budget_forced_close_goes_where_a_new_word_starts),
+        cmocka_unit_test(budget_forced_close_cuts_a_word_only_after_the_wait_and_says_so),
+        cmocka_unit_test(budget_reserve_is_honoured_or_refused_never_lowered),
+        cmocka_unit_test(budget_exact_floor_follows_the_effective_reserve),
+        cmocka_unit_test(budget_close_text_precedes_the_forced_close_within_n),
+        cmocka_unit_test(budget_reports_an_answer_cut_by_n),
+        cmocka_unit_test(budget_spelled_close_ends_thinking_as_the_token_does),
     };
     return cmocka_run_group_tests_name("budget", tests, setup, NULL);
 }

@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 
 #include "sample/budget.h"
 #include "generate/generate.h"
+#include "generate/prompt.h"
 #include "model/model.h"
 #include "tooling/synth.h"
 #include "tokenizer/tokenizer.h"
@@ -107,7 +109,7 @@ static void budget_max_never_exceeded_and_forced_close_is_answered(void **state)
             l1_gen_params p = params_seed(seed);
             p.budget_mode = L1_BUDGET_MAX;
             p.budget = budgets[bi];
-            p.reserve = 24;
+            p.reserve = budgets[bi] >= 24 ? 24 : 0; /* explicit, or automatic where 24 would not fit */
             p.transition = "\n\nAnswer: ";
             p.bias = &ban;
             p.n_bias = 1;
@@ -134,16 +136,21 @@ static void budget_max_never_exceeded_and_forced_close_is_answered(void **state)
             size_t nt = 0;
             assert_int_equal(l1__tokenize(l1__model_tokenizer(g_model), "\n\nAnswer: ", 10, 0, tr, 32, &nt),
                              L1_OK);
-            /* Close forced at N - R', R' = min(R, max(N/4, T + 2), N) as
+            /* Close forced from N - R' on, within the wait G' for a word
+             * boundary, R' = 24 or min(64, max(N/4, 8 + T + 2), N) as
              * budget.h specifies (the prompt did not open thinking, so the
              * model writing <think> first counts as thinking). */
-            int32_t r_eff = N / 4 > (int32_t)nt + 2 ? N / 4 : (int32_t)nt + 2;
-            if (r_eff > 24) r_eff = 24;
+            int32_t r_eff = N / 4 > 8 + (int32_t)nt + 2 ? N / 4 : 8 + (int32_t)nt + 2;
+            if (r_eff > 64) r_eff = 64;
             if (r_eff > N) r_eff = N;
-            assert_int_equal(at, N - r_eff);
+            if (p.reserve > 0) r_eff = p.reserve;
+            /* The transition whole when it fits with the close and one answer token, else none. */
+            int32_t te = (int32_t)nt <= r_eff - 2 ? (int32_t)nt : 0;
+            int32_t wait = r_eff - 2 - te < 8 ? r_eff - 2 - te : 8;
+            if (wait < 0) wait = 0;
+            assert_int_equal(r.reserve_effective, r_eff);
+            if (at < N - r_eff || at > N - r_eff + wait) fail_msg("N %d: close at %d", (int)N, (int)at);
             if (N >= 2) {
-                /* Transition: min(T, R' - 2) tokens, then sampled answer tokens. */
-                int32_t te = (int32_t)nt < r_eff - 2 ? (int32_t)nt : r_eff - 2;
                 for (int32_t k = 0; k < te; k++) assert_int_equal(toks[at + 1 + k], tr[k]);
                 assert_true(n >= at + 1 + te + 1);
                 assert_int_not_equal(toks[at + 1 + te], role(L1_SPECIAL_EOS));
@@ -178,6 +185,276 @@ static void budget_max_never_exceeded_with_natural_closes(void **state) {
         if (p.budget_mode == L1_BUDGET_EXACT) /* no close before N - (R + W) */
             assert_true(r.tokens_thinking >= p.budget - 40);
     }
+    l1_ctx_free(ctx);
+}
+
+
+/* ---- the budget's clamps and the controller's own text ------------------------------------ */
+
+/* A budget larger than the context's room is clamped to it, reported, and
+ * the close is forced in time for an answer: never "context full". */
+static void budget_is_clamped_to_the_context_room_and_still_answers(void **state) {
+    (void)state;
+    l1_ctx *ctx = new_ctx(96);
+    l1_logit_bias ban = {role(L1_SPECIAL_THINK_CLOSE), -INFINITY};
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        l1_gen_params p = params_seed(seed);
+        p.think_sentence = L1_SENTENCE_NONE; /* a short prompt: most of the context is room */
+        p.budget_mode = L1_BUDGET_MAX;
+        p.budget = 4000;
+        p.transition = "\n\nA: ";
+        p.bias = &ban;
+        p.n_bias = 1;
+        transcript t = {0};
+        l1_gen_result r;
+        assert_int_equal(l1_generate(ctx, "What is 2+2?", &p, record, &t, &r), L1_OK);
+        assert_int_equal(r.budget, 4000);
+        assert_int_equal(r.budget_effective, 96 - r.prompt_tokens);
+        assert_true(r.tokens_thinking + r.tokens_answer <= r.budget_effective);
+        assert_int_not_equal(r.finish, L1_FINISH_CONTEXT_FULL);
+        assert_int_equal(r.close, L1_CLOSE_FORCED);
+        assert_true(t.n_answer >= 5 && !memcmp(t.answer, "\n\nA: ", 5));
+        assert_true(r.tokens_answer >= 5 + 1); /* the transition's bytes, then a sampled token */
+    }
+    /* An explicit reserve the clamped budget cannot hold is refused, with the reason. */
+    l1_gen_params p = params_seed(1);
+    p.think_sentence = L1_SENTENCE_NONE;
+    p.budget_mode = L1_BUDGET_MAX;
+    p.budget = 4000;
+    p.reserve = 200;
+    assert_int_equal(l1_generate(ctx, "What is 2+2?", &p, NULL, NULL, NULL), L1_ERR_INVALID_ARG);
+    assert_non_null(strstr(l1_last_error(), "reserve 200"));
+    assert_non_null(strstr(l1_last_error(), "context"));
+    l1_ctx_free(ctx);
+}
+
+/* max_tokens below N clamps N the same way: the close and an answer fit. */
+static void max_tokens_clamps_the_budget(void **state) {
+    (void)state;
+    l1_ctx *ctx = new_ctx(512);
+    l1_logit_bias ban = {role(L1_SPECIAL_THINK_CLOSE), -INFINITY};
+    for (int32_t m = 10; m <= 90; m += 80) {
+        l1_gen_params p = params_seed(3);
+        p.budget_mode = L1_BUDGET_MAX;
+        p.budget = 100;
+        p.max_tokens = m;
+        p.transition = "\n\nA: ";
+        p.bias = &ban;
+        p.n_bias = 1;
+        l1_gen_result r;
+        transcript t = {0};
+        assert_int_equal(l1_generate(ctx, "Hi", &p, record, &t, &r), L1_OK);
+        assert_int_equal(r.budget_effective, m);
+        assert_int_equal(r.close, L1_CLOSE_FORCED);
+        assert_int_not_equal(r.finish, L1_FINISH_MAX_TOKENS);
+        assert_true(r.tokens_thinking + r.tokens_answer <= m);
+        assert_true(t.n_answer >= 5 && !memcmp(t.answer, "\n\nA: ", 5));
+        assert_true(r.tokens_answer >= 5 + 1);
+    }
+    l1_ctx_free(ctx);
+}
+
+/* Stop strings see the model's text only: one that the transition holds
+ * never ends the response at the forced close. */
+static void stop_strings_never_match_the_controller_text(void **state) {
+    (void)state;
+    l1_ctx *ctx = new_ctx(512);
+    l1_logit_bias ban = {role(L1_SPECIAL_THINK_CLOSE), -INFINITY};
+    const char *stops[] = {"Final Answer", "I must answer"};
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        l1_gen_params p = params_seed(seed);
+        p.budget_mode = L1_BUDGET_MAX;
+        p.budget = 80;
+        p.close_text = " I must answer now.";
+        p.bias = &ban;
+        p.n_bias = 1;
+        p.stop = stops;
+        p.n_stop = 2;
+        transcript t = {0};
+        l1_gen_result r;
+        assert_int_equal(l1_generate(ctx, "Hi", &p, record, &t, &r), L1_OK);
+        assert_int_equal(r.close, L1_CLOSE_FORCED);
+        assert_int_not_equal(r.finish, L1_FINISH_STOP);
+        /* The close text ends the thinking; the transition starts the answer. */
+        const char *ct = " I must answer now.", *tr = "\n\n**Final Answer**\n";
+        assert_true(t.n_think >= strlen(ct));
+        assert_memory_equal(t.think + t.n_think - strlen(ct), ct, strlen(ct));
+        assert_true(t.n_answer >= strlen(tr));
+        assert_memory_equal(t.answer, tr, strlen(tr));
+    }
+    l1_ctx_free(ctx);
+}
+
+/* The per-phase timings are ordered as the phases are. */
+static void phase_timings_follow_the_phases(void **state) {
+    (void)state;
+    l1_ctx *ctx = new_ctx(512);
+    l1_logit_bias ban = {role(L1_SPECIAL_THINK_CLOSE), -INFINITY};
+    l1_gen_params p = params_seed(2);
+    p.budget_mode = L1_BUDGET_MAX;
+    p.budget = 60;
+    p.bias = &ban;
+    p.n_bias = 1;
+    l1_gen_result r;
+    assert_int_equal(l1_generate(ctx, "Hi", &p, NULL, NULL, &r), L1_OK);
+    assert_int_equal(r.close, L1_CLOSE_FORCED);
+    assert_true(r.first_token_ms > 0.0);
+    assert_true(r.close_ms >= r.first_token_ms);
+    assert_true(r.first_answer_ms >= r.close_ms);
+    assert_true(r.end_ms >= r.first_answer_ms);
+    assert_true(r.end_ms >= r.prefill_ms);
+    assert_int_equal(r.template_used, L1_TEMPLATE_R1);
+    l1_ctx_free(ctx);
+}
+
+/* The stop matcher finds a close spelled over several pieces: the text
+ * before it is thinking, the text after it stays for the answer, and the
+ * split is the one the chat history makes of the same text. */
+static void spelled_close_splits_where_the_history_does(void **state) {
+    (void)state;
+    static const char *const pieces[] = {"so 4", " </", "thi", "nk", ">\n\n", "The answer", " is 4."};
+    l1__stopper st;
+    assert_int_equal(l1__stopper_init(&st, NULL, 0, 16), L1_OK);
+    st.close_on = true;
+    char out[64], think[64] = {0}, answer[64] = {0}, all[128] = {0};
+    size_t n_think = 0, n_answer = 0;
+    bool closed = false;
+    for (size_t i = 0; i < L1_ARRAY_LEN(pieces); i++) {
+        strcat(all, pieces[i]);
+        size_t m = 0;
+        assert_false(l1__stopper_feed(&st, pieces[i], strlen(pieces[i]), out, &m));
+        memcpy(closed ? answer + n_answer : think + n_think, out, m);
+        *(closed ? &n_answer : &n_think) += m;
+        if (st.closed) {
+            assert_false(closed);
+            closed = true;
+            st.closed = false;
+            st.close_on = false;
+            n_answer += l1__stopper_flush(&st, answer + n_answer);
+        }
+    }
+    n_answer += l1__stopper_flush(&st, answer + n_answer);
+    assert_true(closed);
+    assert_string_equal(think, "so 4 ");
+    assert_string_equal(answer, l1__prompt_answer_part(all));
+    assert_string_equal(answer, "\n\nThe answer is 4.");
+    l1__stopper_free(&st);
+}
+
+/* Word ends and starts are read off each piece's decoded bytes: the
+ * byte-level 'Ġ' is a leading space, so " the" starts a word. */
+static void word_boundaries_are_defined_on_decoded_bytes(void **state) {
+    (void)state;
+    const l1__tokenizer *tok = l1__model_tokenizer(g_model);
+    const int32_t nv = l1__tokenizer_n_vocab(tok);
+    uint8_t *f = malloc((size_t)nv);
+    assert_non_null(f);
+    l1__gen_piece_flags(tok, f, nv);
+    struct {
+        const char *text;
+        uint8_t want; /* WORD_START | WORD_END bits of its single token */
+    } cases[] = {{" ", L1__PIECE_WORD_START | L1__PIECE_WORD_END},
+                 {"a", 0},
+                 {",", L1__PIECE_WORD_START | L1__PIECE_WORD_END},
+                 {"'", 0},
+                 {"\n", L1__PIECE_WORD_START | L1__PIECE_WORD_END}};
+    for (size_t i = 0; i < L1_ARRAY_LEN(cases); i++) {
+        l1_token id;
+        size_t n = 0;
+        assert_int_equal(l1__tokenize(tok, cases[i].text, strlen(cases[i].text), 0, &id, 1, &n), L1_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(f[id] & (L1__PIECE_WORD_START | L1__PIECE_WORD_END), cases[i].want);
+    }
+    /* Every piece: the bits are its first and last bytes' class. */
+    for (int32_t id = 0; id < nv; id++) {
+        size_t n = 0;
+        const uint8_t *pc = l1__token_piece(tok, id, &n);
+        if (!pc || !n || l1__tokenizer_is_control(tok, id)) continue;
+        assert_int_equal((f[id] & L1__PIECE_WORD_START) != 0, l1__gen_word_boundary_byte(pc[0]));
+        assert_int_equal((f[id] & L1__PIECE_WORD_END) != 0, l1__gen_word_boundary_byte(pc[n - 1]));
+    }
+    static const char bound[] = " \t\n\r.,;:!?()[]{}\"*-+=/<>", word[] = "azAZ09'\x80\xc3\xe4";
+    for (const char *c = bound; *c; c++) assert_true(l1__gen_word_boundary_byte((uint8_t)*c));
+    for (const char *c = word; *c; c++) assert_false(l1__gen_word_boundary_byte((uint8_t)*c));
+    free(f);
+}
+
+/* The EOS of a model may be an ordinary piece of the default transition:
+ * generation still works (budget off untouched; the default transition
+ * left out), and no message blames a transition the caller did not set. */
+static l1_status eos_is_newline(void *user, l1__gguf_writer *w) {
+    return l1__gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)(uintptr_t)user);
+}
+
+static void default_transition_is_never_blamed_for_the_models_roles(void **state) {
+    (void)state;
+    const l1__tokenizer *tok = l1__model_tokenizer(g_model);
+    l1_token nl;
+    size_t n = 0;
+    assert_int_equal(l1__tokenize(tok, "\n", 1, 0, &nl, 1, &n), L1_OK);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/l1_test_generate_eos_%d.gguf", (int)getpid());
+    l1__synth_params sp;
+    assert_int_equal(l1__synth_preset("tiny", &sp), L1_OK);
+    sp.kv_hook = eos_is_newline;
+    sp.hook_user = (void *)(uintptr_t)nl;
+    assert_int_equal(l1__synth_write(&sp, path), L1_OK);
+    l1_model *m = NULL;
+    l1_status st = l1_model_load(path, NULL, &m);
+    unlink(path);
+    if (st != L1_OK) { /* refused at load: then the message names the EOS */
+        assert_non_null(strstr(l1_last_error(), "eos"));
+        return;
+    }
+    l1_ctx_params cp = l1_ctx_default_params();
+    cp.n_ctx = 256;
+    cp.n_threads = 1;
+    l1_ctx *ctx;
+    assert_int_equal(l1_ctx_new(m, &cp, &ctx), L1_OK);
+    l1_gen_params p = params_seed(1);
+    p.max_tokens = 8;
+    assert_int_equal(l1_generate(ctx, "Hi", &p, NULL, NULL, NULL), L1_OK);
+    p.budget_mode = L1_BUDGET_MAX;
+    p.budget = 40;
+    st = l1_generate(ctx, "Hi", &p, NULL, NULL, NULL);
+    if (st != L1_OK) assert_null(strstr(l1_last_error(), "transition"));
+    /* A transition the caller set is named when it holds the EOS. */
+    p.transition = "\n";
+    assert_int_equal(l1_generate(ctx, "Hi", &p, NULL, NULL, NULL), L1_ERR_INVALID_ARG);
+    assert_non_null(strstr(l1_last_error(), "transition[0]"));
+    l1_ctx_free(ctx);
+    l1_model_free(m);
+}
+
+/* A chat whose N changes keeps each earlier turn's instruction, so the
+ * history is reused from the cache. */
+static void changing_n_mid_chat_reuses_the_history(void **state) {
+    (void)state;
+    l1_ctx *ctx = new_ctx(512);
+    l1_gen *g;
+    assert_int_equal(l1_gen_new(ctx, &g), L1_OK);
+    l1_message msgs[3] = {{L1_MSG_USER, "First question"}, {L1_MSG_ASSISTANT, "ok"}, {L1_MSG_USER, "Second"}};
+    l1_gen_params p = params_seed(1);
+    p.budget_mode = L1_BUDGET_MAX;
+    p.budget = 40;
+    p.max_tokens = 4;
+    l1_gen_result r1, r2;
+    assert_int_equal(l1_gen_begin_chat(g, msgs, 1, &p), L1_OK);
+    assert_int_equal(l1_gen_end(g, &r1), L1_OK);
+    const int32_t own[3] = {40, 0, 0};
+    p.budget = 80;
+    p.msg_budget = own;
+    assert_int_equal(l1_gen_begin_chat(g, msgs, 3, &p), L1_OK);
+    assert_int_equal(l1_gen_end(g, &r2), L1_OK);
+    /* The first turn (its text, its instruction, its closing marker) is reused. */
+    assert_true(r2.prompt_reused >= r1.prompt_tokens - 1);
+    /* Without its own N, the first turn is re-rendered and re-evaluated. */
+    p.msg_budget = NULL;
+    p.budget = 120;
+    assert_int_equal(l1_gen_begin_chat(g, msgs, 3, &p), L1_OK);
+    assert_int_equal(l1_gen_end(g, &r2), L1_OK);
+    assert_true(r2.prompt_reused < r1.prompt_tokens - 1);
+    l1_gen_free(g);
     l1_ctx_free(ctx);
 }
 
@@ -470,13 +747,14 @@ static void piece_flags_mark_sentence_and_line_ends(void **state) {
     uint8_t *f = malloc((size_t)nv);
     assert_non_null(f);
     l1__gen_piece_flags(tok, f, nv);
-    assert_int_equal(f['.'], L1__PIECE_SENTENCE_END);
-    assert_int_equal(f['?'], L1__PIECE_SENTENCE_END);
-    assert_int_equal(f['!'], L1__PIECE_SENTENCE_END);
-    assert_int_equal(f['\n'], L1__PIECE_LINE_END);
+    const uint8_t sl = L1__PIECE_SENTENCE_END | L1__PIECE_LINE_END;
+    assert_int_equal(f['.'] & sl, L1__PIECE_SENTENCE_END);
+    assert_int_equal(f['?'] & sl, L1__PIECE_SENTENCE_END);
+    assert_int_equal(f['!'] & sl, L1__PIECE_SENTENCE_END);
+    assert_int_equal(f['\n'] & sl, L1__PIECE_LINE_END);
     assert_int_equal(f['a'], 0);
-    assert_int_equal(f[','], 0);
-    assert_int_equal(f[' '], 0);
+    assert_int_equal(f[','] & sl, 0);
+    assert_int_equal(f[' '] & sl, 0);
     assert_int_equal(f[role(L1_SPECIAL_EOS)], 0);
     free(f);
 }
@@ -505,6 +783,14 @@ int main(void) {
         cmocka_unit_test(invalid_params_are_refused_by_name),
         cmocka_unit_test(piece_flags_mark_sentence_and_line_ends),
         cmocka_unit_test(names_are_the_documented_ones),
+        cmocka_unit_test(budget_is_clamped_to_the_context_room_and_still_answers),
+        cmocka_unit_test(max_tokens_clamps_the_budget),
+        cmocka_unit_test(stop_strings_never_match_the_controller_text),
+        cmocka_unit_test(phase_timings_follow_the_phases),
+        cmocka_unit_test(spelled_close_splits_where_the_history_does),
+        cmocka_unit_test(word_boundaries_are_defined_on_decoded_bytes),
+        cmocka_unit_test(default_transition_is_never_blamed_for_the_models_roles),
+        cmocka_unit_test(changing_n_mid_chat_reuses_the_history),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

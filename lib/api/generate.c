@@ -7,6 +7,8 @@
 
 #include "generate/generate.h"
 #include "generate/prompt.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
 #include "sample/budget.h"
 
 l1_gen_params l1_gen_default_params(void) { return l1__gen_default_params(); }
@@ -71,8 +73,9 @@ int32_t l1_render_prompt(const l1_model *model, const l1_message *msgs, int32_t 
         return L1_TOKEN_ERROR;
     }
     const l1_gen_params p = params ? *params : l1__gen_default_params();
+    if (l1__gen_check_params(&p, l1_n_vocab(model)) != L1_OK) return L1_TOKEN_ERROR;
     l1__prompt pr;
-    l1_status st = l1__gen_render(model, msgs, n_msgs, &p, &pr);
+    l1_status st = l1__gen_render(model, msgs, n_msgs, &p, &pr, NULL);
     if (st == L1_OK && pr.len > (size_t)INT32_MAX)
         st = l1__error(L1_ERR_LIMIT, "l1_render_prompt: the prompt is over 2 GiB");
     int32_t r = L1_TOKEN_ERROR;
@@ -82,6 +85,34 @@ int32_t l1_render_prompt(const l1_model *model, const l1_message *msgs, int32_t 
         else r = -r;
     }
     l1__prompt_free(&pr);
+    return r;
+}
+
+int32_t l1_prompt_tokens(const l1_model *model, const l1_message *msgs, int32_t n_msgs,
+                         const l1_gen_params *params, l1_token *out, int32_t cap) {
+    if (!model || cap < 0 || (cap > 0 && !out)) {
+        l1__error(L1_ERR_INVALID_ARG, "l1_prompt_tokens: NULL model, negative cap or NULL out");
+        return L1_TOKEN_ERROR;
+    }
+    const l1__tokenizer *tok = l1__model_tokenizer(model);
+    if (!tok) {
+        l1__error(L1_ERR_UNSUPPORTED, "l1_prompt_tokens: the model has no tokenizer");
+        return L1_TOKEN_ERROR;
+    }
+    const l1_gen_params p = params ? *params : l1__gen_default_params();
+    if (l1__gen_check_params(&p, l1_n_vocab(model)) != L1_OK) return L1_TOKEN_ERROR;
+    l1__prompt pr;
+    l1_token *ids = NULL;
+    int32_t n = 0, r = L1_TOKEN_ERROR;
+    if (l1__gen_render(model, msgs, n_msgs, &p, &pr, NULL) == L1_OK && l1__prompt_tokenize(&pr, tok, &ids, &n) == L1_OK) {
+        r = n;
+        if (n <= cap) {
+            if (n > 0) memcpy(out, ids, (size_t)n * sizeof *ids);
+        }
+        else r = -n;
+    }
+    l1__prompt_free(&pr);
+    l1__free(ids);
     return r;
 }
 

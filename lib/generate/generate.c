@@ -9,9 +9,16 @@
  *   evaluate the tokens not yet in the cache, copy the logits,
  *   budget edits them (masks, soft landing), the sampler draws
  *        │
+ *   the close due and the sampled piece starts a word? ─► the close instead
+ *        │
  *   accept in sampler and budget ─► stream: `<think>`/`</think>` become phase
- *   markers, other text goes through the UTF-8-safe decoder and the stop
- *   matcher ─► stop string? max tokens? context full? EOS or N reached?
+ *   markers, other text goes through the UTF-8-safe decoder; the model's
+ *   own text then through the stop matcher, which also finds a close
+ *   spelled from ordinary tokens ─► stop string? context full? EOS or N?
+ *
+ * The budget N is clamped before the first token to what can be generated
+ * (the context's room after the prompt, max_tokens), so the close is
+ * forced in time for the answer to fit.
  *
  * Tokens are evaluated lazily: a token is fed to the model only when the
  * next one must be sampled, so a forced close and its transition are
@@ -28,6 +35,7 @@
  * queue that each token step fills (at most: text flushed before a marker,
  * the marker, and the final flush); l1_generate is a loop over it.
  */
+#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -41,8 +49,8 @@
 #include "tokenizer/tokenizer.h"
 
 #define DEFAULT_TRANSITION "\n\n**Final Answer**\n"
-#define MAX_PENDING (L1__BUDGET_MAX_TRANSITION + 4)
-#define QUEUE 4
+#define MAX_PENDING (2 * L1__BUDGET_MAX_TRANSITION + 4)
+#define QUEUE 6
 
 typedef struct event {
     l1_piece p;
@@ -81,6 +89,11 @@ struct l1_gen {
     int32_t ev_head, ev_n;
     l1_gen_result res;
     struct timespec t_decode;
+    double t_begin;                /* now_ms() at l1_gen_begin */
+    int32_t budget_asked;          /* N as requested */
+    bool prev_forced;              /* the last emitted token was the controller's */
+    char tail[8];                  /* the model's last text bytes of this phase (spelled closes) */
+    size_t n_tail;
 };
 
 static double now_ms(void) {
@@ -108,6 +121,20 @@ static bool ends_sentence(const uint8_t *s, size_t n) {
     return false;
 }
 
+bool l1__gen_word_boundary_byte(uint8_t c) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') return true;
+    if (c == '\'') return false; /* don't, it's: inside a word */
+    return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
+           (c >= 0x7B && c <= 0x7E);
+}
+
+static bool contains_close(const uint8_t *s, size_t n) {
+    const size_t k = strlen(L1__THINK_CLOSE_TEXT);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(s + i, L1__THINK_CLOSE_TEXT, k)) return true;
+    return false;
+}
+
 void l1__gen_piece_flags(const l1__tokenizer *tok, uint8_t *flags, int32_t n_vocab) {
     for (int32_t id = 0; id < n_vocab; id++) {
         size_t n = 0;
@@ -118,6 +145,9 @@ void l1__gen_piece_flags(const l1__tokenizer *tok, uint8_t *flags, int32_t n_voc
             while (m > 0 && (s[m - 1] == ' ' || s[m - 1] == '\t')) m--;
             if (m > 0 && (s[m - 1] == '\n' || s[m - 1] == '\r')) f = L1__PIECE_LINE_END;
             else if (ends_sentence(s, n)) f = L1__PIECE_SENTENCE_END;
+            if (l1__gen_word_boundary_byte(s[n - 1])) f |= L1__PIECE_WORD_END;
+            if (l1__gen_word_boundary_byte(s[0])) f |= L1__PIECE_WORD_START;
+            if (contains_close(s, n)) f |= L1__PIECE_SPELLS_CLOSE;
         }
         flags[id] = f;
     }
@@ -137,7 +167,7 @@ l1_status l1__stopper_init(l1__stopper *st, const char *const *stop, int32_t n, 
                              "than %d bytes", (int)i, L1__GEN_MAX_STOP_LEN);
         if (len > st->max_len) st->max_len = len;
     }
-    st->cap = st->max_len + max_in + 8;
+    st->cap = st->max_len + max_in + 16; /* + the spelled close's prefix */
     st->held = l1__malloc(st->cap);
     st->s = l1__calloc(n ? (size_t)n : 1, sizeof *st->s);
     st->len = l1__calloc(n ? (size_t)n : 1, sizeof *st->len);
@@ -176,17 +206,37 @@ bool l1__stopper_feed(l1__stopper *st, const char *text, size_t n, char *out, si
     memcpy(st->held + st->n_held, text, n);
     st->n_held += n;
     size_t first = SIZE_MAX;
+    int32_t which = -1;
     for (int32_t i = 0; i < st->n; i++) {
         const char *m = memmem(st->held, st->n_held, st->s[i], st->len[i]);
-        if (m && (size_t)(m - st->held) < first) first = (size_t)(m - st->held);
+        if (m && (size_t)(m - st->held) < first) first = (size_t)(m - st->held), which = i;
     }
+    const size_t kc = strlen(L1__THINK_CLOSE_TEXT);
+    if (st->close_on) {
+        const char *m = memmem(st->held, st->n_held, L1__THINK_CLOSE_TEXT, kc);
+        if (m && (size_t)(m - st->held) < first) first = (size_t)(m - st->held), which = -2;
+    }
+    st->closed = which == -2;
     if (first != SIZE_MAX) {
         memcpy(out, st->held, first);
         *n_out = first;
+        if (st->closed) { /* keep what follows the close, for the answer */
+            size_t rest = st->n_held - first - kc;
+            memmove(st->held, st->held + first + kc, rest);
+            st->n_held = rest;
+            return false;
+        }
         st->n_held = 0;
         return true;
     }
-    size_t cut = st->n_held - partial_match(st);
+    size_t hold = partial_match(st);
+    if (st->close_on)
+        for (size_t k = kc - 1 < st->n_held ? kc - 1 : st->n_held; k > hold; k--)
+            if (!memcmp(st->held + st->n_held - k, L1__THINK_CLOSE_TEXT, k)) {
+                hold = k;
+                break;
+            }
+    size_t cut = st->n_held - hold;
     /* Never split a UTF-8 character, even for a stop string that is not
      * valid UTF-8 itself. */
     while (cut > 0 && cut < st->n_held && ((uint8_t)st->held[cut] & 0xC0) == 0x80) cut--;
@@ -226,7 +276,7 @@ static void sample_params(const l1_gen_params *g, l1__sample_params *s) {
                              .n_bias = g->n_bias};
 }
 
-l1_status l1__gen_check_params(const l1_gen_params *p) {
+l1_status l1__gen_check_params(const l1_gen_params *p, int32_t n_vocab) {
     if (p->budget_mode != L1_BUDGET_OFF && p->budget_mode != L1_BUDGET_MAX && p->budget_mode != L1_BUDGET_EXACT)
         return l1__error(L1_ERR_INVALID_ARG, "gen params: budget_mode %d is not OFF, MAX or EXACT",
                          (int)p->budget_mode);
@@ -241,7 +291,31 @@ l1_status l1__gen_check_params(const l1_gen_params *p) {
     if (p->n_bias < 0 || (p->n_bias > 0 && !p->bias))
         return l1__error(L1_ERR_INVALID_ARG, "gen params: n_bias %d with bias %s", (int)p->n_bias,
                          p->bias ? "set" : "NULL");
-    return L1_OK;
+    if (p->template_mode != L1_TEMPLATE_AUTO && p->template_mode != L1_TEMPLATE_R1 &&
+        p->template_mode != L1_TEMPLATE_RAW && p->template_mode != L1_TEMPLATE_CHATML)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: template_mode %d is not AUTO, R1, CHATML or RAW",
+                         (int)p->template_mode);
+    if (p->think_sentence != L1_SENTENCE_FULL && p->think_sentence != L1_SENTENCE_BUDGET_ONLY &&
+        p->think_sentence != L1_SENTENCE_NONE)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: think_sentence %d is not FULL, BUDGET_ONLY or NONE",
+                         (int)p->think_sentence);
+    if (p->think_prefix < -1 || p->think_prefix > 1)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: think_prefix %d is not -1, 0 or 1", (int)p->think_prefix);
+    if (p->n_stop < 0 || p->n_stop > L1__GEN_MAX_STOP || (p->n_stop > 0 && !p->stop))
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: n_stop %d outside [0, %d] or stop NULL", (int)p->n_stop,
+                         L1__GEN_MAX_STOP);
+    for (int32_t i = 0; i < p->n_stop; i++) {
+        size_t len = p->stop[i] ? strlen(p->stop[i]) : 0;
+        if (len == 0 || len > L1__GEN_MAX_STOP_LEN)
+            return l1__error(L1_ERR_INVALID_ARG, "gen params: stop[%d] is NULL, empty or longer than %d bytes",
+                             (int)i, L1__GEN_MAX_STOP_LEN);
+    }
+    if (p->budget_mode != L1_BUDGET_OFF && p->reserve > p->budget)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: reserve %d cannot be honoured within a budget of %d tokens",
+                         (int)p->reserve, (int)p->budget);
+    l1__sample_params sp;
+    sample_params(p, &sp);
+    return l1__sample_params_check(&sp, n_vocab);
 }
 
 /* ---- the generator ------------------------------------------------------------------ */
@@ -357,31 +431,111 @@ static void finish(l1_gen *g, l1_finish why) {
     g->done = true;
     if (l1__budget_finish(&g->budget) != L1_FINISH_STOP && flush_text(g, l1__budget_phase(&g->budget)))
         l1__budget_stop_at_end(&g->budget);
-    g->res.decode_ms = now_ms() - ((double)g->t_decode.tv_sec * 1e3 + (double)g->t_decode.tv_nsec / 1e6);
+    const double t = now_ms();
+    g->res.decode_ms = t - ((double)g->t_decode.tv_sec * 1e3 + (double)g->t_decode.tv_nsec / 1e6);
+    g->res.end_ms = t - g->t_begin;
+}
+
+/* Keeps the model's last bytes of text in this phase (for the spelled close). */
+static void remember_tail(l1_gen *g, const char *text, size_t n) {
+    const size_t cap = sizeof g->tail - 1;
+    if (n >= cap) {
+        memcpy(g->tail, text + n - cap, cap);
+        g->n_tail = cap;
+        return;
+    }
+    if (g->n_tail + n > cap) {
+        size_t drop = g->n_tail + n - cap;
+        memmove(g->tail, g->tail + drop, g->n_tail - drop);
+        g->n_tail -= drop;
+    }
+    memcpy(g->tail + g->n_tail, text, n);
+    g->n_tail += n;
+}
+
+static double since_begin(const l1_gen *g) { return now_ms() - g->t_begin; }
+
+/* The model's own text: through the stop matcher, which also finds a close
+ * spelled from ordinary tokens while thinking; then the thinking ends there
+ * and what followed the close is answer text. */
+static void model_text(l1_gen *g, const char *text, size_t n, l1_phase phase) {
+    remember_tail(g, text, n);
+    size_t m = 0;
+    bool stop = l1__stopper_feed(&g->stop, text, n, g->text, &m);
+    push_event(g, L1_PIECE_TEXT, g->text, m, phase, false);
+    if (stop) {
+        finish(g, L1_FINISH_STOP);
+        return;
+    }
+    if (!g->stop.closed) return;
+    g->stop.closed = false;
+    g->stop.close_on = false;
+    l1__budget_close_spelled(&g->budget);
+    g->res.close_ms = since_begin(g);
+    push_event(g, L1_PIECE_THINK_END, "", 0, L1_PHASE_ANSWER, false);
+    g->n_tail = 0;
+    /* `text` has been copied into the matcher: its buffer may be reused. */
+    size_t rest = l1__stopper_flush(&g->stop, g->piece);
+    if (rest) model_text(g, g->piece, rest, L1_PHASE_ANSWER);
 }
 
 /* Streams token `tok`: phase markers for the first `<think>` and the close,
- * nothing for control tokens, decoded text otherwise. */
+ * nothing for control tokens, decoded text otherwise.  The controller's
+ * own text (close text, transition) bypasses the stop matcher: what the
+ * model wrote before it is released first. */
 static void emit(l1_gen *g, l1_token tok, bool forced, l1_phase phase0, bool opened0) {
     const l1_phase phase = l1__budget_phase(&g->budget);
     bool close = phase0 == L1_PHASE_THINKING && phase == L1_PHASE_ANSWER;
     bool open = !close && tok == g->think_open && tok >= 0 && !opened0 && l1__budget_opened(&g->budget);
+    const bool run_start = forced && !g->prev_forced;
+    g->prev_forced = forced;
     size_t n = 0;
     if (close || open) {
         if (flush_text(g, phase0)) {
             finish(g, L1_FINISH_STOP);
             return;
         }
+        if (close) {
+            g->stop.close_on = false;
+            g->res.close_ms = since_begin(g);
+        }
+        g->n_tail = 0;
         push_event(g, close ? L1_PIECE_THINK_END : L1_PIECE_THINK_BEGIN, "", 0, phase, forced);
         l1__detok_init(&g->detok, g->tok);
         return;
     }
+    if (run_start) {
+        if (flush_text(g, phase0)) {
+            finish(g, L1_FINISH_STOP);
+            return;
+        }
+        g->n_tail = 0;
+    }
     if (l1__tokenizer_is_control(g->tok, tok)) return;
     if (l1__detok_push(&g->detok, tok, g->piece, &n) != L1_OK) n = 0;
-    size_t m = 0;
-    bool stop = l1__stopper_feed(&g->stop, g->piece, n, g->text, &m);
-    push_event(g, L1_PIECE_TEXT, g->text, m, phase, forced);
-    if (stop) finish(g, L1_FINISH_STOP);
+    if (forced) push_event(g, L1_PIECE_TEXT, g->piece, n, phase, true);
+    else model_text(g, g->piece, n, phase);
+}
+
+/* Prevents a close spelled from ordinary tokens where the controller
+ * forbids `</think>` (after the close, before exact mode's floor): masks
+ * every piece that holds "</think>" and, when the text so far ends with a
+ * beginning of it, every piece that would complete it. */
+static void mask_spelled_close(l1_gen *g, float *logits) {
+    const char *c = L1__THINK_CLOSE_TEXT;
+    const size_t kc = strlen(c);
+    size_t k = 0;
+    for (size_t j = g->n_tail < kc - 1 ? g->n_tail : kc - 1; j > 0 && !k; j--)
+        if (!memcmp(g->tail + g->n_tail - j, c, j)) k = j;
+    for (int32_t id = 0; id < g->n_vocab; id++) {
+        if (g->flags[id] & L1__PIECE_SPELLS_CLOSE) {
+            logits[id] = -INFINITY;
+        } else if (k > 0) {
+            size_t len = 0;
+            const uint8_t *pc = l1__tokenizer_is_control(g->tok, id) ? NULL : l1__token_piece(g->tok, id, &len);
+            if (pc && len >= kc - k && !memcmp(pc, c + k, kc - k)) logits[id] = -INFINITY;
+        }
+    }
 }
 
 /* ---- one token ---------------------------------------------------------------------- */
@@ -423,13 +577,19 @@ static l1_status step(l1_gen *g) {
         if (!lg) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
         memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
         (void)l1__budget_before_sample(&g->budget, g->logits);
+        if (g->params.budget_mode != L1_BUDGET_OFF && !l1__budget_close_allowed(&g->budget))
+            mask_spelled_close(g, g->logits);
         if ((st = l1__sampler_sample(g->sampler, g->logits, &tok))) return st;
+        forced = l1__budget_after_sample(&g->budget, &tok);
     }
     l1_phase phase0 = l1__budget_phase(&g->budget);
     bool opened0 = l1__budget_opened(&g->budget);
     l1__sampler_accept(g->sampler, tok);
     l1__budget_accept(&g->budget, tok);
     g->out[g->n_out++] = tok;
+    if (g->n_out == 1) g->res.first_token_ms = since_begin(g);
+    if (phase0 == L1_PHASE_ANSWER && !forced && g->res.first_answer_ms == 0.0)
+        g->res.first_answer_ms = since_begin(g);
     if (g->n_pending == MAX_PENDING) return l1__error(L1_ERR_INTERNAL, "gen: pending tokens overflow");
     g->pending[g->n_pending++] = tok;
     emit(g, tok, forced, phase0, opened0);
@@ -439,21 +599,53 @@ static l1_status step(l1_gen *g) {
 
 /* ---- begin / next / end ---------------------------------------------------------------- */
 
-/* The budget controller's token ids and parameters for this response. */
+/* Whether ids[0..n) hold one of the model's `<think>`, `</think>` or EOS. */
+static bool holds_role(const l1__budget_tokens *t, const l1_token *ids, int32_t n) {
+    for (int32_t i = 0; i < n; i++)
+        if (ids[i] == t->think_open || ids[i] == t->think_close || ids[i] == t->eos) return true;
+    return false;
+}
+
+/* The budget controller's token ids and parameters for this response; N
+ * clamped to what can be generated after the n-token prompt. */
 static l1_status setup_budget(l1_gen *g, const l1_gen_params *p, const l1_token *prompt, int32_t n,
-                              l1_token *trans, int32_t n_trans) {
+                              l1_token *trans, int32_t n_trans, const l1_token *close, int32_t n_close) {
     l1__budget_tokens t = {g->n_vocab, l1__tokenizer_role(g->tok, L1_SPECIAL_THINK_OPEN),
                            l1__tokenizer_role(g->tok, L1_SPECIAL_THINK_CLOSE),
-                           l1__tokenizer_role(g->tok, L1_SPECIAL_EOS), trans, n_trans, g->flags,
+                           l1__tokenizer_role(g->tok, L1_SPECIAL_EOS), trans, n_trans, close, n_close, g->flags,
                            g->eog, g->n_eog};
-    if (p->budget_mode != L1_BUDGET_OFF && (t.think_close < 0 || t.eos < 0))
+    const bool on = p->budget_mode != L1_BUDGET_OFF;
+    if (on && (t.think_close < 0 || t.eos < 0))
         return l1__error(L1_ERR_UNSUPPORTED, "gen: budget mode %s needs the model's %s token, which "
                          "its vocabulary lacks", l1_budget_mode_name(p->budget_mode),
                          t.think_close < 0 ? "</think>" : "end-of-sequence");
+    if (on && t.think_close == t.eos)
+        return l1__error(L1_ERR_UNSUPPORTED, "gen: budget mode %s cannot work on this model: its </think> and "
+                         "end-of-sequence are the same token %d", l1_budget_mode_name(p->budget_mode),
+                         (int)t.eos);
+    if (on && t.think_open >= 0 && (t.think_open == t.eos || t.think_open == t.think_close))
+        t.think_open = -1; /* a <think> that is also EOS or </think> cannot be told apart: not tracked */
+    /* The default transition is ours: on a model whose tags or EOS are
+     * ordinary text pieces of it, it is left out rather than refused. */
+    if (!on || (!p->transition && holds_role(&t, trans, n_trans))) t.n_transition = 0;
+    if (!on) t.n_close_text = 0;
     l1__budget_params bp;
     l1__budget_params_default(&bp);
     bp.mode = p->budget_mode;
+    g->budget_asked = p->budget;
     bp.budget = p->budget;
+    if (on) {
+        const int32_t room = l1__ctx_n_ctx(g->ctx) - n;
+        if (room < bp.budget) bp.budget = room > 0 ? room : 0;
+        if (p->max_tokens > 0 && p->max_tokens < bp.budget) bp.budget = p->max_tokens;
+        if (p->reserve > bp.budget)
+            return l1__error(L1_ERR_INVALID_ARG,
+                             "gen: reserve %d cannot be honoured: the budget %d is clamped to %d (%s)",
+                             (int)p->reserve, (int)p->budget, (int)bp.budget,
+                             p->max_tokens > 0 && p->max_tokens == bp.budget
+                                 ? "max_tokens"
+                                 : "the context's room after the prompt");
+    }
     if (p->reserve > 0) bp.reserve = p->reserve;
     if (p->window == L1_WINDOW_NONE) bp.window = 0;
     else if (p->window > 0) bp.window = p->window;
@@ -467,25 +659,29 @@ static l1_status setup_budget(l1_gen *g, const l1_gen_params *p, const l1_token 
     return l1__budget_init(&g->budget, &bp, &t);
 }
 
-/* Tokenizes the transition text (once per response, not per forced close). */
-static l1_status transition_tokens(l1_gen *g, const char *text, l1_token *out, int32_t *n) {
+/* Tokenizes a forced text (once per response, not per forced close). */
+static l1_status text_tokens(l1_gen *g, const char *what, const char *text, l1_token *out, int32_t *n) {
     size_t need = 0;
-    if (!text) text = DEFAULT_TRANSITION;
+    *n = 0;
+    if (!text || !text[0]) return L1_OK;
     l1_status st = l1__tokenize(g->tok, text, strlen(text), 0, out, L1__BUDGET_MAX_TRANSITION, &need);
     if (st == L1_ERR_BUFFER_TOO_SMALL)
-        return l1__error(L1_ERR_INVALID_ARG, "gen params: transition is %zu tokens, more than %d", need,
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: %s is %zu tokens, more than %d", what, need,
                          L1__BUDGET_MAX_TRANSITION);
     *n = (int32_t)need;
     return st;
 }
 
 l1_status l1__gen_render(const l1_model *m, const l1_message *msgs, int32_t n, const l1_gen_params *p,
-                        l1__prompt *out) {
+                        l1__prompt *out, l1_template *used) {
     l1__prompt_style style;
     memset(out, 0, sizeof *out);
     l1_status st = l1__prompt_style_of_model(m, p->template_mode, p->think_prefix, &style);
     if (st != L1_OK) return st;
-    l1__prompt_sentence s = {p->think_sentence, p->budget_mode == L1_BUDGET_EXACT, p->budget};
+    l1__prompt_sentence s = {p->think_sentence, p->budget_mode == L1_BUDGET_EXACT, p->budget, p->msg_budget};
+    if (used) *used = style.family == L1__FAMILY_R1 ? L1_TEMPLATE_R1
+                      : style.family == L1__FAMILY_CHATML ? L1_TEMPLATE_CHATML
+                                                          : L1_TEMPLATE_RAW;
     return l1__prompt_render(out, &style, msgs, n, &s);
 }
 
@@ -517,16 +713,20 @@ static l1_status prefill(l1_gen *g, const l1_token *prompt, int32_t n) {
 }
 
 static l1_status begin_response(l1_gen *g, const l1_gen_params *p, const l1_token *prompt, int32_t n) {
-    l1_token trans[L1__BUDGET_MAX_TRANSITION];
-    int32_t n_trans = 0;
+    l1_token trans[L1__BUDGET_MAX_TRANSITION], close[L1__BUDGET_MAX_TRANSITION];
+    int32_t n_trans = 0, n_close = 0;
     l1__sample_params sp;
     sample_params(p, &sp);
     l1_status st;
-    if ((st = transition_tokens(g, p->transition, trans, &n_trans)) ||
-        (st = setup_budget(g, p, prompt, n, trans, n_trans)) ||
+    if ((st = text_tokens(g, "transition", p->transition ? p->transition : DEFAULT_TRANSITION, trans, &n_trans)) ||
+        (st = text_tokens(g, "close_text", p->close_text, close, &n_close)) ||
+        (st = setup_budget(g, p, prompt, n, trans, n_trans, close, n_close)) ||
         (st = l1__sampler_create(&sp, g->n_vocab, &g->sampler)) ||
         (st = l1__stopper_init(&g->stop, p->stop, p->n_stop, g->max_piece)))
         return st;
+    g->stop.close_on = l1__budget_phase(&g->budget) == L1_PHASE_THINKING;
+    g->prev_forced = false;
+    g->n_tail = 0;
     l1__detok_init(&g->detok, g->tok);
     g->active = true;
     if ((st = prefill(g, prompt, n))) return st;
@@ -536,11 +736,13 @@ static l1_status begin_response(l1_gen *g, const l1_gen_params *p, const l1_toke
 
 l1_status l1__gen_begin_chat(l1_gen *g, const l1_message *msgs, int32_t n_msgs, const l1_gen_params *params) {
     if (g->active) l1__gen_end(g, NULL);
+    const double t_begin = now_ms();
     const l1_gen_params p = params ? *params : l1__gen_default_params();
-    l1_status st = l1__gen_check_params(&p);
+    l1_status st = l1__gen_check_params(&p, g->n_vocab);
     if (st != L1_OK) return st;
     atomic_store(&g->abort_flag, 0);
     memset(&g->res, 0, sizeof g->res);
+    g->t_begin = t_begin;
     g->params = p;
     g->params.stop = NULL; /* copied into the stopper; not kept */
     g->done = false;
@@ -549,7 +751,7 @@ l1_status l1__gen_begin_chat(l1_gen *g, const l1_message *msgs, int32_t n_msgs, 
     l1__prompt pr;
     l1_token *ids = NULL;
     int32_t n = 0;
-    if ((st = l1__gen_render(l1__ctx_model(g->ctx), msgs, n_msgs, &p, &pr)) == L1_OK &&
+    if ((st = l1__gen_render(l1__ctx_model(g->ctx), msgs, n_msgs, &p, &pr, &g->res.template_used)) == L1_OK &&
         (st = l1__prompt_tokenize(&pr, g->tok, &ids, &n)) == L1_OK)
         st = begin_response(g, &p, ids, n);
     l1__prompt_free(&pr);
@@ -589,10 +791,14 @@ l1_status l1__gen_end(l1_gen *g, l1_gen_result *out) {
     l1__budget_report r;
     l1__budget_report_get(&g->budget, &r);
     g->res.budget_mode = r.mode;
-    g->res.budget = r.budget;
+    g->res.budget = g->budget_asked;
+    g->res.budget_effective = r.budget_effective;
+    g->res.reserve_effective = r.reserve_effective;
     g->res.tokens_thinking = r.tokens_thinking;
     g->res.tokens_answer = r.tokens_answer;
     g->res.close = r.close;
+    g->res.close_mid_word = r.close_mid_word;
+    g->res.answer_truncated = r.answer_truncated;
     g->res.finish = r.finish;
     g->res.decode_tokens = g->n_out;
     response_free(g);

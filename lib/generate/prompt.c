@@ -1,5 +1,5 @@
 /*
- * prompt.c - renders chat messages in the DeepSeek-R1 format (or raw) with
+ * prompt.c - renders chat messages in the DeepSeek-R1 or ChatML format (or raw) with
  * the LCPO instruction, and tokenizes the result segment by segment.
  *
  * The R1 format, as the DeepSeek-R1-Distill chat template writes it (no
@@ -24,49 +24,84 @@
 #include "generate/prompt.h"
 #include "tokenizer/tokenizer.h"
 
-void l1__prompt_style_detect(const char *tpl, size_t len, bool has_r1_tokens, l1__prompt_style *out) {
-    out->r1 = false;
+static bool contains(const char *hay, size_t len, const char *needle) {
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (!memcmp(hay + i, needle, n)) return true;
+    return false;
+}
+
+l1_status l1__prompt_style_detect(const char *tpl, size_t len, bool has_r1_tokens, bool has_chatml_tokens,
+                                  l1__prompt_style *out) {
+    out->family = L1__FAMILY_RAW;
     out->think_prefix = false;
     if (!tpl) {
-        out->r1 = has_r1_tokens;
-        return;
+        out->family = has_r1_tokens ? L1__FAMILY_R1 : has_chatml_tokens ? L1__FAMILY_CHATML : L1__FAMILY_RAW;
+        return L1_OK;
     }
     /* The template is searched as bytes: it may hold NULs in theory. */
-    const char *user = L1__R1_USER, *asst = L1__R1_ASSISTANT, *gen = L1__R1_ASSISTANT "<think>";
-    bool has_user = false, has_asst = false, has_gen = false;
-    for (size_t i = 0; i < len; i++) {
-        size_t rest = len - i;
-        if (!has_user && rest >= strlen(user) && !memcmp(tpl + i, user, strlen(user))) has_user = true;
-        if (!has_asst && rest >= strlen(asst) && !memcmp(tpl + i, asst, strlen(asst))) has_asst = true;
-        if (!has_gen && rest >= strlen(gen) && !memcmp(tpl + i, gen, strlen(gen))) has_gen = true;
+    if (contains(tpl, len, L1__R1_USER) && contains(tpl, len, L1__R1_ASSISTANT)) {
+        out->family = L1__FAMILY_R1;
+        out->think_prefix = contains(tpl, len, L1__R1_ASSISTANT "<think>");
+        return L1_OK;
     }
-    out->r1 = has_user && has_asst;
-    out->think_prefix = out->r1 && has_gen;
+    if (contains(tpl, len, L1__CHATML_START)) {
+        out->family = L1__FAMILY_CHATML;
+        /* Jinja writes the newline as an escape or as itself. */
+        out->think_prefix = contains(tpl, len, "assistant\\n<think>") || contains(tpl, len, "assistant\n<think>");
+        return L1_OK;
+    }
+    return l1__error(L1_ERR_UNSUPPORTED,
+                     "prompt: the model's chat template is neither DeepSeek-R1 nor ChatML; choose the format "
+                     "(template r1, chatml or raw)");
 }
 
 l1_status l1__prompt_style_of_model(const l1_model *m, l1_template mode, int32_t think_prefix,
                                     l1__prompt_style *out) {
-    if (mode != L1_TEMPLATE_AUTO && mode != L1_TEMPLATE_R1 && mode != L1_TEMPLATE_RAW)
-        return l1__error(L1_ERR_INVALID_ARG, "gen params: template_mode %d is not AUTO, R1 or RAW",
+    if (mode != L1_TEMPLATE_AUTO && mode != L1_TEMPLATE_R1 && mode != L1_TEMPLATE_RAW && mode != L1_TEMPLATE_CHATML)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: template_mode %d is not AUTO, R1, CHATML or RAW",
                          (int)mode);
     if (think_prefix < -1 || think_prefix > 1)
         return l1__error(L1_ERR_INVALID_ARG, "gen params: think_prefix %d is not -1, 0 or 1",
                          (int)think_prefix);
-    const l1__tokenizer *tok = l1__model_tokenizer(m);
-    bool has_r1 = tok && l1__tokenizer_role(tok, L1_SPECIAL_USER) >= 0 &&
-                  l1__tokenizer_role(tok, L1_SPECIAL_ASSISTANT) >= 0;
-    const l1__gguf *g = l1__model_gguf(m);
-    const char *tpl = NULL;
-    uint64_t len = 0;
-    if (g && l1__gguf_find_key(g, "tokenizer.chat_template") >= 0 &&
-        l1__gguf_get_str(g, "tokenizer.chat_template", &tpl, &len) != L1_OK)
-        tpl = NULL; /* a template of the wrong type is treated as none */
-    l1__prompt_style_detect(tpl, (size_t)len, has_r1, out);
-    if (mode == L1_TEMPLATE_R1) out->r1 = true;
-    if (mode == L1_TEMPLATE_RAW) out->r1 = false;
+    out->family = L1__FAMILY_RAW;
+    out->think_prefix = false;
+    if (mode == L1_TEMPLATE_AUTO) {
+        const l1__tokenizer *tok = l1__model_tokenizer(m);
+        bool has_r1 = tok && l1__tokenizer_role(tok, L1_SPECIAL_USER) >= 0 &&
+                      l1__tokenizer_role(tok, L1_SPECIAL_ASSISTANT) >= 0;
+        size_t n_ids = 0;
+        l1_token id = -1;
+        bool has_chatml = tok &&
+                          l1__tokenize(tok, L1__CHATML_START, strlen(L1__CHATML_START), L1__TOK_SPECIAL, &id, 1,
+                                       &n_ids) == L1_OK &&
+                          n_ids == 1 && l1__tokenizer_is_control(tok, id);
+        l1__error_clear();
+        const l1__gguf *g = l1__model_gguf(m);
+        const char *tpl = NULL;
+        uint64_t len = 0;
+        if (g && l1__gguf_find_key(g, "tokenizer.chat_template") >= 0 &&
+            l1__gguf_get_str(g, "tokenizer.chat_template", &tpl, &len) != L1_OK)
+            tpl = NULL; /* a template of the wrong type is treated as none */
+        l1__error_clear();
+        l1_status st = l1__prompt_style_detect(tpl, (size_t)len, has_r1, has_chatml, out);
+        if (st != L1_OK) return st;
+    } else {
+        out->family = mode == L1_TEMPLATE_R1 ? L1__FAMILY_R1 : mode == L1_TEMPLATE_CHATML ? L1__FAMILY_CHATML
+                                                                                       : L1__FAMILY_RAW;
+        /* The prefix follows the model's template when it is of the chosen family. */
+        const l1__gguf *g = l1__model_gguf(m);
+        const char *tpl = NULL;
+        uint64_t len = 0;
+        l1__prompt_style det;
+        if (g && l1__gguf_find_key(g, "tokenizer.chat_template") >= 0 &&
+            l1__gguf_get_str(g, "tokenizer.chat_template", &tpl, &len) == L1_OK &&
+            l1__prompt_style_detect(tpl, (size_t)len, false, false, &det) == L1_OK && det.family == out->family)
+            out->think_prefix = det.think_prefix;
+        l1__error_clear();
+    }
     if (think_prefix >= 0) out->think_prefix = think_prefix == 1;
-    if (!out->r1) out->think_prefix = false;
-    l1__error_clear();
+    if (out->family == L1__FAMILY_RAW) out->think_prefix = false;
     return L1_OK;
 }
 
@@ -112,8 +147,12 @@ static l1_status put_str(l1__prompt *p, const char *s, bool special) {
     return put(p, s, strlen(s), special);
 }
 
-static l1_status put_sentence(l1__prompt *p, const l1__prompt_sentence *s) {
-    if (!s || s->budget <= 0 || s->kind == L1_SENTENCE_NONE) return L1_OK;
+/* The instruction after a user message: the message's own N when it has one. */
+static l1_status put_sentence(l1__prompt *p, const l1__prompt_sentence *s0, int32_t own) {
+    if (!s0) return L1_OK;
+    l1__prompt_sentence one = *s0, *s = &one;
+    if (own != 0) s->budget = own;
+    if (s->budget <= 0 || s->kind == L1_SENTENCE_NONE) return L1_OK;
     char buf[160];
     int n = snprintf(buf, sizeof buf, "%s%s Think for %s%d tokens.",
                      s->kind == L1_SENTENCE_FULL ? " " : "",
@@ -130,13 +169,18 @@ const char *l1__prompt_answer_part(const char *text) {
     return last ? last + strlen(L1__THINK_CLOSE_TEXT) : text;
 }
 
-static l1_status check_msgs(const l1_message *msgs, int32_t n) {
+static l1_status check_msgs(const l1_message *msgs, int32_t n, const l1__prompt_sentence *s) {
     if (!msgs || n < 1) return l1__error(L1_ERR_INVALID_ARG, "prompt: no messages");
     for (int32_t i = 0; i < n; i++) {
         if (!msgs[i].text) return l1__error(L1_ERR_INVALID_ARG, "prompt: message %d has NULL text", (int)i);
         if (msgs[i].role != L1_MSG_USER && msgs[i].role != L1_MSG_ASSISTANT)
             return l1__error(L1_ERR_INVALID_ARG, "prompt: message %d has role %d", (int)i, (int)msgs[i].role);
+
     }
+    for (int32_t i = 0; s && s->own && i < n; i++)
+        if (s->own[i] < -1 || s->own[i] > (1 << 30))
+            return l1__error(L1_ERR_INVALID_ARG, "gen params: msg_budget[%d] = %d is not -1, 0 or an N up to %d",
+                             (int)i, (int)s->own[i], 1 << 30);
     if (msgs[n - 1].role != L1_MSG_USER)
         return l1__error(L1_ERR_INVALID_ARG, "prompt: the last message (%d) is not the user's", (int)(n - 1));
     return L1_OK;
@@ -148,7 +192,7 @@ static l1_status render_r1(l1__prompt *p, const l1__prompt_style *st, const l1_m
     for (int32_t i = 0; e == L1_OK && i < n; i++) {
         if (msgs[i].role == L1_MSG_USER) {
             if ((e = put_str(p, L1__R1_USER, true)) || (e = put_str(p, msgs[i].text, false))) break;
-            e = put_sentence(p, s);
+            e = put_sentence(p, s, s && s->own ? s->own[i] : 0);
         } else {
             if ((e = put_str(p, L1__R1_ASSISTANT, true)) ||
                 (e = put_str(p, l1__prompt_answer_part(msgs[i].text), false)))
@@ -161,21 +205,41 @@ static l1_status render_r1(l1__prompt *p, const l1__prompt_style *st, const l1_m
     return e;
 }
 
+/* ChatML, as the QwQ / Qwen2.5 templates write it without a system prompt:
+ *   <|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n{answer}<|im_end|>\n
+ *   <|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n[<think>\n] */
+static l1_status render_chatml(l1__prompt *p, const l1__prompt_style *st, const l1_message *msgs,
+                               int32_t n, const l1__prompt_sentence *s) {
+    l1_status e = L1_OK;
+    for (int32_t i = 0; e == L1_OK && i < n; i++) {
+        bool user = msgs[i].role == L1_MSG_USER;
+        if ((e = put_str(p, user ? L1__CHATML_START "user\n" : L1__CHATML_START "assistant\n", true)) ||
+            (e = put_str(p, user ? msgs[i].text : l1__prompt_answer_part(msgs[i].text), false)))
+            break;
+        if (user && (e = put_sentence(p, s, s && s->own ? s->own[i] : 0))) break;
+        e = put_str(p, L1__CHATML_END "\n", true);
+    }
+    if (e == L1_OK) e = put_str(p, L1__CHATML_START "assistant\n", true);
+    if (e == L1_OK && st->think_prefix) e = put_str(p, L1__THINK_PREFIX, true);
+    return e;
+}
+
 l1_status l1__prompt_render(l1__prompt *p, const l1__prompt_style *st, const l1_message *msgs,
                             int32_t n, const l1__prompt_sentence *s) {
     memset(p, 0, sizeof *p);
-    l1_status e = check_msgs(msgs, n);
+    l1_status e = check_msgs(msgs, n, s);
     if (e != L1_OK) return e;
     if (s && s->kind != L1_SENTENCE_FULL && s->kind != L1_SENTENCE_BUDGET_ONLY &&
         s->kind != L1_SENTENCE_NONE)
         return l1__error(L1_ERR_INVALID_ARG, "gen params: think_sentence %d is not FULL, "
                          "BUDGET_ONLY or NONE", (int)s->kind);
     if ((e = put(p, "", 0, false))) return e; /* allocate, so text is never NULL */
-    if (st->r1) return render_r1(p, st, msgs, n, s);
+    if (st->family == L1__FAMILY_R1) return render_r1(p, st, msgs, n, s);
+    if (st->family == L1__FAMILY_CHATML) return render_chatml(p, st, msgs, n, s);
     /* Raw: the caller writes the format; special strings are theirs to use. */
     for (int32_t i = 0; e == L1_OK && i < n; i++) {
         if ((e = put_str(p, msgs[i].text, true))) break;
-        if (msgs[i].role == L1_MSG_USER) e = put_sentence(p, s);
+        if (msgs[i].role == L1_MSG_USER) e = put_sentence(p, s, s && s->own ? s->own[i] : 0);
     }
     return e;
 }

@@ -1,7 +1,8 @@
 /*
  * prompt.h - prompt rendering: the DeepSeek-R1 chat format L1 models were
- * trained with, the LCPO instruction, and tokenization that recognises
- * special tokens in the format's own parts only.
+ * trained with, the ChatML format of the other Qwen2 reasoning models (QwQ,
+ * OpenThinker, Sky-T1), the LCPO instruction, and tokenization that
+ * recognises special tokens in the format's own parts only.
  *
  * A rendered prompt is a sequence of segments, each marked special or not.
  * Special segments hold the format's markers ("<｜User｜>", "<think>\n") and
@@ -28,23 +29,35 @@ typedef struct l1__tokenizer l1__tokenizer;
 #define L1__R1_EOS "<｜end▁of▁sentence｜>"
 #define L1__R1_USER "<｜User｜>"
 #define L1__R1_ASSISTANT "<｜Assistant｜>"
+#define L1__CHATML_START "<|im_start|>"
+#define L1__CHATML_END "<|im_end|>"
 #define L1__THINK_PREFIX "<think>\n"
 #define L1__THINK_CLOSE_TEXT "</think>"
 
 /* The LCPO instruction, as the paper's code writes it. */
 #define L1__LCPO_STEP "Let's think step by step and output the final answer within \\boxed{}."
 
+/* Families of chat formats (values: raw 0, R1 1, so a bool reads as one). */
+typedef enum l1__prompt_family {
+    L1__FAMILY_RAW = 0,
+    L1__FAMILY_R1 = 1,
+    L1__FAMILY_CHATML = 2
+} l1__prompt_family;
+
 typedef struct l1__prompt_style {
-    bool r1;           /* DeepSeek-R1 format; false = raw text */
+    l1__prompt_family family;
     bool think_prefix; /* the generation prompt ends with "<think>\n" */
 } l1__prompt_style;
 
 /* The style a chat template implies: R1 when it names both "<｜User｜>" and
- * "<｜Assistant｜>"; think_prefix when its generation prompt is
- * "<｜Assistant｜><think>".  With no template (tpl NULL), R1 without the
- * prefix when the vocabulary has the User/Assistant tokens (has_r1_tokens),
- * raw otherwise. */
-void l1__prompt_style_detect(const char *tpl, size_t len, bool has_r1_tokens, l1__prompt_style *out);
+ * "<｜Assistant｜>" (think_prefix when its generation prompt is
+ * "<｜Assistant｜><think>"); ChatML when it names "<|im_start|>"
+ * (think_prefix when it writes "assistant\n<think>").  Any other template:
+ * L1_ERR_UNSUPPORTED naming the choices.  With no template (tpl NULL), R1
+ * or ChatML without the prefix when the vocabulary has that family's
+ * tokens (has_r1_tokens, has_chatml_tokens), raw otherwise. */
+l1_status l1__prompt_style_detect(const char *tpl, size_t len, bool has_r1_tokens, bool has_chatml_tokens,
+                                  l1__prompt_style *out);
 
 /* The style for a model and the caller's choices (template_mode and
  * think_prefix as in l1_gen_params). */
@@ -56,6 +69,7 @@ typedef struct l1__prompt_sentence {
     l1_think_sentence kind;
     bool exact;     /* "Think for N tokens." instead of "Think for maximum N tokens." */
     int32_t budget; /* N; nothing is written when N <= 0 */
+    const int32_t *own; /* NULL, or per message: its own N (> 0), -1 = none, 0 = budget */
 } l1__prompt_sentence;
 
 typedef struct l1__segment {
@@ -72,8 +86,9 @@ typedef struct l1__prompt {
 
 /* Renders msgs[0..n) (roles alternate freely; the last must be a user
  * message for a generation prompt, which R1 style then ends with
- * "<｜Assistant｜>" and maybe "<think>\n").  Raw style concatenates the
- * messages' text with the instruction after user messages.  *p is
+ * "<｜Assistant｜>" and ChatML with "<|im_start|>assistant\n", and maybe
+ * "<think>\n").  Raw style concatenates the messages' text with the
+ * instruction after user messages.  *p is
  * initialised here; free with l1__prompt_free (also on failure). */
 l1_status l1__prompt_render(l1__prompt *p, const l1__prompt_style *st, const l1_message *msgs,
                             int32_t n, const l1__prompt_sentence *s);
@@ -84,8 +99,9 @@ void l1__prompt_free(l1__prompt *p);
 l1_status l1__prompt_tokenize(const l1__prompt *p, const l1__tokenizer *tok, l1_token **out,
                               int32_t *n);
 
-/* The part of an assistant message the R1 template keeps: the text after
- * the last "</think>", or all of it. */
+/* The part of an assistant message the templates keep: the text after
+ * the last "</think>", or all of it.  The generate layer ends thinking at
+ * the same text (a spelled-out close), so both agree on what a close is. */
 const char *l1__prompt_answer_part(const char *text);
 
 #endif /* L1_PROMPT_H */

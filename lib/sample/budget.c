@@ -2,11 +2,12 @@
  * budget.c - the budget controller of budget.h.
  *
  * All decisions are functions of a few integers fixed at init (R', the
- * forced-close position, the exact-mode floor, the window start) and of the
- * running count n, so the guarantees read off directly: the close is forced
- * at n = N - R' at the latest, the forced sequence is 1 + T' <= R' - 1
- * tokens long (T' = min(T, max(0, R' - 2))), and the controller reports done
- * at n = N.  Nothing is allocated; the state is plain data.
+ * close position, the wait G', the exact-mode floor, the window start) and
+ * of the running count n, so the guarantees read off directly: the forced
+ * sequence starts at n = N - R' + G' at the latest, it is C' + 1 + T' tokens
+ * long with G' + C' + T' + 2 <= R', so at least one answer slot follows it,
+ * and the controller reports done at n = N.  Nothing is allocated; the
+ * state is plain data.
  */
 #include "sample/budget.h"
 
@@ -19,10 +20,11 @@ void l1__budget_params_default(l1__budget_params *p) {
     memset(p, 0, sizeof *p);
     p->mode = L1_BUDGET_OFF;
     p->budget = 0;
-    p->reserve = L1__BUDGET_DEFAULT_RESERVE;
+    p->reserve = -1;
     p->window = L1__BUDGET_DEFAULT_WINDOW;
     p->tolerance = -1;
     p->boost = L1__BUDGET_DEFAULT_BOOST;
+    p->wait = L1__BUDGET_DEFAULT_WAIT;
     p->thinking_open = false;
 }
 
@@ -41,6 +43,21 @@ static l1_status check_token(const char *name, l1_token id, int32_t n_vocab, boo
     return L1_OK;
 }
 
+/* ids[0..n) are ordinary tokens of the vocabulary (a transition, a close text). */
+static l1_status check_text_ids(const l1__budget_tokens *t, const char *what, const l1_token *ids, int32_t n) {
+    for (int32_t i = 0; i < n; i++) {
+        l1_token id = ids[i];
+        if (id < 0 || id >= t->n_vocab)
+            return l1__error(L1_ERR_INVALID_ARG, "budget: %s[%d] = %d is outside [0, %d)", what, (int)i, (int)id,
+                             (int)t->n_vocab);
+        const char *role = id == t->think_open ? "<think>" : id == t->think_close ? "</think>" : id == t->eos ? "EOS" : NULL;
+        if (role)
+            return l1__error(L1_ERR_INVALID_ARG, "budget: %s[%d] = %d is the model's %s token", what, (int)i, (int)id,
+                             role);
+    }
+    return L1_OK;
+}
+
 static l1_status check_tokens(const l1__budget_tokens *t, bool required) {
     if (t->n_vocab <= 0) return l1__error(L1_ERR_INVALID_ARG, "budget: n_vocab = %d must be positive", (int)t->n_vocab);
     l1_status st;
@@ -55,17 +72,13 @@ static l1_status check_tokens(const l1__budget_tokens *t, bool required) {
                 return l1__error(L1_ERR_INVALID_ARG, "budget: %s and %s are the same token %d", names[j], names[i],
                                  (int)ids[i]);
     if ((st = l1__check_array("budget", "transition", t->transition, t->n_transition, L1__BUDGET_MAX_TRANSITION)) ||
+        (st = l1__check_array("budget", "close_text", t->close_text, t->n_close_text, L1__BUDGET_MAX_TRANSITION)) ||
         (st = l1__check_array("budget", "eog", t->eog, t->n_eog, L1__BUDGET_MAX_EOG)))
         return st;
-    for (int32_t i = 0; i < t->n_transition; i++) {
-        l1_token id = t->transition[i];
-        if (id < 0 || id >= t->n_vocab)
-            return l1__error(L1_ERR_INVALID_ARG, "budget: transition[%d] = %d is outside [0, %d)", (int)i, (int)id,
-                             (int)t->n_vocab);
-        if (id == t->think_open || id == t->think_close || id == t->eos)
-            return l1__error(L1_ERR_INVALID_ARG, "budget: transition[%d] = %d is a <think>, </think> or EOS token",
-                             (int)i, (int)id);
-    }
+    /* The forced texts matter only when something is forced. */
+    if (required && ((st = check_text_ids(t, "transition", t->transition, t->n_transition)) ||
+                     (st = check_text_ids(t, "close_text", t->close_text, t->n_close_text))))
+        return st;
     for (int32_t i = 0; i < t->n_eog; i++)
         if (t->eog[i] < 0 || t->eog[i] >= t->n_vocab)
             return l1__error(L1_ERR_INVALID_ARG, "budget: eog[%d] = %d is outside [0, %d)", (int)i, (int)t->eog[i],
@@ -81,14 +94,21 @@ l1_status l1__budget_check(const l1__budget_params *p, const l1__budget_tokens *
     l1_status st = check_tokens(t, on);
     if (st != L1_OK || !on) return st;
     if ((st = check_count("budget", p->budget, 0)) != L1_OK) return st;
-    if (p->reserve < 2 + t->n_transition)
-        return l1__error(L1_ERR_INVALID_ARG,
-                         "budget: reserve = %d leaves no answer token after </think> and the %d-token transition "
-                         "(need >= %d)",
-                         (int)p->reserve, (int)t->n_transition, (int)(2 + t->n_transition));
-    if ((st = check_count("reserve", p->reserve, 2)) != L1_OK) return st;
+    if (p->reserve != -1) {
+        if (p->reserve < 2 + t->n_transition)
+            return l1__error(L1_ERR_INVALID_ARG,
+                             "budget: reserve = %d leaves no answer token after </think> and the %d-token transition "
+                             "(need >= %d)",
+                             (int)p->reserve, (int)t->n_transition, (int)(2 + t->n_transition));
+        if ((st = check_count("reserve", p->reserve, 2)) != L1_OK) return st;
+        if (p->reserve > p->budget)
+            return l1__error(L1_ERR_INVALID_ARG, "budget: reserve = %d cannot be honoured within a budget of %d tokens",
+                             (int)p->reserve, (int)p->budget);
+    }
     if ((st = check_count("window", p->window, 0)) != L1_OK) return st;
-    if (p->tolerance != -1 && (st = check_count("tolerance", p->tolerance, p->reserve)) != L1_OK) return st;
+    if ((st = check_count("wait", p->wait, 0)) != L1_OK) return st;
+    if (p->tolerance != -1 && (st = check_count("tolerance", p->tolerance, p->reserve > 0 ? p->reserve : 0)) != L1_OK)
+        return st;
     if (isnan(p->boost) || !(p->boost >= 0.0f && p->boost <= 100.0f))
         return l1__error(L1_ERR_INVALID_ARG, "budget: boost = %g is outside [0, 100]", (double)p->boost);
     return L1_OK;
@@ -97,11 +117,24 @@ l1_status l1__budget_check(const l1__budget_params *p, const l1__budget_tokens *
 static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
 static int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 
-/* Schedules the forced close when the model is still thinking at n = N - R'. */
+/* Whether the last accepted piece ends a word (the start counts as one). */
+static bool last_ends_word(const l1__budget *b) {
+    return !b->t.flags || b->last < 0 || (b->t.flags[b->last] & (L1__PIECE_WORD_END | L1__PIECE_LINE_END |
+                                                                 L1__PIECE_SENTENCE_END));
+}
+
+/* From n = N - R' on, while still thinking: the forced sequence starts at
+ * once after a word end, or at n = N - R' + G' whatever the last piece. */
 static void update_forcing(l1__budget *b) {
-    if (b->p.mode != L1_BUDGET_OFF && b->finish == L1_FINISH_NONE && b->phase == L1_PHASE_THINKING &&
-        b->forced_pos < 0 && b->n >= b->close_at)
+    if (b->p.mode == L1_BUDGET_OFF || b->finish != L1_FINISH_NONE || b->phase != L1_PHASE_THINKING ||
+        b->forced_pos >= 0 || b->n < b->close_at)
+        return;
+    if (last_ends_word(b)) {
         b->forced_pos = 0;
+    } else if (b->n >= b->close_at + b->wait_eff) {
+        b->forced_pos = 0;
+        b->mid_word = true;
+    }
 }
 
 l1_status l1__budget_init(l1__budget *b, const l1__budget_params *p, const l1__budget_tokens *t) {
@@ -115,20 +148,37 @@ l1_status l1__budget_init(l1__budget *b, const l1__budget_params *p, const l1__b
     b->t.transition = b->transition;
     if (t->n_eog > 0) memcpy(b->eog, t->eog, (size_t)t->n_eog * sizeof(l1_token));
     b->t.eog = b->eog;
+    if (t->n_close_text > 0) memcpy(b->close_text, t->close_text, (size_t)t->n_close_text * sizeof(l1_token));
+    b->t.close_text = b->close_text;
     b->forced_pos = -1;
     b->last = -1;
     b->phase = L1_PHASE_THINKING;
     b->opened = p->thinking_open;
     if (p->mode == L1_BUDGET_OFF) return L1_OK;
-    const int32_t N = p->budget;
-    /* Small budgets: the reserve takes at most a quarter of N, but never
-     * less than the close, the transition and one answer token (capped at N). */
-    b->reserve_eff = min32(min32(p->reserve, max32(N / 4, t->n_transition + 2)), N);
+    const int32_t N = p->budget, T = t->n_transition, C = t->n_close_text;
+    /* An automatic reserve takes about a quarter of a small budget, but
+     * room for the wait, the close and one answer token when N allows. */
+    if (p->reserve > 0) {
+        b->reserve_eff = p->reserve;
+    } else {
+        int64_t need = (int64_t)p->wait + C + T + 2;
+        int32_t want = need > N / 4 ? (int32_t)(need < L1__BUDGET_MAX_TOKENS ? need : L1__BUDGET_MAX_TOKENS) : N / 4;
+        b->reserve_eff = min32(min32(L1__BUDGET_DEFAULT_RESERVE, want), N);
+    }
     b->close_at = N - b->reserve_eff;
-    b->transition_eff = min32(t->n_transition, max32(0, b->reserve_eff - 2));
-    int64_t tol = p->tolerance >= 0 ? p->tolerance : (int64_t)p->reserve + p->window;
+    /* What does not fit is dropped whole: the transition, then the wait
+     * shrinks, then the close text. */
+    int32_t room = max32(0, b->reserve_eff - 2);
+    b->transition_eff = T <= room ? T : 0;
+    room -= b->transition_eff;
+    b->wait_eff = min32(p->wait, room);
+    room -= b->wait_eff;
+    b->close_text_eff = C <= room ? C : 0;
+    const int32_t window = min32(p->window, max32(N / 4, 1));
+    int64_t tol = p->tolerance >= 0 ? p->tolerance : (int64_t)b->reserve_eff + window;
+    if (tol < b->reserve_eff) tol = b->reserve_eff;
     b->floor = p->mode == L1_BUDGET_EXACT ? (int32_t)(N - tol > 0 ? N - tol : 0) : 0;
-    b->window_start = max32(b->floor, b->close_at - min32(p->window, b->close_at));
+    b->window_start = max32(b->floor, b->close_at - min32(window, b->close_at));
     if (N == 0) b->finish = L1_FINISH_BUDGET;
     update_forcing(b);
     return L1_OK;
@@ -138,17 +188,30 @@ bool l1__budget_done(const l1__budget *b) { return b->finish != L1_FINISH_NONE; 
 
 bool l1__budget_forced_token(const l1__budget *b, l1_token *tok) {
     if (b->finish != L1_FINISH_NONE || b->forced_pos < 0) return false;
-    *tok = b->forced_pos == 0 ? b->t.think_close : b->transition[b->forced_pos - 1];
+    const int32_t C = b->close_text_eff;
+    *tok = b->forced_pos < C    ? b->close_text[b->forced_pos]
+           : b->forced_pos == C ? b->t.think_close
+                                : b->transition[b->forced_pos - C - 1];
     return true;
 }
 
-/* The soft-landing factor of the piece just emitted. */
+bool l1__budget_after_sample(l1__budget *b, l1_token *tok) {
+    if (b->p.mode == L1_BUDGET_OFF || b->finish != L1_FINISH_NONE || b->phase != L1_PHASE_THINKING ||
+        b->forced_pos >= 0 || b->n < b->close_at || !b->t.flags || *tok < 0 || *tok >= b->t.n_vocab ||
+        *tok == b->t.think_close || !(b->t.flags[*tok] & L1__PIECE_WORD_START))
+        return false;
+    b->forced_pos = 0;
+    return l1__budget_forced_token(b, tok);
+}
+
+/* The soft-landing factor of the piece just emitted: 0 inside a word. */
 static float landing_factor(const l1__budget *b) {
     if (!b->t.flags || b->last < 0) return 1.0f;
     uint8_t f = b->t.flags[b->last];
     if (f & L1__PIECE_LINE_END) return 1.0f;
     if (f & L1__PIECE_SENTENCE_END) return 0.75f;
-    return 0.125f;
+    if (f & L1__PIECE_WORD_END) return 0.25f;
+    return 0.0f;
 }
 
 /* EOS and the other end-of-turn tokens to -inf. */
@@ -176,8 +239,11 @@ unsigned l1__budget_before_sample(const l1__budget *b, float *logits) {
         did |= L1__MASK_THINK_CLOSE;
     } else if (b->n >= b->window_start && b->n < b->close_at && b->p.boost > 0.0f) {
         float progress = (float)(b->n - b->window_start + 1) / (float)(b->close_at - b->window_start);
-        logits[t->think_close] += b->p.boost * progress * progress * landing_factor(b);
-        did |= L1__BOOST_THINK_CLOSE;
+        float f = landing_factor(b);
+        if (f > 0.0f) {
+            logits[t->think_close] += b->p.boost * progress * progress * f;
+            did |= L1__BOOST_THINK_CLOSE;
+        }
     }
     return did;
 }
@@ -207,7 +273,7 @@ void l1__budget_accept(l1__budget *b, l1_token tok) {
     }
     if (forced) {
         b->forced_pos++;
-        if (b->forced_pos > b->transition_eff) {
+        if (b->forced_pos > b->close_text_eff + b->transition_eff) {
             b->forced_pos = -1;
             b->eos_guard = true;
         }
@@ -216,6 +282,20 @@ void l1__budget_accept(l1__budget *b, l1_token tok) {
     else if (b->p.mode != L1_BUDGET_OFF && b->n >= b->p.budget) b->finish = L1_FINISH_BUDGET;
     else if (is_eog(b, tok)) b->finish = L1_FINISH_EOS;
     update_forcing(b);
+}
+
+void l1__budget_close_spelled(l1__budget *b) {
+    if (b->phase != L1_PHASE_THINKING || b->n == 0) return;
+    b->phase = L1_PHASE_ANSWER;
+    /* A spelled close completed by a forced token cannot happen: forced
+     * texts hold no "</think>" the caller would see (it reads the model's
+     * text only), so the close is the model's. */
+    b->close = L1_CLOSE_NATURAL;
+    b->forced_pos = -1;
+}
+
+bool l1__budget_close_allowed(const l1__budget *b) {
+    return b->phase == L1_PHASE_THINKING && b->n >= b->floor;
 }
 
 void l1__budget_stop(l1__budget *b, l1_finish reason) {
@@ -233,9 +313,13 @@ l1_finish l1__budget_finish(const l1__budget *b) { return b->finish; }
 void l1__budget_report_get(const l1__budget *b, l1__budget_report *r) {
     r->mode = b->p.mode;
     r->budget = b->p.budget;
+    r->budget_effective = b->p.mode == L1_BUDGET_OFF ? 0 : b->p.budget;
+    r->reserve_effective = b->reserve_eff;
     r->tokens_thinking = b->n_thinking;
     r->tokens_answer = b->n - b->n_thinking;
     r->close = b->close;
+    r->close_mid_word = b->close == L1_CLOSE_FORCED && b->mid_word;
+    r->answer_truncated = b->p.mode != L1_BUDGET_OFF && b->finish == L1_FINISH_BUDGET && b->p.budget > 0;
     r->finish = b->finish;
     r->phase = b->phase;
     r->used = b->n;

@@ -34,51 +34,70 @@
  * Mode off: counting and phase tracking only; logits are never touched and
  * nothing is forced.
  *
- * Mode max (LCPO-Max, "Think for maximum N tokens."), with the effective
- * reserve R' = min(R, max(N / 4, T + 2), N) (T = transition tokens: a small
- * budget gives at most a quarter of itself to the reserve, but always room
- * for the close, the transition and one answer token when N allows):
+ * Mode max (LCPO-Max, "Think for maximum N tokens.").  The forced close is
+ * a sequence of controller tokens: the close text (C tokens, optional,
+ * still thinking), `</think>`, the transition (T tokens).  The reserve R' is
+ * what is kept for it, for the wait for a word boundary (G tokens) and for
+ * the answer:
+ *   - R given (reserve > 0): R' = R; R > N or R < 2 + T is an error (a
+ *     reserve that cannot be honoured is never lowered in silence);
+ *   - R automatic (reserve = -1): R' = min(64, max(N / 4, G + C + T + 2), N):
+ *     a small budget gives about a quarter of itself to the reserve, but
+ *     room for the wait, the close and one answer token when N allows.
+ * What does not fit R' is dropped whole, never cut: the transition T' = T
+ * when 2 + T <= R' (else 0), then the wait G' = min(G, R' - 2 - T'), then
+ * the close text C' = C when it fits what is left (else 0).  Then:
  *  - the response never exceeds N tokens: when n reaches N the controller
  *    is done (finish "budget");
- *  - if the model is still thinking when n = N - R', the next token is a
- *    forced `</think>`, followed by the transition tokens (the first
- *    min(T, max(0, R' - 2)) of them, so one slot always remains), and the
- *    answer is sampled in what is left; EOS is masked on the first sampled
- *    token after a forced close, so a forced close is followed by at least
- *    one answer token whenever N >= 2;
- *  - soft landing: in the W tokens before N - R' the `</think>` logit is
- *    raised by boost * progress^2 * f, progress growing from 1/W to 1, f = 1
- *    after a piece that ends a line, 0.75 after one that ends a sentence,
- *    0.125 otherwise (no flag table: f = 1), so natural closes cluster at
- *    sentence ends and none cuts a word short;
+ *  - from n = N - R' on, if the model is still thinking, the close is put at
+ *    the next word boundary: at once when the last piece ends a word (a
+ *    line, a sentence, white space or punctuation: L1__PIECE_WORD_END), else
+ *    in place of the next sampled token that starts a new word (leading
+ *    white space or punctuation: L1__PIECE_WORD_START; see
+ *    l1__budget_after_sample).  When no boundary comes within G' tokens the
+ *    close is forced at n = N - R' + G' whatever the last piece was, and the
+ *    report says it cut a word (close_mid_word).  Without a flag table every
+ *    piece counts as a word end;
+ *  - after the forced sequence the answer is sampled in what is left; EOS is
+ *    masked on the first sampled token after a forced close, so a forced
+ *    close is followed by at least one answer token whenever N >= 2;
+ *  - soft landing: in the W' = min(W, max(N / 4, 1)) tokens before N - R' the
+ *    `</think>` logit is raised by boost * progress^2 * f, progress growing
+ *    from 1/W' to 1, f = 1 after a piece that ends a line, 0.75 after one
+ *    that ends a sentence, 0.25 after another word end (white space,
+ *    punctuation) and 0 inside a word (no flag table: f = 1), so the boost
+ *    never invites a close that cuts a word;
  *  - EOS is masked while thinking: a response cannot end before it closes
- *    its thinking (the forced close comes at the latest at N - R');
+ *    its thinking;
  *  - after the close, `<think>` and `</think>` are masked; while thinking,
  *    `<think>` is masked once thinking is open.
  *   Edge cases: N = 0: done before any token (finish "budget").  N = 1 (or
- *   any N <= R when still thinking at the start): the close is forced at
- *   the first token; with N = 1 that token is `</think>` and no answer fits.
+ *   any N <= R' when still thinking at the start): the close comes at the
+ *   first token; with N = 1 that token is `</think>` and no answer fits.
  *   A natural close before N - R' leaves at least R' answer tokens.
  *   Nothing else of the model's choices is altered: with boost 0, a script
  *   that closes on its own before N - R', writes no EOS while thinking and
  *   no stray tag after the close is emitted unchanged.
  *
- * Mode exact ("Think for N tokens."): as max, and in addition `</think>` is
- * masked while n < N - tolerance, so thinking lasts at least
- * max(0, N - tolerance) tokens, and the soft-landing window starts no
- * earlier than that.  EOS is masked there too, since it is masked for the
- * whole thinking phase and the answer cannot start before.  tolerance >= R.
+ * A close spelled from ordinary tokens (the text "</think>", e.g. "</" +
+ * "think" + ">") is a close too: the caller, which sees the text, reports it
+ * with l1__budget_close_spelled; l1__budget_close_allowed says when it must
+ * prevent one instead (after the close, and before exact mode's floor).
  *
- * Defaults.  R = 64: after a forced close the model only has to state its
- * result: `</think>` + the transition ("\n\n**Final Answer**\n", about 6
- * tokens) + a displayed boxed answer ("\\[\n\\boxed{\\frac{3}{4}}\n\\]",
- * 15 to 25 tokens) + EOS comes to about 30 tokens; 64 leaves room for a
- * longer expression or a one-line justification while costing 12.5% of the
- * smallest budget the paper evaluates (512).  W = 64: a few sentences of a
- * reasoning trace, enough for a sentence end to come up while the boost is
- * strong.  boost = 10 logits at the end of the window (e^10 ~ 22000 times
- * the odds at a line end).  tolerance = R + W, so the exact-mode window has
- * the max-mode width.
+ * Mode exact ("Think for N tokens."): as max, and in addition `</think>` is
+ * masked while n < floor = N - max(tolerance, R') (tolerance -1: R' + W'),
+ * so thinking lasts at least that long (for N = 100 with the defaults:
+ * R' = W' = 25, floor 50, half the budget), and the soft-landing window
+ * starts no earlier than the floor.
+ *
+ * Defaults.  R = 64 (automatic): after a forced close the model only has to
+ * state its result: `</think>` + the transition ("\n\n**Final Answer**\n",
+ * about 6 tokens) + a displayed boxed answer (15 to 25 tokens) + EOS comes
+ * to about 30 tokens; 64 leaves room for a longer expression while costing
+ * 12.5% of the smallest budget the paper evaluates (512).  W = 64: a few
+ * sentences of a reasoning trace.  boost = 10 logits at the end of the
+ * window.  G = 8: a word or a number of up to 8 pieces ends within the
+ * wait.
  */
 #ifndef L1_BUDGET_H
 #define L1_BUDGET_H
@@ -91,11 +110,14 @@
 /* Modes, close kinds, finish reasons and phases are l1.h's own enums
  * (l1_budget_mode, l1_close, l1_finish, l1_phase). */
 
-/* Per-token flags of the table the caller may give (one byte per token). */
+/* Per-token flags of the table the caller may give (one byte per token),
+ * defined on the token's decoded bytes (generate.h builds them). */
 #define L1__PIECE_SENTENCE_END 1u /* the piece ends with . ! ? (maybe then quotes/spaces) */
 #define L1__PIECE_LINE_END 2u     /* the piece ends with a newline */
+#define L1__PIECE_WORD_END 4u     /* the piece ends a word: its last byte is white space or punctuation */
+#define L1__PIECE_WORD_START 8u   /* the piece starts a word: its first byte is white space or punctuation */
 
-/* Longest transition accepted (tokens). */
+/* Longest transition, and longest close text, accepted (tokens). */
 #define L1__BUDGET_MAX_TRANSITION 32
 /* Most end-of-turn tokens besides EOS. */
 #define L1__BUDGET_MAX_EOG 16
@@ -105,14 +127,16 @@
 #define L1__BUDGET_DEFAULT_RESERVE 64
 #define L1__BUDGET_DEFAULT_WINDOW 64
 #define L1__BUDGET_DEFAULT_BOOST 10.0f
+#define L1__BUDGET_DEFAULT_WAIT 8
 
 typedef struct l1__budget_params {
     l1_budget_mode mode;
     int32_t budget;    /* N >= 0 (ignored when off) */
-    int32_t reserve;   /* R >= 2 + n_transition */
+    int32_t reserve;   /* R in [2 + n_transition, N], or -1 = automatic (default) */
     int32_t window;    /* W >= 0; 0 = no soft landing */
     int32_t tolerance; /* exact mode: </think> allowed from N - tolerance; >= reserve; -1 = R + W */
     float boost;       /* finite, [0, 100]; 0 = no soft landing */
+    int32_t wait;      /* G >= 0: most tokens waited for a word boundary; 0 = none */
     bool thinking_open; /* the prompt ended inside <think> */
 } l1__budget_params;
 
@@ -123,6 +147,8 @@ typedef struct l1__budget_tokens {
     l1_token eos;         /* required unless mode off */
     const l1_token *transition; /* n_transition ids written after a forced close (copied) */
     int32_t n_transition;       /* [0, L1__BUDGET_MAX_TRANSITION] */
+    const l1_token *close_text; /* n_close_text ids written before a forced `</think>` (copied) */
+    int32_t n_close_text;       /* [0, L1__BUDGET_MAX_TRANSITION] */
     const uint8_t *flags; /* (n_vocab) L1__PIECE_* per token, or NULL; borrowed: must outlive the controller */
     const l1_token *eog;  /* n_eog end-of-turn tokens besides EOS (copied), or NULL: each ends the
                              response as EOS does, and is masked wherever EOS is */
@@ -140,7 +166,11 @@ typedef struct l1__budget_report {
     int32_t budget;          /* N as requested */
     int32_t tokens_thinking; /* up to and including the close */
     int32_t tokens_answer;   /* after the close (transition included) */
+    int32_t budget_effective; /* N the controller enforced (the caller's clamps applied) */
+    int32_t reserve_effective; /* R' (0 when off) */
     l1_close close;
+    bool close_mid_word;     /* a forced close that found no word boundary */
+    bool answer_truncated;   /* the response reached N before the model ended it */
     l1_finish finish;
     l1_phase phase;
     int32_t used;  /* progress: tokens so far (= thinking + answer) */
@@ -153,14 +183,19 @@ typedef struct l1__budget {
     l1__budget_tokens t;
     l1_token transition[L1__BUDGET_MAX_TRANSITION];
     l1_token eog[L1__BUDGET_MAX_EOG];
-    int32_t reserve_eff;    /* R' = min(R, max(N / 4, T + 2), N) */
-    int32_t close_at;       /* n at which the close is forced: N - R' */
+    l1_token close_text[L1__BUDGET_MAX_TRANSITION];
+    int32_t reserve_eff;    /* R' */
+    int32_t close_at;       /* n from which the close is due: N - R' */
+    int32_t wait_eff;       /* G': the close is forced at n = close_at + G' at the latest */
     int32_t floor;          /* exact: n before which </think> is masked; 0 otherwise */
     int32_t window_start;   /* first n of the soft-landing window */
-    int32_t transition_eff; /* transition tokens written after a forced close */
+    int32_t transition_eff; /* T': transition tokens written after a forced close */
+    int32_t close_text_eff; /* C': close-text tokens written before a forced </think> */
     int32_t n;              /* tokens accepted */
     int32_t n_thinking;
-    int32_t forced_pos; /* next forced token: 0 = </think>, 1.. = transition; -1 = none pending */
+    int32_t forced_pos; /* next forced token: 0..C'-1 close text, C' = </think>, C'+1.. transition;
+                           -1 = none pending */
+    bool mid_word;      /* the forced close came without a word boundary */
     bool opened;        /* a <think> has been seen (prompt or model) */
     bool eos_guard;     /* mask EOS on the next sampled token (after a forced close) */
     l1_token last;      /* last accepted token, -1 at the start */
@@ -169,8 +204,8 @@ typedef struct l1__budget {
     l1_finish finish;
 } l1__budget;
 
-/* Fills `p` with: mode off, N 0, the default R, W, boost, tolerance -1,
- * thinking_open false. */
+/* Fills `p` with: mode off, N 0, R automatic, the default W, boost and
+ * G, tolerance -1, thinking_open false. */
 void l1__budget_params_default(l1__budget_params *p);
 
 /* Checks `p` and `t`; L1_ERR_INVALID_ARG naming the field otherwise. */
@@ -192,6 +227,12 @@ bool l1__budget_forced_token(const l1__budget *b, l1_token *tok);
  * token is forced. */
 unsigned l1__budget_before_sample(const l1__budget *b, float *logits);
 
+/* After sampling `*tok` (no token was forced): when the close is due and
+ * `*tok` starts a new word, replaces it with the first forced token (the
+ * close goes at that boundary) and returns true; then `*tok` is a forced
+ * token to emit and accept as such. */
+bool l1__budget_after_sample(l1__budget *b, l1_token *tok);
+
 /* Records an emitted token: counting, phase, close, finish (EOS or another
  * end-of-turn token, budget). */
 void l1__budget_accept(l1__budget *b, l1_token tok);
@@ -204,6 +245,15 @@ void l1__budget_stop(l1__budget *b, l1_finish reason);
  * finish reason becomes "stop" even when the response had already ended
  * for another reason. */
 void l1__budget_stop_at_end(l1__budget *b);
+
+/* The model spelled `</think>` from ordinary tokens, the last accepted
+ * completing it: thinking closes there (close natural), as with the token.
+ * No effect outside the thinking phase. */
+void l1__budget_close_spelled(l1__budget *b);
+
+/* Whether a close by the model is allowed now: thinking, and past exact
+ * mode's floor (always in mode off while thinking). */
+bool l1__budget_close_allowed(const l1__budget *b);
 
 /* The phase now, and whether a `<think>` has been seen (prompt or model). */
 l1_phase l1__budget_phase(const l1__budget *b);

@@ -125,6 +125,7 @@ typedef struct l1cli_gen_opts {
     int32_t n_stop;
     l1_logit_bias bias[L1CLI_MAX_LIST];
     int32_t n_bias;
+    const char *ctx_prompt;    /* l1 run: a default context is sized to this prompt + N */
 } l1cli_gen_opts;
 
 typedef struct l1cli_buf {

@@ -19,18 +19,23 @@ void l1cli_gen_usage(FILE *f) {
     fprintf(f,
             "model and context:\n"
             "  -m, --model FILE      GGUF model (required)\n"
-            "  -c, --ctx N           context positions (default: min(4096, the model's))\n"
+            "  -c, --ctx N           context positions (default: min(4096, the model's), or with a\n"
+            "                        budget the prompt + N when more, within the model's trained length)\n"
             "  --ctx-over-train      allow -c above the model's trained context length\n"
             "  --kv-type f16|f32     KV cache precision (default f16)\n"
             "  -t, --threads N       worker threads (default: one per physical core)\n"
             "budget (LCPO):\n"
             "  --think N             think budget N: the prompt says \"Think for maximum N tokens.\"\n"
-            "                        and the response never exceeds N tokens (mode max)\n"
+            "                        and the response never exceeds N tokens (mode max); N is clamped\n"
+            "                        to the context's room after the prompt and to -n\n"
             "  --budget MODE         max | exact | off (off: the sentence, no enforcement)\n"
-            "  --reserve R           tokens kept for closing and answering (default 64)\n"
+            "  --reserve R           tokens kept for closing and answering (default min(64, N/4, ...));\n"
+            "                        an R above the effective N is an error\n"
             "  --window W            soft-landing window before the forced close (default 64, 0 = none)\n"
             "  --sentence KIND       full | budget | none: what is appended to the prompt (default full)\n"
             "  --transition TEXT     written after a forced </think> (default \"\\n\\n**Final Answer**\\n\")\n"
+            "  --close-text TEXT     written before a forced </think> (counted in N), e.g. \"I have to\n"
+            "                        give the final answer based on my reasoning so far.\"\n"
             "sampling:\n"
             "  --temp T --top-k K --top-p P --min-p P --seed S\n"
             "                        (defaults 0.6, off, 0.95, off, 0; --temp 0 is greedy)\n"
@@ -41,7 +46,9 @@ void l1cli_gen_usage(FILE *f) {
             "output:\n"
             "  -n, --max-tokens N    stop after N tokens (default: budget and context only)\n"
             "  --stop S              stop before the text S (repeatable)\n"
-            "  --raw                 send the prompt as is (no chat format)\n"
+            "  --template T          auto | r1 | chatml | raw: the chat format (default auto: the model's\n"
+            "                        template, DeepSeek-R1 or ChatML; another template is an error)\n"
+            "  --raw                 send the prompt as is (no chat format; = --template raw)\n"
             "  --think-prefix WHEN   auto | yes | no: end the prompt with \"<think>\\n\" (default auto)\n"
             "  --hide-thinking       print the answer only\n"
             "Values may be attached: --think=64, -t2.  Ctrl-C stops the generation, prints\n"
@@ -92,7 +99,7 @@ static int float_arg(const char *cmd, const char *opt, const char *v, double lo,
 enum {
     O_TEMP = L1CLI_OPT_LONG, O_TOP_K, O_TOP_P, O_MIN_P, O_REPEAT, O_PRESENCE, O_FREQUENCY, O_PENALTY_WINDOW,
     O_SEED, O_THINK, O_RESERVE, O_WINDOW, O_BUDGET, O_SENTENCE, O_THINK_PREFIX, O_TRANSITION, O_BIAS,
-    O_STOP, O_RAW, O_HIDE, O_KV, O_OVER_TRAIN
+    O_STOP, O_RAW, O_HIDE, O_KV, O_OVER_TRAIN, O_CLOSE_TEXT, O_TEMPLATE
 };
 
 const struct option l1cli_gen_longopts[] = {
@@ -120,6 +127,8 @@ const struct option l1cli_gen_longopts[] = {
     {"sentence", required_argument, NULL, O_SENTENCE},
     {"think-prefix", required_argument, NULL, O_THINK_PREFIX},
     {"transition", required_argument, NULL, O_TRANSITION},
+    {"close-text", required_argument, NULL, O_CLOSE_TEXT},
+    {"template", required_argument, NULL, O_TEMPLATE},
     {"logit-bias", required_argument, NULL, O_BIAS},
     {"stop", required_argument, NULL, O_STOP},
     {"raw", no_argument, NULL, O_RAW},
@@ -176,6 +185,12 @@ int l1cli_gen_option(const char *cmd, int c, const char *v, l1cli_gen_opts *o) {
         return p->think_prefix = k - 1, 1;
     }
     case O_TRANSITION: return (p->transition = v) != NULL;
+    case O_CLOSE_TEXT: return (p->close_text = v) != NULL;
+    case O_TEMPLATE: {
+        static const char *const names[] = {"auto", "r1", "raw", "chatml"}; /* l1_template's order */
+        if (!parse_enum(cmd, "--template", v, names, 4, &k)) return 0;
+        return p->template_mode = (l1_template)k, 1;
+    }
     case O_BIAS: return parse_bias(cmd, v, o);
     case O_STOP:
         if (o->n_stop >= L1CLI_MAX_LIST) return l1cli_usage_err(cmd, "--stop: at most %d", L1CLI_MAX_LIST), 0;
@@ -205,6 +220,22 @@ int l1cli_gen_finish_opts(const char *cmd, l1cli_gen_opts *o) {
     return 0;
 }
 
+/* The context a budgeted `l1 run` needs: the prompt's tokens + N when that
+ * is more than the default min(4096, trained length), within the trained
+ * length; 0 (the default) otherwise or when the prompt cannot be rendered
+ * (the generation then says why). */
+static int32_t l1cli_ctx_for(const l1_model *m, const l1cli_gen_opts *o) {
+    l1_model_desc d;
+    if (l1_model_info(m, &d) != L1_OK) return 0;
+    const int32_t dflt = d.n_ctx_train < 4096 ? d.n_ctx_train : 4096;
+    l1_message msg = {L1_MSG_USER, o->ctx_prompt};
+    int32_t n = l1_prompt_tokens(m, &msg, 1, &o->gp, NULL, 0);
+    if (n == L1_TOKEN_ERROR) return 0;
+    int64_t need = (int64_t)(n < 0 ? -n : n) + o->gp.budget;
+    if (need <= dflt) return 0;
+    return need < d.n_ctx_train ? (int32_t)need : d.n_ctx_train;
+}
+
 int l1cli_gen_load(const char *cmd, const l1cli_gen_opts *o, l1_model **m, l1_ctx **c, double *load_ms) {
     const double t0 = l1cli_now();
     *c = NULL;
@@ -221,6 +252,7 @@ int l1cli_gen_load(const char *cmd, const l1cli_gen_opts *o, l1_model **m, l1_ct
     cp.n_threads = o->n_threads;
     cp.kv_type = o->kv_type;
     cp.allow_ctx_over_train = o->ctx_over_train;
+    if (!o->n_ctx && o->ctx_prompt && o->gp.budget_mode != L1_BUDGET_OFF) cp.n_ctx = l1cli_ctx_for(*m, o);
     if ((st = l1_ctx_new(*m, &cp, c)) != L1_OK) {
         l1_model_desc d;
         if (st == L1_ERR_LIMIT && !o->ctx_over_train && l1_model_info(*m, &d) == L1_OK && o->n_ctx > d.n_ctx_train)
@@ -273,14 +305,45 @@ int l1cli_on_piece(const l1_piece *p, void *user) {
     return 0;
 }
 
+/* How thinking closed: natural, forced at a word boundary, forced mid-word. */
+static const char *close_kind(const l1_gen_result *r) {
+    if (r->close != L1_CLOSE_FORCED) return l1_close_name(r->close);
+    return r->close_mid_word ? "mid-word" : "boundary";
+}
+
+/* Tokens per second of n tokens over ms (0 when either is 0). */
+static double rate(double n, double ms) { return n > 0 && ms > 0 ? n * 1e3 / ms : 0.0; }
+
+/* The phases' rates: thinking from the first token to the close, the answer
+ * from the close to the end (the whole response when it never closed). */
+static double thinking_tps(const l1_gen_result *r) {
+    double end = r->close_ms > 0 ? r->close_ms : r->end_ms;
+    return rate(r->tokens_thinking - 1, end - r->first_token_ms);
+}
+static double answer_tps(const l1_gen_result *r) {
+    return r->close_ms > 0 ? rate(r->tokens_answer, r->end_ms - r->close_ms) : 0.0;
+}
+
 void l1cli_summary(const char *cmd, const l1_gen_result *r, double load_ms) {
     double pp = r->prefill_ms > 0 ? r->prefill_tokens * 1e3 / r->prefill_ms : 0;
     double tg = r->decode_ms > 0 ? r->decode_tokens * 1e3 / r->decode_ms : 0;
     fprintf(stderr, "l1 %s: load %.0f ms | prefill %d tok %.1f t/s | decode %d tok %.1f t/s | thinking %d + answer %d = %d",
             cmd, load_ms, r->prefill_tokens, pp, r->decode_tokens, tg, r->tokens_thinking, r->tokens_answer,
             r->tokens_thinking + r->tokens_answer);
-    if (r->budget_mode != L1_BUDGET_OFF) fprintf(stderr, " / %d (%s)", r->budget, l1_budget_mode_name(r->budget_mode));
-    fprintf(stderr, " | close %s | finish %s\n", l1_close_name(r->close), l1_finish_name(r->finish));
+    if (r->budget_mode != L1_BUDGET_OFF) {
+        fprintf(stderr, " / %d (%s", r->budget, l1_budget_mode_name(r->budget_mode));
+        if (r->budget_effective != r->budget) fprintf(stderr, ", effective %d", r->budget_effective);
+        fprintf(stderr, ")");
+    }
+    fprintf(stderr, " | close %s", close_kind(r));
+    if (r->first_token_ms > 0) {
+        fprintf(stderr, " | first token %.0f ms, thinking %.1f t/s", r->first_token_ms, thinking_tps(r));
+        if (r->close_ms > 0) fprintf(stderr, ", close %.0f ms", r->close_ms);
+        if (r->first_answer_ms > 0) fprintf(stderr, ", first answer %.0f ms", r->first_answer_ms);
+        if (r->close_ms > 0) fprintf(stderr, ", answer %.1f t/s", answer_tps(r));
+    }
+    if (r->answer_truncated) fprintf(stderr, " | answer truncated by N");
+    fprintf(stderr, " | finish %s\n", l1_finish_name(r->finish));
 }
 
 void l1cli_print_result_json(const l1cli_stream *s, const l1_gen_result *r, double load_ms) {
@@ -291,15 +354,25 @@ void l1cli_print_result_json(const l1cli_stream *s, const l1_gen_result *r, doub
     l1cli_json_strn(&j, "reasoning", s->reasoning.data ? s->reasoning.data : "", s->reasoning.len);
     l1cli_json_strn(&j, "answer", s->answer.data ? s->answer.data : "", s->answer.len);
     l1cli_json_int(&j, "budget", r->budget);
+    l1cli_json_int(&j, "budget_effective", r->budget_effective);
+    l1cli_json_int(&j, "reserve_effective", r->reserve_effective);
     l1cli_json_str(&j, "budget_mode", l1_budget_mode_name(r->budget_mode));
     l1cli_json_int(&j, "tokens_thinking", r->tokens_thinking);
     l1cli_json_int(&j, "tokens_answer", r->tokens_answer);
     l1cli_json_str(&j, "close", l1_close_name(r->close));
+    l1cli_json_str(&j, "close_kind", close_kind(r));
+    l1cli_json_bool(&j, "answer_truncated", r->answer_truncated != 0);
     l1cli_json_str(&j, "finish_reason", l1_finish_name(r->finish));
     l1cli_json_object(&j, "timings");
     l1cli_json_fixed(&j, "load_ms", load_ms, 3);
     l1cli_json_fixed(&j, "prefill_tps", r->prefill_ms > 0 ? r->prefill_tokens * 1e3 / r->prefill_ms : 0.0, 3);
     l1cli_json_fixed(&j, "decode_tps", r->decode_ms > 0 ? r->decode_tokens * 1e3 / r->decode_ms : 0.0, 3);
+    l1cli_json_fixed(&j, "first_token_ms", r->first_token_ms, 3);
+    l1cli_json_fixed(&j, "close_ms", r->close_ms, 3);
+    l1cli_json_fixed(&j, "first_answer_ms", r->first_answer_ms, 3);
+    l1cli_json_fixed(&j, "end_ms", r->end_ms, 3);
+    l1cli_json_fixed(&j, "thinking_tps", thinking_tps(r), 3);
+    l1cli_json_fixed(&j, "answer_tps", answer_tps(r), 3);
     l1cli_json_end(&j);
     l1cli_json_end(&j);
     l1cli_json_finish(&j);
@@ -313,6 +386,7 @@ static void run_usage(FILE *f) {
                "  -p, --prompt TEXT     the user's message\n"
                "  -f, --file FILE       read the message from FILE ('-' = stdin)\n"
                "  --json                print one JSON object instead of the stream\n"
+               "  --print-prompt        print the rendered prompt (text, then its token ids) and exit\n"
                "  -h, --help            this help\n");
     l1cli_gen_usage(f);
 }
@@ -337,11 +411,50 @@ static int watch(void *user) {
     return l1cli_interrupted(NULL);
 }
 
+/* --print-prompt: the prompt as the model would see it, text then ids. */
+static int print_prompt(const l1cli_gen_opts *o, const char *prompt) {
+    l1_model *m;
+    l1_model_params mp = l1_model_default_params();
+    mp.vocab_only = true;
+    l1_status st = l1_model_load(o->model, &mp, &m);
+    if (st != L1_OK) return l1cli_fail("run", o->model, st);
+    l1_message msg = {L1_MSG_USER, prompt};
+    int rc = 0;
+    int32_t n_text = l1_render_prompt(m, &msg, 1, &o->gp, NULL, 0);
+    int32_t n_ids = l1_prompt_tokens(m, &msg, 1, &o->gp, NULL, 0);
+    char *text = NULL;
+    l1_token *ids = NULL;
+    if (n_text == L1_TOKEN_ERROR || n_ids == L1_TOKEN_ERROR) {
+        rc = l1cli_fail("run", "prompt", L1_ERR_INVALID_ARG);
+    } else {
+        n_text = n_text < 0 ? -n_text : n_text;
+        n_ids = n_ids < 0 ? -n_ids : n_ids;
+        text = malloc((size_t)n_text + 1);
+        ids = malloc((size_t)n_ids * sizeof *ids + 1);
+        if (!text || !ids || l1_render_prompt(m, &msg, 1, &o->gp, text, n_text) != n_text ||
+            l1_prompt_tokens(m, &msg, 1, &o->gp, ids, n_ids) != n_ids) {
+            rc = (l1cli_err("run", "cannot render the prompt: %s", l1_last_error()), 1);
+        } else {
+            fwrite(text, 1, (size_t)n_text, stdout);
+            fputc('\n', stdout);
+            for (int32_t i = 0; i < n_ids; i++) printf(i ? " %d" : "%d", (int)ids[i]);
+            printf("\n");
+            if (fflush(stdout) != 0 || ferror(stdout)) rc = (l1cli_err("run", "cannot write the prompt"), 1);
+        }
+    }
+    free(text);
+    free(ids);
+    l1_model_free(m);
+    return rc;
+}
+
 static int run_generate(const l1cli_gen_opts *opts, const char *prompt, bool json) {
     l1_model *m;
     l1_ctx *c;
     double load_ms;
-    int rc = l1cli_gen_load("run", opts, &m, &c, &load_ms);
+    l1cli_gen_opts lo = *opts;
+    lo.ctx_prompt = prompt;
+    int rc = l1cli_gen_load("run", &lo, &m, &c, &load_ms);
     if (rc) return rc;
     l1cli_gen_opts o = *opts;
     l1cli_progress pr;
@@ -374,11 +487,12 @@ static int run_generate(const l1cli_gen_opts *opts, const char *prompt, bool jso
 }
 
 int l1cli_run(int argc, char **argv) {
-    enum { O_JSON = L1CLI_OPT_LONG + 0x80 };
+    enum { O_JSON = L1CLI_OPT_LONG + 0x80, O_PRINT_PROMPT };
     static const struct option own[] = {
         {"prompt", required_argument, NULL, 'p'},
         {"file", required_argument, NULL, 'f'},
         {"json", no_argument, NULL, O_JSON},
+        {"print-prompt", no_argument, NULL, O_PRINT_PROMPT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -387,7 +501,7 @@ int l1cli_run(int argc, char **argv) {
     l1cli_gen_opts o;
     l1cli_gen_init(&o);
     const char *prompt = NULL, *file = NULL, *v;
-    bool json = false;
+    bool json = false, show_prompt = false;
     int c;
     while ((c = l1cli_getopt("run", argc, argv, "p:f:h" L1CLI_GEN_SHORTOPTS, longopts, &v)) != -1) {
         if (c == 'h') return run_usage(stdout), 0;
@@ -395,6 +509,7 @@ int l1cli_run(int argc, char **argv) {
         if (c == 'p') prompt = v;
         else if (c == 'f') file = v;
         else if (c == O_JSON) json = true;
+        else if (c == O_PRINT_PROMPT) show_prompt = true;
         else if (l1cli_gen_option("run", c, v, &o) != 1) return 2;
     }
     if (optind < argc) return l1cli_usage_err("run", "unexpected argument '%s'", argv[optind]);
@@ -404,7 +519,7 @@ int l1cli_run(int argc, char **argv) {
     char *text = NULL;
     if (file && !(text = read_file(file))) return l1cli_err("run", "%s: cannot read", file), 1;
     if (json) o.color = false;
-    rc = run_generate(&o, text ? text : prompt, json);
+    rc = show_prompt ? print_prompt(&o, text ? text : prompt) : run_generate(&o, text ? text : prompt, json);
     free(text);
     return rc;
 }
