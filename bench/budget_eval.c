@@ -11,14 +11,16 @@
  *             stopped at N tokens whether or not an answer came
  *   instr     the instruction alone, nothing enforced (the L1 paper's own
  *             evaluation): the model's own length control
+ *   forced    max-soft on a model that cannot close by itself (its </think>
+ *             banned by a -inf bias): every close is the controller's, the
+ *             hardest case for closing at a word boundary
  *
  * plus "off" (no instruction, no budget) once.  For each cell: accuracy (the
  * last \boxed{} of the answer equals the value computed here), mean and max
  * response length, share of responses over N, share with an answer, and
  * how thinking closed: natural (the model wrote </think>), forced at a
- * boundary (the thinking text before the forced close ends with white space
- * or punctuation), forced mid-word (it ends inside a word or number), or
- * never.  Also the paper's mean |length - N| / N for instr, and accuracy per
+ * word boundary, forced mid-word (l1_gen_result.close_mid_word: no boundary
+ * came within the controller's wait), or never.  Also the paper's mean |length - N| / N for instr, and accuracy per
  * operation and digit count at the largest budget.
  *
  * Output: a Markdown table on stdout; -o FILE writes the cells as CSV and,
@@ -26,7 +28,6 @@
  *
  *   build/release/bench/budget_eval -m examples/reasoner.gguf [-n 500] [-o budget.csv]
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +35,11 @@
 
 #include "l1.h"
 
-enum { N_BUDGETS = 8, N_POLICIES = 4, MAX_DIGITS = 4, N_OPS = 3 };
+enum { N_BUDGETS = 8, N_POLICIES = 5, MAX_DIGITS = 4, N_OPS = 3 };
 static const int32_t k_budgets[N_BUDGETS] = {16, 24, 32, 48, 64, 96, 128, 256};
-static const char *const k_policy[N_POLICIES] = {"max-soft", "max-hard", "cut", "instr"};
+static const char *const k_policy[N_POLICIES] = {"max-soft", "max-hard", "cut", "instr", "forced"};
+/* The model's </think>, banned by the "forced" policy. */
+static l1_logit_bias g_ban_close;
 static const char k_ops[N_OPS] = {'+', '-', '*'};
 /* Generation cap where nothing else bounds the response. */
 #define CAP_TOKENS 400
@@ -159,9 +162,8 @@ static int run_one(l1_ctx *ctx, const problem *p, const l1_gen_params *gp, int32
         if (r.close == L1_CLOSE_NATURAL) {
             x->natural++;
         } else if (r.close == L1_CLOSE_FORCED) {
-            char last = t.n_think ? t.think[t.n_think - 1] : '\n';
-            if (isspace((unsigned char)last) || ispunct((unsigned char)last)) x->boundary++;
-            else x->midword++;
+            if (r.close_mid_word) x->midword++;
+            else x->boundary++;
         } else {
             x->unclosed++;
         }
@@ -187,6 +189,11 @@ static l1_gen_params policy_params(int policy, int32_t n, float temp, uint64_t s
     case 3:
         gp.budget_mode = L1_BUDGET_OFF;
         gp.max_tokens = CAP_TOKENS;
+        break;
+    case 4:
+        gp.budget_mode = L1_BUDGET_MAX;
+        gp.bias = &g_ban_close;
+        gp.n_bias = 1;
         break;
     default: /* off: no instruction, nothing enforced */
         gp.budget_mode = L1_BUDGET_OFF;
@@ -217,7 +224,7 @@ static void print_row(FILE *f, const char *policy, const char *budget, const cel
 
 /* ---- SVG plot ---------------------------------------------------------------- */
 
-static const char *const k_colors[N_POLICIES] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};
+static const char *const k_colors[N_POLICIES] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"};
 
 static double x_of(int j, double x0, double w) { return x0 + w * j / (N_BUDGETS - 1); }
 
@@ -264,7 +271,7 @@ static int write_svg(const char *path, cell cells[N_POLICIES][N_BUDGETS], int n_
     fprintf(f, "<text x='450' y='375' font-size='12' text-anchor='middle'>thinking budget N (tokens), %d "
                "problems per point; dashed: length = N</text>\n", n_problems);
     for (int pi = 0; pi < N_POLICIES; pi++) {
-        double x = 180 + 150 * pi;
+        double x = 120 + 150 * pi;
         fprintf(f, "<line x1='%.0f' y1='400' x2='%.0f' y2='400' stroke='%s' stroke-width='3'/>", x, x + 24,
                 k_colors[pi]);
         fprintf(f, "<text x='%.0f' y='404' font-size='12'>%s</text>\n", x + 30, k_policy[pi]);
@@ -329,6 +336,7 @@ int main(int argc, char **argv) {
         l1_model_free(model);
         return 1;
     }
+    g_ban_close = (l1_logit_bias){l1_token_special(model, L1_SPECIAL_THINK_CLOSE), -1.0f / 0.0f};
     problem *probs = malloc((size_t)n_problems * sizeof *probs);
     if (!probs) return 1;
     uint64_t s = seed;

@@ -3,7 +3,9 @@
  * stdin is a user message (a terminal or a pipe alike); the response is
  * streamed to stdout and its answer (the text after `</think>`) joins the
  * history, as the R1 template keeps it.  One l1_gen serves every turn, so
- * each turn evaluates only what follows the cached prefix.
+ * each turn evaluates only what follows the cached prefix.  "/think N"
+ * changes the budget for the turns that follow; each earlier turn keeps
+ * the instruction it was sent with, so the history stays cached.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,26 +19,32 @@
 static void chat_usage(FILE *f) {
     fprintf(f, "usage: l1 chat -m MODEL [options]\n"
                "Reads one user message per line from stdin and streams each response; a summary\n"
-               "per turn goes to stderr.  An empty line is skipped; EOF or /exit ends.\n"
+               "per turn goes to stderr.  An empty line is skipped; EOF or /exit ends;\n"
+               "/think N sets the budget of the next turns (earlier turns keep theirs).\n"
                "  -h, --help            this help\n");
     l1cli_gen_usage(f);
 }
 
 typedef struct history {
     l1_message *msgs;
+    int32_t *budgets; /* per message: the N its instruction was sent with (-1: none) */
     int32_t n, cap;
 } history;
 
-static bool history_add(history *h, l1_msg_role role, const char *text) {
+static bool history_add(history *h, l1_msg_role role, const char *text, int32_t budget) {
     if (h->n == h->cap) {
         int32_t cap = h->cap ? h->cap * 2 : 16;
         l1_message *m = realloc(h->msgs, (size_t)cap * sizeof *m);
         if (!m) return false;
         h->msgs = m;
+        int32_t *b = realloc(h->budgets, (size_t)cap * sizeof *b);
+        if (!b) return false;
+        h->budgets = b;
         h->cap = cap;
     }
     char *copy = strdup(text);
     if (!copy) return false;
+    h->budgets[h->n] = budget;
     h->msgs[h->n++] = (l1_message){role, copy};
     return true;
 }
@@ -44,11 +52,14 @@ static bool history_add(history *h, l1_msg_role role, const char *text) {
 static void history_free(history *h) {
     for (int32_t i = 0; i < h->n; i++) free((char *)(uintptr_t)h->msgs[i].text);
     free(h->msgs);
+    free(h->budgets);
 }
 
 /* One turn: the response to the history's last message; adds the answer. */
 static int turn(l1_gen *g, const l1cli_gen_opts *o, history *h, double load_ms, int n_turn) {
-    l1_status st = l1_gen_begin_chat(g, h->msgs, h->n, &o->gp);
+    l1_gen_params gp = o->gp;
+    gp.msg_budget = h->budgets;
+    l1_status st = l1_gen_begin_chat(g, h->msgs, h->n, &gp);
     if (st != L1_OK) return l1cli_fail("chat", "generate", st);
     l1cli_stream s = {o, {0}, {0}, {0}, false, NULL};
     l1_piece p;
@@ -71,7 +82,7 @@ static int turn(l1_gen *g, const l1cli_gen_opts *o, history *h, double load_ms, 
         /* Without a close the whole response is the answer (as the template
          * would keep it). */
         const char *ans = r.close != L1_CLOSE_NONE ? s.answer.data : s.text.data;
-        if (!history_add(h, L1_MSG_ASSISTANT, ans ? ans : "")) {
+        if (!history_add(h, L1_MSG_ASSISTANT, ans ? ans : "", 0)) {
             l1cli_err("chat", "out of memory");
             rc = 1;
         }
@@ -82,7 +93,18 @@ static int turn(l1_gen *g, const l1cli_gen_opts *o, history *h, double load_ms, 
     return rc;
 }
 
-static int chat_loop(l1_gen *g, const l1cli_gen_opts *o, double load_ms) {
+/* "/think N": the budget of the turns that follow (mode max if none was set). */
+static bool set_think(l1cli_gen_opts *o, const char *arg) {
+    int64_t v;
+    if (!l1cli_parse_i64("chat", "/think", arg, 0, 1 << 30, &v)) return false;
+    o->gp.budget = (int32_t)v;
+    if (o->gp.budget_mode == L1_BUDGET_OFF && v > 0) o->gp.budget_mode = L1_BUDGET_MAX;
+    if (v == 0) o->gp.budget_mode = L1_BUDGET_OFF;
+    fprintf(stderr, "l1 chat: budget %d for the next turns\n", (int)v);
+    return true;
+}
+
+static int chat_loop(l1_gen *g, l1cli_gen_opts *o, double load_ms) {
     history h = {0};
     char *line = NULL;
     size_t cap = 0;
@@ -98,7 +120,13 @@ static int chat_loop(l1_gen *g, const l1cli_gen_opts *o, double load_ms) {
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
         if (n == 0) continue;
         if (!strcmp(line, "/exit")) break;
-        if (!history_add(&h, L1_MSG_USER, line)) {
+        if (!strncmp(line, "/think ", 7)) {
+            set_think(o, line + 7);
+            continue;
+        }
+        /* The N this turn is sent with, kept for when it is history. */
+        const int32_t own = o->gp.budget > 0 ? o->gp.budget : -1;
+        if (!history_add(&h, L1_MSG_USER, line, own)) {
             rc = 1;
             l1cli_err("chat", "out of memory");
             break;

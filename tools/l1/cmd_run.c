@@ -335,7 +335,8 @@ void l1cli_summary(const char *cmd, const l1_gen_result *r, double load_ms) {
         if (r->budget_effective != r->budget) fprintf(stderr, ", effective %d", r->budget_effective);
         fprintf(stderr, ")");
     }
-    fprintf(stderr, " | close %s", close_kind(r));
+    if (r->close == L1_CLOSE_FORCED) fprintf(stderr, " | close forced (%s)", close_kind(r));
+    else fprintf(stderr, " | close %s", close_kind(r));
     if (r->first_token_ms > 0) {
         fprintf(stderr, " | first token %.0f ms, thinking %.1f t/s", r->first_token_ms, thinking_tps(r));
         if (r->close_ms > 0) fprintf(stderr, ", close %.0f ms", r->close_ms);
