@@ -164,6 +164,11 @@ static int run_one(l1_ctx *ctx, const problem *p, const l1_gen_params *gp, int32
         } else if (r.close == L1_CLOSE_FORCED) {
             if (r.close_mid_word) x->midword++;
             else x->boundary++;
+            if (r.close_mid_word && i == 0) { /* shown once: what a cut word looks like */
+                size_t k = t.n_think > 40 ? t.n_think - 40 : 0;
+                fprintf(stderr, "budget_eval: %s, N=%d: mid-word close after \"%s\"\n", q, (int)n_budget,
+                        t.think + k);
+            }
         } else {
             x->unclosed++;
         }

@@ -362,9 +362,9 @@ L1_API const l1_model *l1_ctx_model(const l1_ctx *ctx);
  *    the prompt (prompt + N <= n_ctx) and max_tokens when set; the result
  *    reports both (budget, budget_effective).  If the model is still
  *    thinking when N - R' tokens are spent (R' the reserve, below), l1 waits
- *    up to 8 tokens for a word boundary (the last piece ends with white
- *    space, punctuation or a line, or the next sampled piece starts a new
- *    word) and writes there the close text (if any), `</think>` and the
+ *    up to 16 tokens (as the reserve allows) for a word boundary (the last
+ *    piece ends with white space, punctuation or a line, or the next
+ *    sampled piece starts a new word) and writes there the close text (if any), `</think>` and the
  *    transition text itself, then lets the model answer in what is left; a
  *    close forced without a boundary is reported (close_mid_word).  In the
  *    `window` tokens before N - R' the `</think>` logit is raised

@@ -61,14 +61,18 @@ static plan plan_of(const l1__budget_params *bp) {
     if (bp->reserve > 0) {
         k.Rp = bp->reserve;
     } else {
-        int want = N / 4 > bp->wait + T + 2 ? N / 4 : bp->wait + T + 2;
+        int w8 = bp->wait < 8 ? bp->wait : 8;
+        int want = N / 4 > w8 + T + 2 ? N / 4 : w8 + T + 2;
         k.Rp = want < 64 ? want : 64;
         if (N < k.Rp) k.Rp = N;
     }
     int room = k.Rp - 2 > 0 ? k.Rp - 2 : 0;
     k.Tp = T <= room ? T : 0;
     room -= k.Tp;
-    k.Gp = bp->wait < room ? bp->wait : room;
+    k.Gp = bp->wait < 8 ? bp->wait : 8; /* no close text in these scripts */
+    if (k.Gp > room) k.Gp = room;
+    room -= k.Gp;
+    k.Gp += bp->wait - k.Gp < room ? bp->wait - k.Gp : room;
     k.close_at = N - k.Rp;
     k.window = bp->window < (N / 4 > 1 ? N / 4 : 1) ? bp->window : (N / 4 > 1 ? N / 4 : 1);
     int tol = bp->tolerance >= 0 ? bp->tolerance : k.Rp + k.window;
@@ -441,7 +445,7 @@ static void budget_n_one_is_the_close_alone(void **state) {
 
 static void budget_small_n_never_cuts_the_transition(void **state) {
     (void)state;
-    /* R' = min(64, max(N/4, G + T + 2), N) = N here (G = 8, T = 4); the
+    /* R' = min(64, max(N/4, min(G, 8) + T + 2), N) = N here (T = 4); the
      * transition is kept whole when 2 + T <= R', else dropped whole:
      * N = 2: </think>, then one sampled answer token with EOS masked.
      * N = 5: </think>, no transition (3 slots are not 4), answer sampled.
@@ -677,7 +681,7 @@ static void budget_reports_every_mask_and_ends_on_end_of_turn_tokens(void **stat
 static void budget_forced_close_goes_where_a_new_word_starts(void **state) {
     (void)state;
     l1__budget b;
-    init_max(&b, 400, true); /* R' = 64: due at 336, G' = 8 */
+    init_max(&b, 400, true); /* R' = 64: due at 336, G' = 16 */
     for (int n = 0; n < 336; n++) l1__budget_accept(&b, MID);
     l1_token t;
     assert_false(l1__budget_forced_token(&b, &t)); /* inside a word: wait */
@@ -724,19 +728,19 @@ static void budget_forced_close_cuts_a_word_only_after_the_wait_and_says_so(void
     assert_int_equal(r.tokens_thinking, 337);
 
     init_max(&b, 400, true);
-    for (int n = 0; n < 336 + 8; n++) {
+    for (int n = 0; n < 336 + 16; n++) {
         l1_token u = MID;
         assert_false(l1__budget_forced_token(&b, &t));
         assert_false(l1__budget_after_sample(&b, &u));
         l1__budget_accept(&b, u);
     }
-    assert_true(l1__budget_forced_token(&b, &t)); /* n = 344 = 336 + G' */
+    assert_true(l1__budget_forced_token(&b, &t)); /* n = 352 = 336 + G' */
     assert_int_equal(t, CLOSE);
     l1__budget_accept(&b, t);
     l1__budget_report_get(&b, &r);
     assert_int_equal(r.close, L1_CLOSE_FORCED);
     assert_true(r.close_mid_word);
-    assert_int_equal(r.tokens_thinking, 345);
+    assert_int_equal(r.tokens_thinking, 353);
 }
 
 /* An explicit reserve is honoured exactly or refused with the reason; the
@@ -759,7 +763,7 @@ static void budget_reserve_is_honoured_or_refused_never_lowered(void **state) {
     bp.reserve = -1;
     assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
     l1__budget_report_get(&b, &r);
-    assert_int_equal(r.reserve_effective, 37); /* min(64, max(150 / 4, 8 + 4 + 2)) */
+    assert_int_equal(r.reserve_effective, 37); /* min(64, max(150 / 4, min(16, 8) + 4 + 2)) */
 }
 
 /* Exact mode's floor follows R' and W', which shrink with N: "Think for
@@ -821,8 +825,8 @@ static void budget_close_text_precedes_the_forced_close_within_n(void **state) {
     l1__budget_report_get(&b, &r);
     assert_int_equal(r.tokens_thinking, 340);
     assert_int_equal(r.tokens_answer, 4);
-    /* N = 16: R' = max(4, 8 + 3 + 4 + 2) capped at... 16 < 17: R' = 16,
-     * room 14: T' = 4, G' = 8, then 2 left: the 3-token close text is dropped. */
+    /* N = 16: R' = min(max(4, 8 + 3 + 4 + 2), 16) = 16, room 14: T' = 4,
+     * 8 of wait, then 2 left: the 3-token close text is dropped (G' = 10). */
     bp.budget = 16;
     assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
     l1_token u;

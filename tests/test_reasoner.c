@@ -208,7 +208,8 @@ static long pick(uint64_t *s, int max_digits) {
 /* Max mode, budgets 16..256, greedy and sampled: no response is longer than
  * N tokens, and from N = ANSWER_FROM_N on every one ends with \boxed{...}.
  * Below that the guarantee is not l1's to give yet: the controller reserves
- * max(N/4, transition + 2) tokens for the close and the answer at small N,
+ * max(N/4, 8 + transition + 2) tokens (the wait for a word boundary, the
+ * close and the answer) at small N,
  * and this model's answer after a close ("\n\n**Final Answer**\n\boxed{-1234}"
  * and EOS) takes up to 14 tokens, so a close the model itself makes late
  * (just before the forced one) leaves its answer cut at N.  The shares are

@@ -161,19 +161,21 @@ l1_status l1__budget_init(l1__budget *b, const l1__budget_params *p, const l1__b
     if (p->reserve > 0) {
         b->reserve_eff = p->reserve;
     } else {
-        int64_t need = (int64_t)p->wait + C + T + 2;
+        int64_t need = (int64_t)(p->wait < L1__BUDGET_RESERVED_WAIT ? p->wait : L1__BUDGET_RESERVED_WAIT) + C + T + 2;
         int32_t want = need > N / 4 ? (int32_t)(need < L1__BUDGET_MAX_TOKENS ? need : L1__BUDGET_MAX_TOKENS) : N / 4;
         b->reserve_eff = min32(min32(L1__BUDGET_DEFAULT_RESERVE, want), N);
     }
     b->close_at = N - b->reserve_eff;
-    /* What does not fit is dropped whole: the transition, then the wait
-     * shrinks, then the close text. */
+    /* What does not fit is dropped whole, in this order of need: the
+     * transition, 8 tokens of wait, the close text, the rest of the wait. */
     int32_t room = max32(0, b->reserve_eff - 2);
     b->transition_eff = T <= room ? T : 0;
     room -= b->transition_eff;
-    b->wait_eff = min32(p->wait, room);
+    b->wait_eff = min32(min32(p->wait, L1__BUDGET_RESERVED_WAIT), room);
     room -= b->wait_eff;
     b->close_text_eff = C <= room ? C : 0;
+    room -= b->close_text_eff;
+    b->wait_eff += min32(p->wait - b->wait_eff, room);
     const int32_t window = min32(p->window, max32(N / 4, 1));
     int64_t tol = p->tolerance >= 0 ? p->tolerance : (int64_t)b->reserve_eff + window;
     if (tol < b->reserve_eff) tol = b->reserve_eff;

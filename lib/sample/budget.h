@@ -41,12 +41,14 @@
  * the answer:
  *   - R given (reserve > 0): R' = R; R > N or R < 2 + T is an error (a
  *     reserve that cannot be honoured is never lowered in silence);
- *   - R automatic (reserve = -1): R' = min(64, max(N / 4, G + C + T + 2), N):
- *     a small budget gives about a quarter of itself to the reserve, but
- *     room for the wait, the close and one answer token when N allows.
- * What does not fit R' is dropped whole, never cut: the transition T' = T
- * when 2 + T <= R' (else 0), then the wait G' = min(G, R' - 2 - T'), then
- * the close text C' = C when it fits what is left (else 0).  Then:
+ *   - R automatic (reserve = -1): R' = min(64, max(N / 4, min(G, 8) + C + T + 2),
+ *     N): a small budget gives about a quarter of itself to the reserve, but
+ *     room for 8 tokens of wait, the close and one answer token when N
+ *     allows.
+ * What does not fit R' is dropped whole, never cut, taken in this order
+ * from the R' - 2 tokens besides `</think>` and one answer token: the
+ * transition (T' = T or 0), up to 8 tokens of wait, the close text (C' = C
+ * or 0), then the rest of the wait (G' <= G in all).  Then:
  *  - the response never exceeds N tokens: when n reaches N the controller
  *    is done (finish "budget");
  *  - from n = N - R' on, if the model is still thinking, the close is put at
@@ -96,8 +98,9 @@
  * to about 30 tokens; 64 leaves room for a longer expression while costing
  * 12.5% of the smallest budget the paper evaluates (512).  W = 64: a few
  * sentences of a reasoning trace.  boost = 10 logits at the end of the
- * window.  G = 8: a word or a number of up to 8 pieces ends within the
- * wait.
+ * window.  G = 16: a word or a number of up to 16 pieces ends within the
+ * wait (a larger reserve leaves room for it; at R' = 64 the answer still
+ * has 40 tokens after the longest wait and the transition).
  */
 #ifndef L1_BUDGET_H
 #define L1_BUDGET_H
@@ -127,7 +130,9 @@
 #define L1__BUDGET_DEFAULT_RESERVE 64
 #define L1__BUDGET_DEFAULT_WINDOW 64
 #define L1__BUDGET_DEFAULT_BOOST 10.0f
-#define L1__BUDGET_DEFAULT_WAIT 8
+#define L1__BUDGET_DEFAULT_WAIT 16
+/* The part of the wait an automatic reserve always makes room for. */
+#define L1__BUDGET_RESERVED_WAIT 8
 
 typedef struct l1__budget_params {
     l1_budget_mode mode;
