@@ -45,7 +45,7 @@ static int setup(void **state) {
 }
 
 static l1__budget_tokens tokens(void) {
-    l1__budget_tokens t = {V, OPEN, CLOSE, EOS, g_transition, 4, NULL, 0, g_flags, NULL, 0};
+    l1__budget_tokens t = {V, OPEN, CLOSE, EOS, g_transition, 4, g_flags, NULL, 0, NULL, 0};
     return t;
 }
 

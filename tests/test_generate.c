@@ -426,6 +426,56 @@ static void default_transition_is_never_blamed_for_the_models_roles(void **state
     l1_model_free(m);
 }
 
+
+/* A model whose chat template is of neither family: AUTO refuses it,
+ * naming the choices, never a silent raw prompt; a chosen family works, and
+ * the budget holds in ChatML as in R1. */
+static l1_status other_template(void *user, l1__gguf_writer *w) {
+    (void)user;
+    const char *tpl = "{% for m in messages %}[INST] {{ m['content'] }} [/INST]{% endfor %}";
+    return l1__gguf_writer_set_str(w, "tokenizer.chat_template", tpl, strlen(tpl));
+}
+
+static void auto_template_refuses_an_unknown_family_and_budget_holds_in_chatml(void **state) {
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/l1_test_generate_tpl_%d.gguf", (int)getpid());
+    l1__synth_params sp;
+    assert_int_equal(l1__synth_preset("tiny", &sp), L1_OK);
+    sp.kv_hook = other_template;
+    assert_int_equal(l1__synth_write(&sp, path), L1_OK);
+    l1_model *m = NULL;
+    l1_status st = l1_model_load(path, NULL, &m);
+    unlink(path);
+    assert_int_equal(st, L1_OK);
+    l1_ctx_params cp = l1_ctx_default_params();
+    cp.n_ctx = 512;
+    cp.n_threads = 1;
+    l1_ctx *ctx;
+    assert_int_equal(l1_ctx_new(m, &cp, &ctx), L1_OK);
+    l1_gen_params p = params_seed(4);
+    p.budget_mode = L1_BUDGET_MAX;
+    p.budget = 60;
+    assert_int_equal(l1_generate(ctx, "Hi", &p, NULL, NULL, NULL), L1_ERR_UNSUPPORTED);
+    assert_non_null(strstr(l1_last_error(), "chatml"));
+    char buf[64];
+    l1_message q = {L1_MSG_USER, "Hi"};
+    assert_int_equal(l1_render_prompt(m, &q, 1, &p, buf, sizeof buf), L1_TOKEN_ERROR);
+    l1_logit_bias ban = {l1_token_special(m, L1_SPECIAL_THINK_CLOSE), -INFINITY};
+    p.template_mode = L1_TEMPLATE_CHATML;
+    p.bias = &ban;
+    p.n_bias = 1;
+    transcript t = {0};
+    l1_gen_result r;
+    assert_int_equal(l1_generate(ctx, "Hi", &p, record, &t, &r), L1_OK);
+    assert_int_equal(r.template_used, L1_TEMPLATE_CHATML);
+    assert_true(r.tokens_thinking + r.tokens_answer <= 60);
+    assert_int_equal(r.close, L1_CLOSE_FORCED);
+    assert_true(r.tokens_answer >= 1);
+    l1_ctx_free(ctx);
+    l1_model_free(m);
+}
+
 /* A chat whose N changes keeps each earlier turn's instruction, so the
  * history is reused from the cache. */
 static void changing_n_mid_chat_reuses_the_history(void **state) {
@@ -791,6 +841,7 @@ int main(void) {
         cmocka_unit_test(word_boundaries_are_defined_on_decoded_bytes),
         cmocka_unit_test(default_transition_is_never_blamed_for_the_models_roles),
         cmocka_unit_test(changing_n_mid_chat_reuses_the_history),
+        cmocka_unit_test(auto_template_refuses_an_unknown_family_and_budget_holds_in_chatml),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

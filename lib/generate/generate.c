@@ -612,8 +612,8 @@ static l1_status setup_budget(l1_gen *g, const l1_gen_params *p, const l1_token 
                               l1_token *trans, int32_t n_trans, const l1_token *close, int32_t n_close) {
     l1__budget_tokens t = {g->n_vocab, l1__tokenizer_role(g->tok, L1_SPECIAL_THINK_OPEN),
                            l1__tokenizer_role(g->tok, L1_SPECIAL_THINK_CLOSE),
-                           l1__tokenizer_role(g->tok, L1_SPECIAL_EOS), trans, n_trans, close, n_close, g->flags,
-                           g->eog, g->n_eog};
+                           l1__tokenizer_role(g->tok, L1_SPECIAL_EOS), trans, n_trans, g->flags,
+                           g->eog, g->n_eog, close, n_close};
     const bool on = p->budget_mode != L1_BUDGET_OFF;
     if (on && (t.think_close < 0 || t.eos < 0))
         return l1__error(L1_ERR_UNSUPPORTED, "gen: budget mode %s needs the model's %s token, which "

@@ -152,12 +152,12 @@ typedef struct l1__budget_tokens {
     l1_token eos;         /* required unless mode off */
     const l1_token *transition; /* n_transition ids written after a forced close (copied) */
     int32_t n_transition;       /* [0, L1__BUDGET_MAX_TRANSITION] */
-    const l1_token *close_text; /* n_close_text ids written before a forced `</think>` (copied) */
-    int32_t n_close_text;       /* [0, L1__BUDGET_MAX_TRANSITION] */
     const uint8_t *flags; /* (n_vocab) L1__PIECE_* per token, or NULL; borrowed: must outlive the controller */
     const l1_token *eog;  /* n_eog end-of-turn tokens besides EOS (copied), or NULL: each ends the
                              response as EOS does, and is masked wherever EOS is */
     int32_t n_eog;        /* [0, L1__BUDGET_MAX_EOG] */
+    const l1_token *close_text; /* n_close_text ids written before a forced `</think>` (copied) */
+    int32_t n_close_text;       /* [0, L1__BUDGET_MAX_TRANSITION] */
 } l1__budget_tokens;
 
 /* What l1__budget_before_sample did to the logits (a bit set). */
