@@ -341,6 +341,40 @@ static void spelled_close_splits_where_the_history_does(void **state) {
     l1__stopper_free(&st);
 }
 
+
+/* Where `</think>` is forbidden, its spelling is too: after "...</think" the
+ * piece ">" is masked, after "...</" the pieces starting "think>" are, and
+ * nothing is masked after text that does not begin it. */
+static void spelled_close_is_prevented_where_the_token_is_masked(void **state) {
+    (void)state;
+    const l1__tokenizer *tok = l1__model_tokenizer(g_model);
+    const int32_t nv = l1__tokenizer_n_vocab(tok);
+    uint8_t *f = malloc((size_t)nv);
+    float *l = malloc((size_t)nv * sizeof *l);
+    assert_true(f && l);
+    l1__gen_piece_flags(tok, f, nv);
+    static const struct {
+        const char *tail, *rest;
+    } cases[] = {{"so </think", ">"}, {"a</", "think>"}, {"x<", "/think>"}, {"plain", NULL}};
+    for (size_t c = 0; c < L1_ARRAY_LEN(cases); c++) {
+        for (int32_t i = 0; i < nv; i++) l[i] = 0.0f;
+        l1__gen_mask_spelled_close(tok, f, nv, cases[c].tail, strlen(cases[c].tail), l);
+        int masked = 0;
+        for (int32_t id = 0; id < nv; id++) {
+            size_t n = 0;
+            const uint8_t *pc = l1__tokenizer_is_control(tok, id) ? NULL : l1__token_piece(tok, id, &n);
+            const char *rest = cases[c].rest;
+            bool completes = pc && rest && n >= strlen(rest) && !memcmp(pc, rest, strlen(rest));
+            bool holds = pc && memmem(pc, n, "</think>", 8) != NULL;
+            assert_int_equal(isinf(l[id]) != 0, completes || holds);
+            masked += isinf(l[id]) != 0;
+        }
+        if (cases[c].rest && strlen(cases[c].rest) == 1) assert_true(masked >= 1); /* the byte '>' itself */
+    }
+    free(l);
+    free(f);
+}
+
 /* Word ends and starts are read off each piece's decoded bytes: the
  * byte-level 'Ġ' is a leading space, so " the" starts a word. */
 static void word_boundaries_are_defined_on_decoded_bytes(void **state) {
@@ -838,6 +872,7 @@ int main(void) {
         cmocka_unit_test(stop_strings_never_match_the_controller_text),
         cmocka_unit_test(phase_timings_follow_the_phases),
         cmocka_unit_test(spelled_close_splits_where_the_history_does),
+        cmocka_unit_test(spelled_close_is_prevented_where_the_token_is_masked),
         cmocka_unit_test(word_boundaries_are_defined_on_decoded_bytes),
         cmocka_unit_test(default_transition_is_never_blamed_for_the_models_roles),
         cmocka_unit_test(changing_n_mid_chat_reuses_the_history),

@@ -521,18 +521,19 @@ static void emit(l1_gen *g, l1_token tok, bool forced, l1_phase phase0, bool ope
  * forbids `</think>` (after the close, before exact mode's floor): masks
  * every piece that holds "</think>" and, when the text so far ends with a
  * beginning of it, every piece that would complete it. */
-static void mask_spelled_close(l1_gen *g, float *logits) {
+void l1__gen_mask_spelled_close(const l1__tokenizer *tok, const uint8_t *flags, int32_t n_vocab, const char *tail,
+                                size_t n_tail, float *logits) {
     const char *c = L1__THINK_CLOSE_TEXT;
     const size_t kc = strlen(c);
     size_t k = 0;
-    for (size_t j = g->n_tail < kc - 1 ? g->n_tail : kc - 1; j > 0 && !k; j--)
-        if (!memcmp(g->tail + g->n_tail - j, c, j)) k = j;
-    for (int32_t id = 0; id < g->n_vocab; id++) {
-        if (g->flags[id] & L1__PIECE_SPELLS_CLOSE) {
+    for (size_t j = n_tail < kc - 1 ? n_tail : kc - 1; j > 0 && !k; j--)
+        if (!memcmp(tail + n_tail - j, c, j)) k = j;
+    for (int32_t id = 0; id < n_vocab; id++) {
+        if (flags[id] & L1__PIECE_SPELLS_CLOSE) {
             logits[id] = -INFINITY;
         } else if (k > 0) {
             size_t len = 0;
-            const uint8_t *pc = l1__tokenizer_is_control(g->tok, id) ? NULL : l1__token_piece(g->tok, id, &len);
+            const uint8_t *pc = l1__tokenizer_is_control(tok, id) ? NULL : l1__token_piece(tok, id, &len);
             if (pc && len >= kc - k && !memcmp(pc, c + k, kc - k)) logits[id] = -INFINITY;
         }
     }
@@ -578,7 +579,7 @@ static l1_status step(l1_gen *g) {
         memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
         (void)l1__budget_before_sample(&g->budget, g->logits);
         if (g->params.budget_mode != L1_BUDGET_OFF && !l1__budget_close_allowed(&g->budget))
-            mask_spelled_close(g, g->logits);
+            l1__gen_mask_spelled_close(g->tok, g->flags, g->n_vocab, g->tail, g->n_tail, g->logits);
         if ((st = l1__sampler_sample(g->sampler, g->logits, &tok))) return st;
         forced = l1__budget_after_sample(&g->budget, &tok);
     }

@@ -36,6 +36,15 @@ bool l1__gen_word_boundary_byte(uint8_t c);
  * L1__PIECE_SPELLS_CLOSE.  Control tokens get no flag. */
 void l1__gen_piece_flags(const l1__tokenizer *tok, uint8_t *flags, int32_t n_vocab);
 
+/* Prevents a close spelled from ordinary tokens: sets to -inf the logit of
+ * every piece holding "</think>" (L1__PIECE_SPELLS_CLOSE in flags) and,
+ * when the text so far (its last n_tail bytes in tail) ends with a
+ * beginning of "</think>", of every piece that would complete it.  The
+ * generator calls it where the controller forbids `</think>` (after the
+ * close, before exact mode's floor). */
+void l1__gen_mask_spelled_close(const l1__tokenizer *tok, const uint8_t *flags, int32_t n_vocab, const char *tail,
+                                size_t n_tail, float *logits);
+
 /* Stop-string matching over a text stream.  Text that could be the start of
  * a stop string is held back until it is known not to be; a matched stop
  * string is never emitted. */
