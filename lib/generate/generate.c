@@ -636,8 +636,9 @@ static l1_status setup_budget(l1_gen *g, const l1_gen_params *p, const l1_token 
     g->budget_asked = p->budget;
     bp.budget = p->budget;
     if (on) {
+        /* No room at all: N stays, and the prefill reports the full context. */
         const int32_t room = l1__ctx_n_ctx(g->ctx) - n;
-        if (room < bp.budget) bp.budget = room > 0 ? room : 0;
+        if (room > 0 && room < bp.budget) bp.budget = room;
         if (p->max_tokens > 0 && p->max_tokens < bp.budget) bp.budget = p->max_tokens;
         if (p->reserve > bp.budget)
             return l1__error(L1_ERR_INVALID_ARG,
