@@ -76,7 +76,8 @@
  *   Edge cases: N = 0: done before any token (finish "budget").  N = 1 (or
  *   any N <= R' when still thinking at the start): the close comes at the
  *   first token; with N = 1 that token is `</think>` and no answer fits.
- *   A natural close before N - R' leaves at least R' answer tokens.
+ *   A natural close before N - R' leaves at least R' answer tokens; one
+ *   during the wait (the model may close by itself there) at least R' - G'.
  *   Nothing else of the model's choices is altered: with boost 0, a script
  *   that closes on its own before N - R', writes no EOS while thinking and
  *   no stray tag after the close is emitted unchanged.
