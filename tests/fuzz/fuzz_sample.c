@@ -155,14 +155,30 @@ static void check_budget(const l1__budget_params *bp, const l1__budget_tokens *b
     l1__budget_report_get(b, &r);
     PROMISE(r.used == d->n && r.tokens_thinking + r.tokens_answer == d->n);
     if (bp->mode == L1_BUDGET_OFF) return;
-    const int32_t N = bp->budget, T = bt->n_transition;
-    int32_t lo = N / 4 > T + 2 ? N / 4 : T + 2;
-    int32_t reserve = bp->reserve < lo ? bp->reserve : lo;
-    if (reserve > N) reserve = N;
+    /* R', T', G' and the floor derived here from the parameters as budget.h
+     * states them (no close text in this driver, so C' = 0): an explicit
+     * reserve is kept, an automatic one is min(64, max(N/4, min(G, 8) + T + 2), N);
+     * the transition is kept whole when it fits in R' - 2, and the wait
+     * takes what is left of that room. */
+    const int64_t N = bp->budget, T = bt->n_transition;
+    int64_t Rp;
+    if (bp->reserve > 0) {
+        Rp = bp->reserve;
+    } else {
+        const int64_t need = (bp->wait < 8 ? bp->wait : 8) + T + 2;
+        Rp = need > N / 4 ? need : N / 4;
+        if (Rp > 64) Rp = 64;
+        if (Rp > N) Rp = N;
+    }
+    const int64_t room = Rp - 2 > 0 ? Rp - 2 : 0;
+    const int64_t Tp = T <= room ? T : 0;
+    const int64_t G = bp->wait < room - Tp ? bp->wait : room - Tp;
     PROMISE(d->n <= N && d->closes <= 1 && d->eos_thinking == 0);
-    if (d->closes) PROMISE(d->close_at_n <= N - reserve);
+    if (d->closes) PROMISE(d->close_at_n <= N - Rp + G);
     if (d->closes && bp->mode == L1_BUDGET_EXACT) {
-        const int64_t tol = bp->tolerance >= 0 ? bp->tolerance : (int64_t)bp->reserve + bp->window;
+        const int64_t W = bp->window < (N / 4 > 1 ? N / 4 : 1) ? bp->window : (N / 4 > 1 ? N / 4 : 1);
+        int64_t tol = bp->tolerance >= 0 ? bp->tolerance : Rp + W;
+        if (tol < Rp) tol = Rp;
         PROMISE(d->close_at_n >= N - tol);
     }
     if (d->ended && r.finish == L1_FINISH_BUDGET && N >= 1) PROMISE(r.close != L1_CLOSE_NONE);
