@@ -313,7 +313,9 @@ L1_API l1_status l1_ctx_memory(const l1_model *model, const l1_ctx_params *param
 /* Creates a context (all its memory is allocated here; evaluation allocates
  * nothing per token).  Refuses n_ctx above the model's context_length
  * unless allow_ctx_over_train (L1_ERR_LIMIT), and a total above
- * memory_limit (L1_ERR_LIMIT).  The model must outlive the context. */
+ * memory_limit (L1_ERR_LIMIT); with memory_limit 0, a KV cache and scratch
+ * above the machine's physical memory (L1_ERR_LIMIT).  The model must
+ * outlive the context. */
 L1_API l1_status l1_ctx_new(const l1_model *model, const l1_ctx_params *params, l1_ctx **out);
 
 /* Releases the context; NULL is a no-op. */

@@ -27,7 +27,8 @@ typedef struct mutation {
     int set_type;     /* new type + 1; 0 = unchanged */
     int64_t ne0, ne1; /* 0 = unchanged */
     const char *key;
-    char kind;        /* 'u' u32, 'f' f32, 's' string */
+    char kind;        /* 'u' u32, 'f' f32, 's' string, 'a' array of two i32,
+                         'x' an extra F32 tensor named str of num values */
     double num;
     const char *str;
     int wide;         /* rows of 256 values, so 256-value blocks fit */
@@ -47,6 +48,16 @@ static l1_status kv_hook(void *user, l1__gguf_writer *w) {
     if (!m->key) return L1_OK;
     if (m->kind == 'u') return l1__gguf_writer_set_u32(w, m->key, (uint32_t)m->num);
     if (m->kind == 'f') return l1__gguf_writer_set_f32(w, m->key, (float)m->num);
+    if (m->kind == 'a') {
+        const int32_t two[2] = {1, 2};
+        return l1__gguf_writer_set_arr(w, m->key, L1_GGUF_INT32, two, 2);
+    }
+    if (m->kind == 'x') {
+        static const float zeros[64];
+        const int64_t ne[1] = {(int64_t)m->num};
+        return l1__gguf_writer_add_tensor(w, m->str, L1_TYPE_F32, 1, ne, zeros,
+                                          (uint64_t)m->num * sizeof(float));
+    }
     return l1__gguf_writer_set_str(w, m->key, m->str, strlen(m->str));
 }
 
@@ -168,6 +179,93 @@ static void vocab_only_skips_weights_and_limit_is_enforced(void **state) {
     assert_null(m);
 }
 
+/* Every hyper-parameter is range-checked at load with its key named, so a
+ * value that would only fail (or compute garbage) at generation is refused
+ * where it is read.  The bounds are l1's (model.c): RoPE base [1, 1e12],
+ * RMS epsilon [1e-12, 1], context_length [1, 2^24], head size <= 1024. */
+static void hyper_parameters_are_range_checked(void **state) {
+    (void)state;
+    /* 1e-45 is a denormal f32: positive and finite, but overflows RoPE. */
+    expect_reject(&K("qwen2.rope.freq_base", .kind = 'f', .num = 1e-45), L1_ERR_FORMAT,
+                  "key qwen2.rope.freq_base: 1.4013e-45 is out of range [1, 1e+12]");
+    expect_reject(&K("qwen2.rope.freq_base", .kind = 'f', .num = 0.5), L1_ERR_FORMAT,
+                  "key qwen2.rope.freq_base: 0.5 is out of range");
+    expect_reject(&K("qwen2.rope.freq_base", .kind = 'f', .num = 1e13), L1_ERR_FORMAT,
+                  "key qwen2.rope.freq_base: 1e+13 is out of range");
+    expect_reject(&K("qwen2.attention.layer_norm_rms_epsilon", .kind = 'f', .num = 1e-40), L1_ERR_FORMAT,
+                  "key qwen2.attention.layer_norm_rms_epsilon: 9.99995e-41 is out of range [1e-12, 1]");
+    expect_reject(&K("qwen2.attention.layer_norm_rms_epsilon", .kind = 'f', .num = 2), L1_ERR_FORMAT,
+                  "key qwen2.attention.layer_norm_rms_epsilon: 2 is out of range");
+    expect_reject(&K("qwen2.context_length", .kind = 'u', .num = 2147483647.0), L1_ERR_FORMAT,
+                  "key qwen2.context_length: 2147483647 is out of range [1, 16777216]");
+    expect_reject(&K("qwen2.context_length", .kind = 'u', .num = 0), L1_ERR_FORMAT,
+                  "key qwen2.context_length: 0 is out of range");
+    expect_reject(&K("qwen2.embedding_length", .kind = 'u', .num = 8192), L1_ERR_FORMAT,
+                  "head size 2048 (embedding_length / head_count) is above 1024");
+    expect_reject(&K("qwen2.feed_forward_length", .kind = 'u', .num = 0), L1_ERR_FORMAT,
+                  "key qwen2.feed_forward_length: 0 is out of range");
+    expect_reject(&K("qwen2.block_count", .kind = 'u', .num = 5000), L1_ERR_FORMAT,
+                  "key qwen2.block_count: 5000 is out of range");
+    /* The bounds themselves load (the tiny model's own values are 1e4 and 1e-6). */
+    l1_model *m;
+    assert_int_equal(load_mutated(&K("qwen2.rope.freq_base", .kind = 'f', .num = 1), NULL, &m), L1_OK);
+    l1_model_free(m);
+    assert_int_equal(load_mutated(&K("qwen2.attention.layer_norm_rms_epsilon", .kind = 'f', .num = 1), NULL, &m),
+                     L1_OK);
+    l1_model_free(m);
+}
+
+/* A tensor l1 would not compute with is refused by name: an unknown tensor
+ * inside a valid block, a block number with a leading zero, and an unknown
+ * top-level tensor. */
+static void unknown_or_malformed_tensor_names_are_refused(void **state) {
+    (void)state;
+    expect_reject(&K("general.name", .kind = 'x', .str = "blk.0.attn_qkv.weight", .num = 64), L1_ERR_FORMAT,
+                  "tensor blk.0.attn_qkv.weight: not a tensor of a Qwen2 block");
+    expect_reject(&K("general.name", .kind = 'x', .str = "blk.01.attn_norm.weight", .num = 64), L1_ERR_FORMAT,
+                  "tensor blk.01.attn_norm.weight: malformed block name");
+    expect_reject(&K("general.name", .kind = 'x', .str = "blk.1.attn_norm.weight.extra", .num = 64),
+                  L1_ERR_FORMAT, "tensor blk.1.attn_norm.weight.extra: not a tensor of a Qwen2 block");
+    expect_reject(&K("general.name", .kind = 'x', .str = "blk.0.", .num = 64), L1_ERR_FORMAT,
+                  "tensor blk.0.: not a tensor of a Qwen2 block");
+    expect_reject(&K("general.name", .kind = 'x', .str = "rope_freqs.weight", .num = 8), L1_ERR_FORMAT,
+                  "tensor rope_freqs.weight: not a tensor of a Qwen2 model");
+}
+
+/* A known key of the wrong type is an error naming the key and the type. */
+static void known_keys_of_the_wrong_type_are_refused(void **state) {
+    (void)state;
+    expect_reject(&K("tokenizer.chat_template", .kind = 'u', .num = 7), L1_ERR_FORMAT,
+                  "key tokenizer.chat_template: must be a string, found u32");
+    expect_reject(&K("general.name", .kind = 'a'), L1_ERR_FORMAT, "key general.name: must be a string, found array");
+    expect_reject(&K("general.architecture", .kind = 'a'), L1_ERR_FORMAT, "key general.architecture");
+}
+
+/* EOS must be a control token of its own (built-in vocabulary: 0..255 bytes,
+ * 256..259 merges, then EOS 260 ... <think> 265, </think> 266). */
+static void eos_must_be_a_control_token_of_its_own(void **state) {
+    (void)state;
+    expect_reject(&K("tokenizer.ggml.eos_token_id", .kind = 'u', .num = 32), L1_ERR_FORMAT,
+                  "key tokenizer.ggml.eos_token_id: token 32 ('\\xc4\\xa0') is an ordinary text token");
+    expect_reject(&K("tokenizer.ggml.eos_token_id", .kind = 'u', .num = 257), L1_ERR_FORMAT,
+                  "key tokenizer.ggml.eos_token_id: token 257 ('he') is an ordinary text token");
+    expect_reject(&K("tokenizer.ggml.eos_token_id", .kind = 'u', .num = 265), L1_ERR_FORMAT,
+                  "key tokenizer.ggml.eos_token_id: token 265 is <think>");
+    expect_reject(&K("tokenizer.ggml.eos_token_id", .kind = 'u', .num = 266), L1_ERR_FORMAT,
+                  "key tokenizer.ggml.eos_token_id: token 266 is </think>");
+    /* Refused with vocab_only too: the tokenizer is what is wrong. */
+    l1_model_params mp = l1_model_default_params();
+    mp.vocab_only = 1;
+    l1_model *m = (l1_model *)1;
+    assert_int_equal(load_mutated(&K("tokenizer.ggml.eos_token_id", .kind = 'u', .num = 265), &mp, &m),
+                     L1_ERR_FORMAT);
+    assert_null(m);
+    /* Another control token (<|EOT|>, 264) is a valid EOS. */
+    assert_int_equal(load_mutated(&K("tokenizer.ggml.eos_token_id", .kind = 'u', .num = 264), NULL, &m), L1_OK);
+    assert_int_equal(l1_token_special(m, L1_SPECIAL_EOS), 264);
+    l1_model_free(m);
+}
+
 static int g_progress_calls;
 static int cancel_at_half(float f, void *user) {
     (void)user;
@@ -199,6 +297,10 @@ int main(void) {
         cmocka_unit_test(missing_output_means_tied_embeddings),
         cmocka_unit_test(vocab_only_skips_weights_and_limit_is_enforced),
         cmocka_unit_test(progress_callback_can_cancel),
+        cmocka_unit_test(hyper_parameters_are_range_checked),
+        cmocka_unit_test(unknown_or_malformed_tensor_names_are_refused),
+        cmocka_unit_test(known_keys_of_the_wrong_type_are_refused),
+        cmocka_unit_test(eos_must_be_a_control_token_of_its_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

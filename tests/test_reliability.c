@@ -336,6 +336,44 @@ static void limits_memory_and_context(void **state) {
     l1_model_free(m);
 }
 
+/* A context whose own memory (KV cache and scratch) exceeds the machine's
+ * physical memory is refused before anything is allocated, unless the caller
+ * sets l1_ctx_params.memory_limit, which then governs alone.  Physical memory
+ * is read here independently (sysconf) to show the request really exceeds
+ * it. */
+static void context_beyond_physical_memory_needs_an_explicit_limit(void **state) {
+    (void)state;
+    l1_model *m;
+    assert_int_equal(l1_model_load(g_model, NULL, &m), L1_OK);
+    l1_ctx_params cp = l1_ctx_default_params();
+    cp.n_ctx = INT32_MAX;
+    cp.allow_ctx_over_train = 1;
+    l1_memory mem;
+    assert_int_equal(l1_ctx_memory(m, &cp, &mem), L1_OK);
+    const uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+    assert_true(mem.kv > phys);
+    const int64_t live = l1__alloc_live();
+    l1_ctx *c = (l1_ctx *)&cp;
+    assert_int_equal(l1_ctx_new(m, &cp, &c), L1_ERR_LIMIT);
+    assert_null(c);
+    assert_non_null(strstr(l1_last_error(), "bytes of physical memory"));
+    assert_non_null(strstr(l1_last_error(), "memory_limit"));
+    assert_int_equal(l1__alloc_live(), live);
+    /* An explicit limit below the need: that limit's own message. */
+    cp.memory_limit = (uint64_t)1 << 30;
+    assert_int_equal(l1_ctx_new(m, &cp, &c), L1_ERR_LIMIT);
+    assert_non_null(strstr(l1_last_error(), "above the limit of 1073741824"));
+    /* An explicit limit above it lets the request through to allocation
+     * (made to fail here, so nothing of that size is ever asked for). */
+    cp.memory_limit = UINT64_MAX;
+    l1__alloc_fail_after(0);
+    assert_int_equal(l1_ctx_new(m, &cp, &c), L1_ERR_NOMEM);
+    l1__alloc_fail_reset();
+    assert_null(c);
+    assert_int_equal(l1__alloc_live(), live);
+    l1_model_free(m);
+}
+
 /* ---- allocation failures -------------------------------------------------------- */
 
 /* Runs `step` with the n-th allocation failing, for n = 0, 1, ... until it
@@ -610,6 +648,7 @@ int main(void) {
         cmocka_unit_test(io_truncation_after_open_sigbus_when_mapped_not_when_read),
         cmocka_unit_test(limits_each_exceeded_gives_l1_err_limit),
         cmocka_unit_test(limits_memory_and_context),
+        cmocka_unit_test(context_beyond_physical_memory_needs_an_explicit_limit),
         cmocka_unit_test(repacking_waits_for_the_first_evaluation),
         cmocka_unit_test(alloc_failure_sweep_load_ctx_tokenize_generate),
         cmocka_unit_test(numeric_nan_weight_found_by_load_check_and_logits_check),

@@ -2,7 +2,18 @@
  * api/ctx.c - the public context functions of l1.h: argument checks, then
  * the forward layer (forward.h).
  */
+#include <unistd.h>
+
 #include "forward/forward.h"
+
+/* Bytes of physical memory, 0 when the system does not say. */
+static uint64_t physical_memory(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return 0;
+    uint64_t bytes;
+    if (!l1__mul_u64((uint64_t)pages, (uint64_t)page, &bytes)) return UINT64_MAX;
+    return bytes;
+}
 
 l1_ctx_params l1_ctx_default_params(void) { return l1__ctx_default_params(); }
 
@@ -15,6 +26,25 @@ l1_status l1_ctx_new(const l1_model *model, const l1_ctx_params *params, l1_ctx 
     if (!out) return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_new: out is NULL");
     *out = NULL;
     if (!model) return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_new: model is NULL");
+    /* Without a memory_limit of the caller's, a context whose own memory
+     * (KV cache and scratch) exceeds the machine's physical memory is
+     * refused before anything is allocated: it could only thrash or be
+     * killed.  An explicit memory_limit replaces this check. */
+    if (!params || params->memory_limit == 0) {
+        l1_memory mem;
+        l1_status st = l1__ctx_memory(model, params, &mem);
+        if (st != L1_OK) return st;
+        const uint64_t phys = physical_memory();
+        uint64_t own;
+        if (!l1__add_u64(mem.kv, mem.scratch, &own)) own = UINT64_MAX;
+        if (phys && own > phys)
+            return l1__error(L1_ERR_LIMIT,
+                             "context: needs %llu bytes (KV cache %llu, scratch %llu), more than "
+                             "the %llu bytes of physical memory (a smaller n_ctx, or "
+                             "l1_ctx_params.memory_limit to allow it)",
+                             (unsigned long long)own, (unsigned long long)mem.kv,
+                             (unsigned long long)mem.scratch, (unsigned long long)phys);
+    }
     return l1__ctx_new(model, params, out);
 }
 

@@ -63,8 +63,10 @@ static l1_status get_int(const l1__gguf *g, const char *key, int64_t lo, int64_t
     return L1_OK;
 }
 
-/* A float key that must be finite and > 0; `def` <= 0 means required. */
-static l1_status get_pos_float(const l1__gguf *g, const char *key, float def, float *out) {
+/* A float key that must lie in [lo, hi] (so finite, and never a denormal
+ * when lo is a normal number); `def` <= 0 means required. */
+static l1_status get_float(const l1__gguf *g, const char *key, double lo, double hi, float def,
+                           float *out) {
     if (l1__gguf_find_key(g, key) < 0) {
         if (def <= 0) return l1__error(L1_ERR_FORMAT, "key %s: missing", key);
         *out = def;
@@ -75,6 +77,9 @@ static l1_status get_pos_float(const l1__gguf *g, const char *key, float def, fl
     if (st != L1_OK) return st;
     if (!isfinite(v) || !(v > 0))
         return l1__error(L1_ERR_FORMAT, "key %s: %g is not a finite positive number", key, (double)v);
+    if (v < lo || v > hi)
+        return l1__error(L1_ERR_FORMAT, "key %s: %g is out of range [%g, %g]", key, (double)v, lo,
+                         hi);
     *out = v;
     return L1_OK;
 }
@@ -91,20 +96,56 @@ static l1_status check_arch(const l1__gguf *g) {
     return L1_OK;
 }
 
+/* Keys l1 reads whose value must be a string: a wrong type is refused with
+ * the key named rather than silently read as absent (an integer
+ * tokenizer.chat_template would otherwise change the prompt format without
+ * a word). */
+static l1_status check_key_types(const l1__gguf *g) {
+    static const char *const strings[] = {"general.name", "tokenizer.chat_template"};
+    for (size_t k = 0; k < L1_ARRAY_LEN(strings); k++) {
+        const int64_t i = l1__gguf_find_key(g, strings[k]);
+        if (i < 0) continue;
+        const l1__gguf_vtype t = l1__gguf_kv_type(g, i);
+        if (t != L1_GGUF_STRING)
+            return l1__error(L1_ERR_FORMAT, "key %s: must be a string, found %s", strings[k],
+                             l1__gguf_vtype_name(t));
+    }
+    return L1_OK;
+}
+
 #define MAX_DIM 1048576 /* a sanity cap on every dimension: 2^20 */
+#define MAX_CTX_TRAIN (1 << 24) /* 16 Mi positions: above any released model's */
+#define MAX_HEAD_DIM 1024
+/* RoPE's base: real models use 1e4 to 1e8.  Below 1 the rotation
+ * frequencies grow with the pair index instead of falling, and a tiny base
+ * (a denormal) makes them overflow to infinity at the first position. */
+#define MIN_ROPE_BASE 1.0
+#define MAX_ROPE_BASE 1e12
+/* RMSNorm's epsilon: real models use 1e-6 or 1e-5.  Above 1 it swamps the
+ * mean square of a unit-scale residual; below 1e-12 it no longer guards
+ * the division. */
+#define MIN_RMS_EPS 1e-12
+#define MAX_RMS_EPS 1.0
 
 static l1_status read_hparams(const l1__gguf *g, l1__hparams *hp) {
     l1_status st;
-    if ((st = get_int(g, ARCH ".context_length", 1, INT32_MAX, -1, &hp->n_ctx_train))) return st;
+    if ((st = get_int(g, ARCH ".context_length", 1, MAX_CTX_TRAIN, -1, &hp->n_ctx_train))) return st;
     if ((st = get_int(g, ARCH ".embedding_length", 1, MAX_DIM, -1, &hp->n_embd))) return st;
     if ((st = get_int(g, ARCH ".block_count", 1, 4096, -1, &hp->n_layer))) return st;
     if ((st = get_int(g, ARCH ".feed_forward_length", 1, MAX_DIM, -1, &hp->n_ff))) return st;
     if ((st = get_int(g, ARCH ".attention.head_count", 1, 65536, -1, &hp->n_head))) return st;
     if ((st = get_int(g, ARCH ".attention.head_count_kv", 1, 65536, hp->n_head, &hp->n_head_kv)))
         return st;
-    if ((st = get_pos_float(g, ARCH ".rope.freq_base", 10000.0f, &hp->rope_theta))) return st;
-    if ((st = get_pos_float(g, ARCH ".attention.layer_norm_rms_epsilon", 0, &hp->rms_eps)))
+    if ((st = get_float(g, ARCH ".rope.freq_base", MIN_ROPE_BASE, MAX_ROPE_BASE, 10000.0f,
+                        &hp->rope_theta)))
         return st;
+    if ((st = get_float(g, ARCH ".attention.layer_norm_rms_epsilon", MIN_RMS_EPS, MAX_RMS_EPS, 0,
+                        &hp->rms_eps)))
+        return st;
+    if (hp->n_head > hp->n_embd)
+        return l1__error(L1_ERR_FORMAT,
+                         "key " ARCH ".attention.head_count: %d heads, more than embedding_length "
+                         "%d", hp->n_head, hp->n_embd);
     if (hp->n_embd % hp->n_head != 0)
         return l1__error(L1_ERR_FORMAT,
                          "key " ARCH ".attention.head_count: embedding_length %d is not a "
@@ -118,6 +159,10 @@ static l1_status read_hparams(const l1__gguf *g, l1__hparams *hp) {
         return l1__error(L1_ERR_FORMAT,
                          "key " ARCH ".attention.head_count: head size %d (embedding_length / "
                          "head_count) is odd, RoPE needs pairs", hp->head_dim);
+    if (hp->head_dim > MAX_HEAD_DIM)
+        return l1__error(L1_ERR_FORMAT,
+                         "key " ARCH ".attention.head_count: head size %d (embedding_length / "
+                         "head_count) is above %d", hp->head_dim, MAX_HEAD_DIM);
     return L1_OK;
 }
 
@@ -238,22 +283,49 @@ static l1_status bind_layer(const l1__gguf *g, const l1__hparams *hp, int il, l1
     return L1_OK;
 }
 
-/* Every blk.N.* tensor must have N < block_count: a file with more blocks
- * than it declares is inconsistent, not something to ignore silently. */
-static l1_status check_block_indices(const l1__gguf *g, int32_t n_layer) {
+/* The tensors of one block, in file order. */
+static const char *const k_block_suffix[] = {
+    "attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+    "attn_q.bias", "attn_k.bias", "attn_v.bias", "attn_output.weight",
+    "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
+};
+
+/* Every tensor must be one the model computes with: token_embd.weight,
+ * output_norm.weight, output.weight, or blk.N.<one of k_block_suffix> with N
+ * written in canonical decimal (no sign, no leading zero) and below
+ * block_count.  A tensor l1 would ignore is refused rather than skipped: a
+ * file holding blk.0.attn_qkv.weight or blk.01.attn_norm.weight was made for
+ * another architecture or by a broken writer, and would otherwise compute
+ * something its author did not mean. */
+static l1_status check_tensor_names(const l1__gguf *g, int32_t n_layer) {
+    static const char *const top[] = {"token_embd.weight", "output_norm.weight", "output.weight"};
     for (int64_t i = 0; i < l1__gguf_n_tensors(g); i++) {
         const char *name = l1__gguf_tensor_at(g, i)->name;
-        if (strncmp(name, "blk.", 4) != 0) continue;
+        bool known = false;
+        for (size_t k = 0; k < L1_ARRAY_LEN(top) && !known; k++) known = !strcmp(name, top[k]);
+        if (known) continue;
+        if (strncmp(name, "blk.", 4) != 0)
+            return l1__error(L1_ERR_FORMAT,
+                             "tensor %s: not a tensor of a Qwen2 model (token_embd.weight, "
+                             "output_norm.weight, output.weight or blk.N.*)", name);
         const char *p = name + 4;
         long long n = 0;
         int digits = 0;
         while (*p >= '0' && *p <= '9' && digits < 10) n = n * 10 + (*p++ - '0'), digits++;
-        if (digits == 0 || *p != '.')
+        if (digits == 0 || *p != '.' || (digits > 1 && name[4] == '0'))
             return l1__error(L1_ERR_FORMAT, "tensor %s: malformed block name", name);
         if (n >= n_layer)
             return l1__error(L1_ERR_FORMAT,
                              "tensor %s: block %lld, but key " ARCH ".block_count is %d", name, n,
                              n_layer);
+        p++;
+        for (size_t k = 0; k < L1_ARRAY_LEN(k_block_suffix) && !known; k++)
+            known = !strcmp(p, k_block_suffix[k]);
+        if (!known)
+            return l1__error(L1_ERR_FORMAT,
+                             "tensor %s: not a tensor of a Qwen2 block (attn_norm, attn_q/k/v "
+                             "weight and bias, attn_output, ffn_norm, ffn_gate, ffn_up, ffn_down)",
+                             name);
     }
     return L1_OK;
 }
@@ -308,7 +380,7 @@ static l1_status progress(const l1_model_params *p, float f) {
 static l1_status bind_all(l1_model *m, const l1_model_params *p) {
     const l1__gguf *g = m->gguf;
     const l1__hparams *hp = &m->hp;
-    l1_status st = check_block_indices(g, hp->n_layer);
+    l1_status st = check_tensor_names(g, hp->n_layer);
     if (st) return st;
     if ((st = bind_named(g, "token_embd.weight", KIND_MATRIX, hp->n_embd, 0, &m->tok_embd)))
         return st;
@@ -335,7 +407,51 @@ static l1_status bind_all(l1_model *m, const l1_model_params *p) {
     return L1_OK;
 }
 
-static l1_status load_tokenizer(l1_model *m) { return l1__tokenizer_load(m->gguf, &m->tok); }
+/* The roles generation relies on.  EOS must be a control token of its own:
+ * an EOS that is an ordinary text token (a byte, a word piece) would end a
+ * generation wherever that text appears and is part of every forced
+ * budget message, and an EOS equal to <think> or </think> would end the
+ * response where the thinking opens or closes.  Such a file is refused at
+ * load, with the key named, instead of loading and failing at every
+ * generation. */
+static l1_status check_token_roles(const l1__tokenizer *tok) {
+    const int32_t eos = l1__tokenizer_role(tok, L1_SPECIAL_EOS);
+    if (eos < 0) return L1_OK;
+    const int type = l1__tokenizer_type(tok, eos);
+    if (type == L1_TOKTYPE_NORMAL || type == L1_TOKTYPE_BYTE) {
+        size_t n = 0;
+        const char *text = l1__tokenizer_text(tok, eos, &n);
+        char shown[40];
+        size_t o = 0;
+        for (size_t i = 0; text && i < n && o + 5 < sizeof shown; i++) {
+            const unsigned char c = (unsigned char)text[i];
+            if (c >= 0x20 && c < 0x7f && c != '\\')
+                shown[o++] = (char)c;
+            else
+                o += (size_t)snprintf(shown + o, sizeof shown - o, "\\x%02x", c);
+        }
+        shown[o] = '\0';
+        return l1__error(L1_ERR_FORMAT,
+                         "key tokenizer.ggml.eos_token_id: token %d ('%s') is an ordinary text "
+                         "token, not a control token (EOS must not be producible as text)",
+                         (int)eos, shown);
+    }
+    static const struct {
+        l1_special role;
+        const char *text;
+    } marks[] = {{L1_SPECIAL_THINK_OPEN, "<think>"}, {L1_SPECIAL_THINK_CLOSE, "</think>"}};
+    for (size_t k = 0; k < L1_ARRAY_LEN(marks); k++)
+        if (l1__tokenizer_role(tok, marks[k].role) == eos)
+            return l1__error(L1_ERR_FORMAT,
+                             "key tokenizer.ggml.eos_token_id: token %d is %s; EOS must be a "
+                             "token of its own", (int)eos, marks[k].text);
+    return L1_OK;
+}
+
+static l1_status load_tokenizer(l1_model *m) {
+    l1_status st = l1__tokenizer_load(m->gguf, &m->tok);
+    return st != L1_OK ? st : check_token_roles(m->tok);
+}
 
 static void read_name(l1_model *m) {
     const char *s;
@@ -452,6 +568,7 @@ static l1_status load(l1_model *m, const char *path, const l1_model_params *p) {
     if (st != L1_OK) return st;
     if ((st = progress(p, 0.0f))) return st;
     if ((st = check_arch(m->gguf))) return st;
+    if ((st = check_key_types(m->gguf))) return st;
     read_name(m);
     if ((st = read_hparams(m->gguf, &m->hp))) return st;
     if ((st = load_tokenizer(m))) return st;

@@ -142,6 +142,7 @@ static float amp_sd(double sd) { return (float)(sd * sqrt(3.0)); }
 /* Fills up to 3 + 12 * n_layer specs in file order; returns the count. */
 static size_t list_tensors(const l1__synth_params *p, int64_t n_vocab, tspec *ts) {
     const int64_t e = p->n_embd, ff = p->n_ff, kv = (int64_t)p->n_embd / p->n_head * p->n_head_kv;
+    const double gain = p->branch_gain > 0 ? p->branch_gain : BRANCH_GAIN;
     /* Output logits have standard deviation ~4 for a unit-RMS input: peaked,
      * with a clear top-1 over a vocabulary of 10^5. */
     const float a_head = amp_sd(4.0 / sqrt((double)e));
@@ -161,11 +162,11 @@ static size_t list_tensors(const l1__synth_params *p, int64_t n_vocab, tspec *ts
         T("attn_k.bias", L1_TYPE_F32, kv, 0, GEN_UNIFORM, amp_sd(0.3));
         T("attn_v.weight", p->type, e, kv, GEN_UNIFORM, amp_sd(1.0 / sqrt((double)e)));
         T("attn_v.bias", L1_TYPE_F32, kv, 0, GEN_UNIFORM, amp_sd(0.1));
-        T("attn_output.weight", p->type, e, e, GEN_UNIFORM, amp_sd(BRANCH_GAIN / sqrt((double)e)));
+        T("attn_output.weight", p->type, e, e, GEN_UNIFORM, amp_sd(gain / sqrt((double)e)));
         T("ffn_norm.weight", L1_TYPE_F32, e, 0, GEN_NORM, 0.2f);
         T("ffn_gate.weight", p->type, e, ff, GEN_UNIFORM, amp_sd(1.0 / sqrt((double)e)));
         T("ffn_up.weight", p->type, e, ff, GEN_UNIFORM, amp_sd(1.0 / sqrt((double)e)));
-        T("ffn_down.weight", p->type, ff, e, GEN_UNIFORM, amp_sd(BRANCH_GAIN / sqrt((double)ff)));
+        T("ffn_down.weight", p->type, ff, e, GEN_UNIFORM, amp_sd(gain / sqrt((double)ff)));
 #undef T
     }
     spec(&ts[n++], "output_norm.weight", L1_TYPE_F32, e, 0, GEN_NORM, 0.2f);

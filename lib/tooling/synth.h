@@ -32,6 +32,10 @@ typedef struct l1__synth_params {
     uint32_t embd_type;      /* type of token_embd.weight (and output.weight) */
     uint64_t seed;
     bool tied;               /* no output.weight: the head reuses token_embd */
+    /* Gain of the projections writing into the residual stream (attn_output,
+     * ffn_down): 0 takes the damped default (0.003, not chaotic: see
+     * synth.c); 1 gives unit-gain, undamped blocks. */
+    double branch_gain;
     const char *vocab_from;  /* GGUF whose tokenizer.* keys are copied; NULL = built in */
     const char *name;        /* general.name */
     /* Progress: called after each tensor with the fraction done; nonzero
