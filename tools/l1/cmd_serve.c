@@ -27,6 +27,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,8 @@ typedef struct server {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     atomic_int stopping;
-    atomic_ulong next_id;
+    atomic_ulong next_id;   /* response ids */
+    atomic_ulong next_seed; /* seeds of requests without one */
 } server;
 
 /* One request's body as it arrives. */
@@ -355,7 +357,7 @@ static const char *finish_reason(l1_finish f) {
 static bool run_begin(run *r, char *err, size_t cap) {
     l1_gen_params gp = r->ch.gp;
     if (r->ch.seeded) gp.seed += (uint64_t)r->choice;
-    else gp.seed = (uint64_t)time(NULL) * 1000003u + atomic_fetch_add(&r->srv->next_id, 1) * 7919u;
+    else gp.seed = (uint64_t)time(NULL) * 1000003u + atomic_fetch_add(&r->srv->next_seed, 1) * 7919u;
     gp.abort_fn = run_should_abort;
     gp.abort_user = r;
     l1_status st = l1_gen_begin_chat(r->srv->slots[r->slot].gen, r->ch.msgs, r->ch.n_msgs, &gp);
@@ -766,6 +768,7 @@ int l1cli_serve(int argc, char **argv) {
     pthread_cond_init(&s.cv, NULL);
     atomic_init(&s.stopping, 0);
     atomic_init(&s.next_id, 1);
+    atomic_init(&s.next_seed, 1);
     int rc = 1;
     struct MHD_Daemon *d = NULL;
     l1_status st = l1_model_load(model_path, NULL, &s.model);
