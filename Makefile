@@ -145,7 +145,9 @@ endif
 ifeq ($(SERVE),1)
   SERVE_LIBS := -lmicrohttpd -lcjson
   $(BUILD)/tools/l1/cmd_serve.o: CPPFLAGS += -DL1_SERVE=1
-  $(BUILD)/tools/l1/cmd_serve.o: | serve-deps
+  ifneq ($(words $(wildcard /usr/include/microhttpd.h /usr/include/cjson/cJSON.h)),2)
+    $(BUILD)/tools/l1/cmd_serve.o: | serve-deps
+  endif
 else
   $(BUILD)/tools/l1/cmd_serve.o: CPPFLAGS += -DL1_SERVE=0
 endif
