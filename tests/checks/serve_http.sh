@@ -8,7 +8,9 @@
 #    below the minimum), 401 (no key), 404, 405, 413, 503 (queue full);
 #  - clients that disconnect (plain and streamed) free their slots, and a
 #    burst of concurrent clients, some disconnecting, is served whole;
-#  - SIGTERM stops the server with status 0 (under CONFIG=asan: no leak).
+#  - a stalled request is dropped after --timeout;
+#  - SIGTERM stops the server with status 0 (under CONFIG=asan: no leak),
+#    also in the middle of a generation.
 # The expected texts come from the reasoner's own answers (12 + 34 = 46 is
 # checked in the answer only as "a \boxed{} is there"); the limits are the
 # server's documented ones.
@@ -196,7 +198,14 @@ stop_server "the reasoner's server"
 # an exact budget of 3000 tokens, 8 times over, runs for many seconds.  One
 # slot, one queue place; both holders give up after 3 s. ----
 "$L1" synth --preset small -o "$tmp/small.gguf" 2>/dev/null || fail "l1 synth failed"
-start_server "$tmp/small.gguf" --parallel 1 --queue 1
+start_server "$tmp/small.gguf" --parallel 1 --queue 1 --timeout 1
+# A client that sends half its headers and waits is dropped after --timeout.
+exec 3<>"/dev/tcp/127.0.0.1/${B##*:}" || fail "cannot connect"
+printf 'GET /health HTTP/1.1\r\nHost: l1\r\n' >&3
+t0=$SECONDS
+timeout 10 cat <&3 >/dev/null || fail "a stalled request was kept past 10 s (--timeout 1)"
+exec 3<&-
+[ $((SECONDS - t0)) -le 5 ] || fail "a stalled request was kept $((SECONDS - t0)) s (--timeout 1)"
 HOLD='{"messages":[{"role":"user","content":"hi"}],"thinking_budget":3000,"budget_mode":"exact","n":8,"temperature":1'
 curl -s -N -m 3 -o /dev/null -H "$AUTH" "$U" -d "$HOLD,\"stream\":true}" &
 h1=$!
