@@ -309,6 +309,7 @@ help:
 	@echo "make clean        remove build outputs (keeps build/reference)"
 	@echo "options: CONFIG=release|debug|asan|ubsan|tsan|scalar|coverage  WERROR=1  ARCH=aarch64"
 	@echo "         TESTS=\"gguf quant\" (only those test binaries)  PARITY=auto|require|skip"
+	@echo "         SERVE=0 (l1 without l1 serve: no libmicrohttpd/cJSON; the default for ARCH=aarch64)"
 
 # ---- the trained reasoner model (tools/train) ----------------------------------
 # `make reasoner` retrains examples/reasoner.gguf from scratch (Debian's
