@@ -5,6 +5,8 @@
 # ARCH=aarch64    cross-compile with aarch64-linux-gnu-gcc; tests run under qemu-aarch64
 # PREFIX, DESTDIR, LIBDIR, INCLUDEDIR   for install/uninstall
 # INSTALL_STRIP=0 installs the shared library and the tool with their debug info
+# SERVE=0         build `l1` without `l1 serve` (no libmicrohttpd / cJSON); the
+#                 default for cross builds
 
 CONFIG ?= release
 WERROR ?= 0
@@ -111,7 +113,7 @@ SONAME := libl1.so.$(VERSION_MAJOR)
 SHARED_LIB := $(BUILD)/libl1.so.$(VERSION)
 CLI := $(BUILD)/l1
 
-.PHONY: all lib test check-deps parity parity-fetch bench fuzz demo install uninstall \
+.PHONY: all lib test check-deps serve-deps parity parity-fetch bench fuzz demo install uninstall \
         symbols format clean help FORCE
 
 all: lib $(CLI) $(EXAMPLE_BIN)
@@ -133,6 +135,25 @@ ifneq ($(shell cat $(BUILD_INFO) 2>/dev/null),$(shell printf '$(BUILD_INFO_TEXT)
 endif
 $(CLI_OBJ): CPPFLAGS += -I$(BUILD)/gen
 
+# `l1 serve` links libmicrohttpd and cJSON (Debian's libmicrohttpd-dev and
+# libcjson-dev, installed when missing); the library itself stays libc-only.
+ifeq ($(ARCH),$(HOST_ARCH))
+  SERVE ?= 1
+else
+  SERVE ?= 0
+endif
+ifeq ($(SERVE),1)
+  SERVE_LIBS := -lmicrohttpd -lcjson
+  $(BUILD)/tools/l1/cmd_serve.o: CPPFLAGS += -DL1_SERVE=1
+  ifneq ($(words $(wildcard /usr/include/microhttpd.h /usr/include/cjson/cJSON.h)),2)
+    $(BUILD)/tools/l1/cmd_serve.o: | serve-deps
+  endif
+else
+  $(BUILD)/tools/l1/cmd_serve.o: CPPFLAGS += -DL1_SERVE=0
+endif
+serve-deps:
+	@tools/ensure-deps.sh serve
+
 # The library's own objects define its functions (L1_API in include/l1.h
 # exports them from a Windows DLL; elsewhere it only sets visibility).
 $(LIB_OBJ): CPPFLAGS += -DL1_BUILD
@@ -151,7 +172,7 @@ $(SHARED_LIB): $(LIB_OBJ)
 	ln -sf $(SONAME) $(BUILD)/libl1.so
 
 $(CLI): $(CLI_OBJ) $(STATIC_LIB)
-	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(LDLIBS)
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(SERVE_LIBS) $(LDLIBS)
 
 $(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
@@ -171,7 +192,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(STATIC_LIB)
 # ---- tests -------------------------------------------------------------------
 
 check-deps:
-	@tools/ensure-deps.sh cmocka cmake $(if $(RUNNER),qemu cmocka-arm64) \
+	@tools/ensure-deps.sh cmocka cmake curl $(if $(RUNNER),qemu cmocka-arm64) \
 	    $(if $(wildcard build/reference/.ok),bench-compare)
 
 test: check-deps all $(TEST_BIN)
@@ -288,6 +309,7 @@ help:
 	@echo "make clean        remove build outputs (keeps build/reference)"
 	@echo "options: CONFIG=release|debug|asan|ubsan|tsan|scalar|coverage  WERROR=1  ARCH=aarch64"
 	@echo "         TESTS=\"gguf quant\" (only those test binaries)  PARITY=auto|require|skip"
+	@echo "         SERVE=0 (l1 without l1 serve: no libmicrohttpd/cJSON; the default for ARCH=aarch64)"
 
 # ---- the trained reasoner model (tools/train) ----------------------------------
 # `make reasoner` retrains examples/reasoner.gguf from scratch (Debian's

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a build or test dependency is present: installs it with apt-get
 # when running as root, or prints the one command that does.
-# Usage: tools/ensure-deps.sh cmocka|clang|qemu|unicode-data|npm|cmake|bench-compare ...
+# Usage: tools/ensure-deps.sh cmocka|clang|qemu|unicode-data|npm|cmake|bench-compare|serve|curl ...
 set -u
 need=()
 for dep in "$@"; do
@@ -19,6 +19,9 @@ for dep in "$@"; do
         fi ;;
     unicode-data) [ -f /usr/share/unicode/UnicodeData.txt ] || need+=(unicode-data) ;;
     npm) command -v npm >/dev/null || need+=(npm) ;;
+    # l1 serve: HTTP (libmicrohttpd) and JSON (cJSON).
+    serve) [ -f /usr/include/microhttpd.h ] && [ -f /usr/include/cjson/cJSON.h ] || need+=(libmicrohttpd-dev libcjson-dev) ;;
+    curl) command -v curl >/dev/null || need+=(curl) ;;
     cmake) command -v cmake >/dev/null || need+=(cmake) ;;
     # llama.cpp's scripts/compare-llama-bench.py imports tabulate and GitPython.
     bench-compare) /usr/bin/python3 -c 'import tabulate, git' 2>/dev/null || need+=(python3-tabulate python3-git) ;;

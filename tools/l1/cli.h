@@ -25,6 +25,7 @@ int l1cli_tokenize(int argc, char **argv);
 int l1cli_run(int argc, char **argv);
 int l1cli_chat(int argc, char **argv);
 int l1cli_bench(int argc, char **argv);
+int l1cli_serve(int argc, char **argv);
 
 /* ---- messages ------------------------------------------------------------------
  * Every error is one stderr line starting "l1 <cmd>: ".  Usage errors (exit

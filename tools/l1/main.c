@@ -32,6 +32,7 @@ static const command k_commands[] = {
     {"run", l1cli_run, "generate a response with a thinking budget (--think N; --json)"},
     {"chat", l1cli_chat, "interactive multi-turn chat (reads lines from stdin)"},
     {"bench", l1cli_bench, "prompt and generation speed, llama-bench compatible (-p 512 -n 128)"},
+    {"serve", l1cli_serve, "OpenAI-compatible HTTP server (/v1/chat/completions, per-request budget)"},
 };
 
 /* ---- messages ------------------------------------------------------------------ */
