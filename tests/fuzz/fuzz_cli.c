@@ -69,23 +69,33 @@ static void write_model(void) {
     CHECK(stat(g_model, &g_model_stat) == 0);
 }
 
-/* Removes what a command wrote into the scratch directory; a temporary
- * file there is a broken promise. */
-static void clean_work(void) {
-    DIR *d = opendir(g_work);
+/* Removes the files in dir (a command may also write next to @d or @m,
+ * "@d.x"); with check, a temporary file there is a broken promise. */
+static void clean_dir(const char *dir, bool check) {
+    DIR *d = opendir(dir);
     CHECK(d);
     struct dirent *e;
     char path[512];
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        if (strstr(e->d_name, ".synth-tmp") || strstr(e->d_name, ".tmp.")) {
+        if (check && (strstr(e->d_name, ".synth-tmp") || strstr(e->d_name, ".tmp."))) {
             fprintf(stderr, "fuzz_cli: temporary file left behind: %s\n", e->d_name);
             abort();
         }
-        snprintf(path, sizeof path, "%s/%s", g_work, e->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (unlink(path) != 0) rmdir(path);
     }
     closedir(d);
+}
+
+static void clean_work(void) { clean_dir(g_work, true); }
+
+/* The scratch tree goes when the fuzzer exits normally. */
+static void remove_root(void) {
+    clean_dir(g_work, false);
+    clean_dir(g_dir, false);
+    clean_dir(g_root, false);
+    rmdir(g_root);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -115,6 +125,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     close(null);
     g_home = open(".", O_RDONLY | O_DIRECTORY);
     CHECK(g_home >= 0);
+    atexit(remove_root);
     return 0;
 }
 
