@@ -260,22 +260,23 @@ static void usage(FILE *f) {
 int l1cli_main(int argc, char **argv) {
     g_seen_argv = NULL;
     clearerr(stdout);
-    const char *cmd = argc >= 2 ? argv[1] : "";
-    int rc = -1;
     if (argc < 2) {
         fprintf(stderr, "l1: no command (see l1 --help)\n");
         return 2;
     }
+    const char *cmd = argv[1];
+    int rc = 0;
+    bool found = true;
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
-        rc = 0;
     } else if (!strcmp(cmd, "--version")) {
         printf("l1 %s\n", l1_version());
-        rc = 0;
+    } else {
+        found = false;
+        for (size_t i = 0; !found && i < sizeof k_commands / sizeof k_commands[0]; i++)
+            if ((found = !strcmp(cmd, k_commands[i].name))) rc = k_commands[i].fn(argc - 1, argv + 1);
     }
-    for (size_t i = 0; rc < 0 && i < sizeof k_commands / sizeof k_commands[0]; i++)
-        if (!strcmp(cmd, k_commands[i].name)) rc = k_commands[i].fn(argc - 1, argv + 1);
-    if (rc < 0) {
+    if (!found) {
         fprintf(stderr, "l1: unknown command '%s' (see l1 --help)\n", cmd);
         return 2;
     }
