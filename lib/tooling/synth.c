@@ -463,6 +463,30 @@ l1_status l1__synth_write(const l1__synth_params *p, const char *path) {
     return st;
 }
 
+l1_status l1__synth_size(const l1__synth_params *p, uint64_t *file_bytes, uint64_t *scratch_bytes) {
+    if (!p || !file_bytes || !scratch_bytes) return l1__error(L1_ERR_INVALID_ARG, "synth: NULL argument");
+    build b;
+    l1_status st = prepare(&b, p);
+    uint64_t file = 0;
+    uint8_t *meta = NULL;
+    size_t meta_size = 0;
+    /* The header and metadata exactly: the writer's image before any tensor
+     * is added. */
+    if (st == L1_OK && (st = l1__gguf_writer_write_memory(b.w, &meta, &meta_size)) == L1_OK) file = meta_size;
+    l1__free(meta);
+    /* Each tensor: its data padded to the alignment, plus a header entry
+     * (name, dims, type, offset) of at most 128 bytes for synth's names. */
+    for (size_t i = 0; st == L1_OK && i < b.n; i++)
+        if (!l1__add_u64(file, b.ts[i].nbytes, &file) || !l1__add_u64(file, L1_GGUF_DEFAULT_ALIGNMENT + 128, &file))
+            st = l1__error(L1_ERR_LIMIT, "synth: model too large");
+    if (st == L1_OK) {
+        *file_bytes = file;
+        *scratch_bytes = b.total <= STREAM_THRESHOLD ? 0 : b.total;
+    }
+    build_free(&b);
+    return st;
+}
+
 l1_status l1__synth_write_memory(const l1__synth_params *p, uint8_t **data, size_t *size) {
     if (!p || !data || !size) return l1__error(L1_ERR_INVALID_ARG, "synth: NULL argument");
     *data = NULL;

@@ -65,6 +65,13 @@ l1_status l1__synth_write(const l1__synth_params *p, const char *path);
 /* Writes the model into a heap buffer (free with l1__free). */
 l1_status l1__synth_write_memory(const l1__synth_params *p, uint8_t **data, size_t *size);
 
+/* The disk space l1__synth_write needs for `p`, without generating
+ * anything: *file_bytes, the written file (header and metadata, tensor
+ * headers, data and alignment padding), and *scratch_bytes, the temporary file a
+ * large model is streamed through first (0 when it is built in memory).
+ * Both are upper bounds by at most 160 bytes per tensor. */
+l1_status l1__synth_size(const l1__synth_params *p, uint64_t *file_bytes, uint64_t *scratch_bytes);
+
 /* Number of parameters the model would have (for messages and checks). */
 uint64_t l1__synth_n_params(const l1__synth_params *p, int64_t n_vocab);
 

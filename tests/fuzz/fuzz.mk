@@ -5,6 +5,7 @@
 #   fuzz_model      l1_model_load of mutated tiny Qwen2 files
 #   fuzz_tokenizer  tokenize/detokenize of arbitrary bytes on the Qwen2 vocabulary
 #   fuzz_sample     the sampler and budget controller (when tests/fuzz/fuzz_sample.c exists)
+#   fuzz_cli        the `l1` command line in-process: arguments and prompt files
 # `make fuzz` builds them, writes the seed corpora with the generators,
 # replays the regression corpus (tests/corpus/fuzz/<target>/ and, for
 # fuzz_model, tests/corpus/bad/) and then fuzzes each target in turn for
@@ -46,7 +47,13 @@ LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ)/obj/%.o)
 ISA_avx2 := -mavx2 -mfma -mf16c
 ISA_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 
-ALL_TARGETS := fuzz_gguf fuzz_model fuzz_tokenizer $(if $(wildcard tests/fuzz/fuzz_sample.c),fuzz_sample)
+ALL_TARGETS := fuzz_gguf fuzz_model fuzz_tokenizer $(if $(wildcard tests/fuzz/fuzz_sample.c),fuzz_sample) fuzz_cli
+
+# The command-line target compiles the tool's sources without their main()
+# and drives l1cli_main; the commands' own messages are silenced
+# (-close_fd_mask=2), libFuzzer's report is not.
+CLI_SRC := $(wildcard tools/l1/*.c)
+CLI_HDR := $(wildcard tools/l1/*.h)
 FUZZ_TARGETS ?= $(ALL_TARGETS)
 
 .PHONY: run build seeds replay corpus
@@ -54,7 +61,8 @@ run: build seeds replay
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	    echo "$$t: $(FUZZ_SECONDS) s"; \
 	    rc=0; $(FUZZ)/$$t $(CORPUS)/$$t -max_total_time=$(FUZZ_SECONDS) \
-	        -max_len=$$(case $$t in fuzz_tokenizer) echo 512;; fuzz_sample) echo 2048;; *) echo 65536;; esac) \
+	        -max_len=$$(case $$t in fuzz_tokenizer) echo 512;; fuzz_sample|fuzz_cli) echo 2048;; *) echo 65536;; esac) \
+        $$([ $$t = fuzz_cli ] && echo -close_fd_mask=2 -dict=tests/fuzz/fuzz_cli.dict) \
 	        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ)/$$t- \
 	        $(FUZZ_ARGS) 2>$(FUZZ)/$$t.log || rc=$$?; \
 	    if [ $$rc -ne 0 ]; then tail -n 40 $(FUZZ)/$$t.log; echo "$$t: FAILED (log: $(FUZZ)/$$t.log)"; exit $$rc; fi; \
@@ -65,7 +73,8 @@ build: $(addprefix $(FUZZ)/,$(ALL_TARGETS) gen_gguf_corpus gen_bad gen_text_seed
 
 # Seeds: generated valid inputs plus the committed malformed corpus.
 seeds: build
-	@mkdir -p $(CORPUS)/fuzz_gguf $(CORPUS)/fuzz_model $(CORPUS)/fuzz_tokenizer $(CORPUS)/fuzz_sample
+	@mkdir -p $(CORPUS)/fuzz_gguf $(CORPUS)/fuzz_model $(CORPUS)/fuzz_tokenizer $(CORPUS)/fuzz_sample $(CORPUS)/fuzz_cli
+	@cp tests/fuzz/cli_seeds/* $(CORPUS)/fuzz_cli/
 	@$(FUZZ)/gen_gguf_corpus $(CORPUS)/fuzz_gguf
 	@cp tests/corpus/bad/*.gguf $(CORPUS)/fuzz_gguf/
 	@$(FUZZ)/gen_bad seeds $(CORPUS)/fuzz_model
@@ -100,6 +109,16 @@ $(FUZZ)/fuzz_gguf: tests/fuzz/fuzz_gguf.c $(GGUF_SRC) $(GGUF_HDR)
 	@tools/ensure-deps.sh clang
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_gguf.c $(GGUF_SRC) -lm -lpthread
+
+# l1 bench reports the build; the fuzz build is no particular commit.
+$(FUZZ)/gen/l1_build_info.h:
+	@mkdir -p $(dir $@)
+	@printf '#define L1_BUILD_COMMIT "fuzz"\n#define L1_BUILD_NUMBER 0\n' > $@
+
+$(FUZZ)/fuzz_cli: tests/fuzz/fuzz_cli.c $(CLI_SRC) $(CLI_HDR) $(LIB_OBJ) $(FUZZ)/gen/l1_build_info.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itools/l1 -I$(FUZZ)/gen -DL1CLI_NO_MAIN $(SAN) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_cli.c \
+	    $(CLI_SRC) $(LIB_OBJ) -lm -lpthread
 
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -10,6 +10,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "l1.h"
@@ -55,6 +56,49 @@ bool l1cli_parse_i64(const char *cmd, const char *opt, const char *s, int64_t lo
                      int64_t *out);
 bool l1cli_parse_f64(const char *cmd, const char *opt, const char *s, double lo, double hi,
                      double *out);
+
+/* Runs the command named in argv[1] (argv[0] is the program); the exit
+ * status.  It returns in every case, so it can run many times in one
+ * process (tests/fuzz/fuzz_cli.c). */
+int l1cli_main(int argc, char **argv);
+
+/* ---- files and standard output (io.c) ------------------------------------------ */
+
+/* The largest file -f reads (a prompt is text; /dev/zero is not one). */
+#define L1CLI_MAX_INPUT_BYTES ((size_t)64 << 20)
+
+/* Reads all of `path` ('-' = stdin) into a malloc'd, NUL-terminated buffer.
+ * Refuses, with one line naming the file and returning 1: a file that
+ * cannot be opened or read, a directory, anything over
+ * L1CLI_MAX_INPUT_BYTES, and, unless allow_nul, a NUL byte (a prompt is a C
+ * string and would be cut there).  0 on success (*len excludes the NUL). */
+int l1cli_read_file(const char *cmd, const char *path, bool allow_nul, char **data, size_t *len);
+
+/* 0 when `path` may be written: absent, or an existing regular file (which
+ * is replaced).  Otherwise, one line saying what it is (a symbolic link, a
+ * directory, a device ...) and 1: the writers build a temporary file and
+ * rename it over the target, which would replace the link or node itself. */
+int l1cli_check_output_path(const char *cmd, const char *path);
+
+/* Removes a partly written output file, but only a regular file: a device
+ * or pipe named as the output (-o /dev/full) is never unlinked. */
+void l1cli_remove_partial(const char *path);
+
+/* True once a write to stdout has failed (the stream's error flag). */
+bool l1cli_stdout_failed(void);
+
+/* Flushes stdout.  When a write or the flush failed and rc is 0, prints
+ * "l1 <cmd>: writing standard output failed: <reason>" and returns 1;
+ * otherwise returns rc.  cmd NULL prints "l1: ...". */
+int l1cli_stdout_finish(const char *cmd, int rc);
+
+/* SIGINT, SIGTERM and SIGHUP set a flag (l1cli_terminated) instead of ending
+ * the process, so a command writing a file can cancel and remove its
+ * temporary files.  Restored by l1cli_restore_termination. */
+void l1cli_catch_termination(void);
+void l1cli_restore_termination(void);
+/* The signal received (0 if none). */
+int l1cli_terminated(void);
 
 /* ---- options -------------------------------------------------------------------
  * Every command parses with getopt_long: "-t 2", "-t2", "--threads 2",

@@ -797,10 +797,12 @@ int l1cli_bench(int argc, char **argv) {
         tests[i].roofline = k < n_roof ? roof[k][1] : 0;
         l1cli_progress_clear(&r.pr);
         print_test(&o, &f, &tests[i]);
+        if (l1cli_stdout_failed()) rc = l1cli_stdout_finish("bench", 0); /* the results are lost: stop */
     }
     l1cli_progress_clear(&r.pr);
+    if (rc == 0) print_footer(&o);
+    if (rc == 0 && l1cli_stdout_failed()) rc = l1cli_stdout_finish("bench", 0);
     if (rc == 0) {
-        print_footer(&o);
         fprintf(stderr, "l1 bench: %d test%s of %s in %.1f s (load %.2f s%s); read bandwidth", n, n == 1 ? "" : "s",
                 o.model, l1cli_now() - r.t_start, load_s, o.no_repack ? ", no repacking" : "");
         for (int k = 0; k < n_roof; k++)

@@ -64,14 +64,15 @@ static int turn(l1_gen *g, const l1cli_gen_opts *o, history *h, double load_ms, 
     l1cli_stream s = {o, {0}, {0}, {0}, false, NULL};
     l1_piece p;
     while ((st = l1_gen_next(g, &p)) == L1_OK && p.kind != L1_PIECE_END) {
-        l1cli_on_piece(&p, &s);
-        if (l1cli_interrupted(NULL)) l1_gen_abort(g);
+        if (l1cli_on_piece(&p, &s) || l1cli_interrupted(NULL)) l1_gen_abort(g);
     }
     l1_gen_result r;
     l1_gen_end(g, &r);
     int rc = 0;
     if (st != L1_OK) {
         rc = l1cli_fail("chat", "generate", st);
+    } else if (l1cli_stdout_failed()) {
+        rc = l1cli_stdout_finish("chat", 0);
     } else {
         fputc('\n', stdout);
         fflush(stdout);

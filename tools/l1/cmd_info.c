@@ -369,7 +369,7 @@ static int dump_tensor(const char *cmd, const l1__gguf *g, const char *name, con
     if (fclose(f) != 0) ok = false;
     if (!ok) {
         l1cli_err(cmd, "%s: write failed", out);
-        remove(out);
+        l1cli_remove_partial(out);
         return 1;
     }
     fprintf(stderr, "l1 %s: wrote %" PRId64 " f32 values of %s (%s) to %s\n", cmd, t->n_elements,
@@ -439,7 +439,6 @@ int l1cli_info(int argc, char **argv) {
         gather(g, &in);
         if (json) print_json(path, g, &in, tensors);
         else print_text(path, g, &in, tensors);
-        if (fflush(stdout) != 0) rc = 1;
     }
     l1__gguf_close(g);
     return rc;

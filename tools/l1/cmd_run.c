@@ -302,7 +302,7 @@ int l1cli_on_piece(const l1_piece *p, void *user) {
     fwrite(text, 1, n, stdout);
     if (s->o->color && thinking) fputs("\x1b[0m", stdout);
     fflush(stdout);
-    return 0;
+    return l1cli_stdout_failed(); /* output lost: stop generating */
 }
 
 /* How thinking closed: natural, forced at a word boundary, forced mid-word. */
@@ -392,18 +392,6 @@ static void run_usage(FILE *f) {
     l1cli_gen_usage(f);
 }
 
-static char *read_file(const char *path) {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) return NULL;
-    l1cli_buf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) l1cli_buf_add(&b, chunk, n);
-    if (f != stdin) fclose(f);
-    if (!b.data) l1cli_buf_add(&b, "", 0);
-    return b.data;
-}
-
 /* The generation's abort hook: Ctrl-C, and the prompt's progress line (on
  * a terminal) while it is evaluated. */
 static int watch(void *user) {
@@ -469,6 +457,8 @@ static int run_generate(const l1cli_gen_opts *opts, const char *prompt, bool jso
     if (s.prompt_progress) l1cli_progress_clear(s.prompt_progress);
     if (st != L1_OK) {
         rc = l1cli_fail("run", "generate", st);
+    } else if (l1cli_stdout_failed()) {
+        rc = l1cli_stdout_finish("run", 0);
     } else {
         if (json) {
             l1cli_print_result_json(&s, &r, load_ms);
@@ -518,7 +508,8 @@ int l1cli_run(int argc, char **argv) {
     if (rc) return rc;
     if (!prompt == !file) return l1cli_usage_err("run", "give exactly one of -p PROMPT and -f FILE");
     char *text = NULL;
-    if (file && !(text = read_file(file))) return l1cli_err("run", "%s: cannot read", file), 1;
+    size_t text_len;
+    if (file && l1cli_read_file("run", file, false, &text, &text_len)) return 1;
     if (json) o.color = false;
     rc = show_prompt ? print_prompt(&o, text ? text : prompt) : run_generate(&o, text ? text : prompt, json);
     free(text);

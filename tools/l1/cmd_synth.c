@@ -2,10 +2,12 @@
  * cmd_synth.c - `l1 synth`: writes a synthetic Qwen2 model (lib/synth.c)
  * of a preset or custom shape, for tests and benchmarks.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "cli.h"
 #include "tooling/synth.h"
@@ -16,7 +18,12 @@ static void synth_usage(FILE *f) {
             "usage: l1 synth -o OUT.gguf [--preset tiny|small|l1-1.5b] [--layers N] [--embd N]\n"
             "                [--ff N] [--heads N] [--kv-heads N] [--ctx N] [--vocab-from VOCAB.gguf]\n"
             "                [--type F32|F16|BF16|Q8_0|...] [--embd-type TYPE] [--seed S] [--tied]\n"
+            "                [--max-size SIZE]\n"
             "Writes a Qwen2 model with random weights and the metadata layout of a real L1 file.\n"
+            "OUT must be absent or a regular file (a symbolic link, directory or device is refused).\n"
+            "The file's size is estimated first: a model over --max-size (default 16G; K, M, G, T\n"
+            "suffixes; 0 = no limit) or over the free space of OUT's file system is refused.\n"
+            "Ctrl-C or SIGTERM cancels and removes the temporary files.\n"
             "--vocab-from copies the tokenizer of another GGUF (e.g. ggml-vocab-qwen2.gguf);\n"
             "otherwise a small byte-level vocabulary is built in.  --embd-type defaults to --type.\n");
 }
@@ -39,7 +46,10 @@ static int type_opt(const char *v, uint32_t *out) {
 }
 
 enum { O_PRESET = L1CLI_OPT_LONG, O_LAYERS, O_EMBD, O_FF, O_HEADS, O_KV_HEADS, O_CTX, O_TYPE, O_EMBD_TYPE,
-       O_VOCAB_FROM, O_SEED, O_TIED };
+       O_VOCAB_FROM, O_SEED, O_TIED, O_MAX_SIZE };
+
+/* The default --max-size: room for L1-Qwen-1.5B-Max's shapes in F32 (7 GB). */
+#define DEFAULT_MAX_SIZE ((uint64_t)16 << 30)
 
 static const struct option k_longopts[] = {
     {"output", required_argument, NULL, 'o'},
@@ -55,6 +65,7 @@ static const struct option k_longopts[] = {
     {"vocab-from", required_argument, NULL, O_VOCAB_FROM},
     {"seed", required_argument, NULL, O_SEED},
     {"tied", no_argument, NULL, O_TIED},
+    {"max-size", required_argument, NULL, O_MAX_SIZE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -86,9 +97,54 @@ static int set_field(int c, const char *v, l1__synth_params *p, int *embd_set) {
     }
 }
 
+/* "123", "64M", "16G": bytes; false (after a usage error) otherwise. */
+static bool parse_size(const char *v, uint64_t *out) {
+    static const char units[] = "KMGT";
+    char *end = NULL;
+    errno = 0;
+    const unsigned long long x = v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
+    const char *u = end && *end && !end[1] ? strchr(units, *end) : NULL;
+    const int shift = end && !*end ? 0 : u ? 10 * (int)(u - units + 1) : -1;
+    if (!end || errno || shift < 0 || (shift && x > (UINT64_MAX >> shift))) {
+        l1cli_usage_err("synth", "--max-size: expected a byte count with an optional K, M, G or T suffix, got '%s'", v);
+        return false;
+    }
+    *out = (uint64_t)x << shift;
+    return true;
+}
+
+static double gib(uint64_t b) { return (double)b / (double)(1u << 30); }
+
+/* Refuses a model larger than the limit or than the free space where it is
+ * written (the file, plus the temporary file a large model is streamed
+ * through); 0 or an exit status. */
+static int check_size(const l1__synth_params *p, const char *out, uint64_t max_size) {
+    uint64_t file = 0, scratch = 0;
+    l1_status st = l1__synth_size(p, &file, &scratch);
+    if (st != L1_OK) return l1cli_fail("synth", out, st);
+    if (max_size && file > max_size)
+        return l1cli_err("synth", "%s: the model would take %.2f GiB, over the %.2f GiB limit (raise it with "
+                         "--max-size, 0 = no limit)", out, gib(file), gib(max_size)), 1;
+    /* The free space of the directory OUT goes into. */
+    char dir[4096];
+    const char *slash = strrchr(out, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == out) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
+    struct statvfs fs;
+    if (statvfs(dir, &fs) != 0) return l1cli_err("synth", "%s: %s", dir, strerror(errno)), 1;
+    const unsigned long long avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    const uint64_t need = file + scratch >= file ? file + scratch : UINT64_MAX;
+    if (need > avail)
+        return l1cli_err("synth", "%s: the model needs %.2f GiB (%.2f GiB file%s) but %s has %.2f GiB free", out,
+                         gib(need), gib(file), scratch ? " plus as much for a temporary file" : "", dir,
+                         gib(avail)), 1;
+    return 0;
+}
+
 static int on_progress(float f, void *user) {
     l1cli_progress_update(user, f, NULL);
-    return 0;
+    return l1cli_terminated(); /* SIGINT/SIGTERM: cancel, the writer removes its files */
 }
 
 int l1cli_synth(int argc, char **argv) {
@@ -105,13 +161,17 @@ int l1cli_synth(int argc, char **argv) {
     if (l1__synth_preset(preset, &p) != L1_OK)
         return l1cli_usage_err("synth", "--preset: unknown preset '%s' (tiny, small, l1-1.5b)", preset);
     int embd_set = 0;
+    uint64_t max_size = DEFAULT_MAX_SIZE;
     char **again = malloc((size_t)(argc + 1) * sizeof *again); /* a fresh argv restarts getopt */
     if (!again) return l1cli_err("synth", "out of memory"), 1;
     memcpy(again, argv, (size_t)argc * sizeof *again);
     again[argc] = NULL;
     while ((c = l1cli_getopt("synth", argc, again, "o:h", k_longopts, &v)) != -1) {
         if (c == 'o') out = v;
-        else if (c != O_PRESET && !set_field(c, v, &p, &embd_set)) {
+        else if (c == O_MAX_SIZE && !parse_size(v, &max_size)) {
+            free(again);
+            return 2;
+        } else if (c != O_PRESET && c != O_MAX_SIZE && !set_field(c, v, &p, &embd_set)) {
             free(again);
             return 2;
         }
@@ -119,15 +179,25 @@ int l1cli_synth(int argc, char **argv) {
     free(again);
     if (!out) return l1cli_usage_err("synth", "no output: use -o OUT.gguf");
     if (!embd_set) p.embd_type = p.type;
+    int rc = l1cli_check_output_path("synth", out);
+    if (rc || (rc = check_size(&p, out, max_size))) return rc;
     l1cli_progress pr;
     l1cli_progress_begin(&pr, "synth", "writing");
     p.progress = on_progress;
     p.progress_user = &pr;
     const double t0 = l1cli_now();
+    l1cli_catch_termination();
     l1_status st = l1__synth_write(&p, out);
+    l1cli_restore_termination();
     l1cli_progress_clear(&pr);
+    const int sig = l1cli_terminated();
+    if (st == L1_ERR_ABORTED && sig) {
+        l1cli_err("synth", "interrupted; %s was not written", out);
+        return 128 + sig;
+    }
     if (st != L1_OK) return l1cli_fail("synth", out, st);
-    fprintf(stderr, "l1 synth: wrote %s (%d layers, n_embd %d, n_ff %d, %s) in %.1f s\n", out, p.n_layer,
-            p.n_embd, p.n_ff, l1__type_name(p.type), l1cli_now() - t0);
-    return 0;
+    fprintf(stderr, "l1 synth: wrote %s (%d layers, n_embd %d, n_ff %d, %s) in %.1f s%s\n", out, p.n_layer,
+            p.n_embd, p.n_ff, l1__type_name(p.type), l1cli_now() - t0,
+            sig ? " (the interrupt came after the last tensor)" : "");
+    return sig ? 128 + sig : 0;
 }

@@ -17,38 +17,12 @@ static void tokenize_usage(FILE *f) {
     fprintf(f,
             "usage: l1 tokenize -m MODEL.gguf (-p TEXT | -f FILE) [--special] [--json]\n"
             "  -m, --model FILE  -p, --prompt TEXT  -f, --file FILE  -h, --help\n"
-            "Prints the token ids of TEXT (or of FILE's bytes, exactly) on one line.\n"
+            "Prints the token ids of TEXT (or of all of FILE's bytes, NUL bytes included) on one line.\n"
+            "Invalid UTF-8 is read as llama.cpp reads it, so the ids are the reference's: a byte\n"
+            "that starts no well-formed sequence becomes U+FFFD (a lone 0x8b does not round-trip).\n"
             "  --special  recognise control tokens written in the text (\"<|im_end|>\")\n"
             "  --json     print ids with their pieces: {\"n_tokens\":N,\"tokens\":[{\"id\":..,\n"
             "             \"piece\":\"..\",\"bytes\":\"hex\"}]} (piece: invalid UTF-8 shown as U+FFFD)\n");
-}
-
-static char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *s = malloc(cap);
-    for (;;) {
-        if (!s) break;
-        const size_t k = fread(s + len, 1, cap - len, f);
-        len += k;
-        if (len < cap) break;
-        char *t = realloc(s, cap *= 2);
-        if (!t) {
-            free(s);
-            s = NULL;
-        } else {
-            s = t;
-        }
-    }
-    const int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(s);
-        return NULL;
-    }
-    *n = len;
-    return s;
 }
 
 static void print_ids(const l1__tokenizer *t, const int32_t *ids, size_t n, int json) {
@@ -133,11 +107,8 @@ int l1cli_tokenize(int argc, char **argv) {
         return l1cli_usage_err("tokenize", "need -m MODEL and exactly one of -p TEXT or -f FILE");
     if (prompt) return run(model, prompt, strlen(prompt), flags, json);
     size_t len = 0;
-    char *text = read_all(file, &len);
-    if (!text) {
-        l1cli_err("tokenize", "%s: cannot read", file);
-        return 1;
-    }
+    char *text;
+    if (l1cli_read_file("tokenize", file, true, &text, &len)) return 1;
     const int rc = run(model, text, len, flags, json);
     free(text);
     return rc;

@@ -103,11 +103,14 @@ static void written(char *buf, size_t cap, const char *arg) {
     buf[n] = '\0';
 }
 
+/* The argv that getopt last parsed; l1cli_main forgets it, so a command run
+ * twice in one process (the fuzz target) never inherits a finished scan. */
+static char **g_seen_argv;
+
 static int next_option(const char *cmd, int argc, char **argv, const char *shortopts,
                        const struct option *longopts, const char **arg, bool long_only) {
-    static char **seen;
-    if (seen != argv) { /* a new argv: start over */
-        seen = argv;
+    if (g_seen_argv != argv) { /* a new argv: start over */
+        g_seen_argv = argv;
         optind = 0;     /* glibc: full reinitialisation */
     }
     char spec[128];
@@ -252,21 +255,35 @@ static void usage(FILE *f) {
                "\nExit status: 0 ok, 1 failure (one line on stderr), 2 bad usage, 130 interrupted.\n");
 }
 
-int main(int argc, char **argv) {
+/* Runs the command in argv[1] and checks that everything it wrote to stdout
+ * reached it: a failed write or final flush (a full disk, a closed pipe)
+ * turns success into status 1 with one line naming the error. */
+int l1cli_main(int argc, char **argv) {
+    g_seen_argv = NULL;
+    clearerr(stdout);
     if (argc < 2) {
         fprintf(stderr, "l1: no command (see l1 --help)\n");
         return 2;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    const char *cmd = argv[1];
+    int rc = 0;
+    bool found = true;
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
-        return 0;
-    }
-    if (!strcmp(argv[1], "--version")) {
+    } else if (!strcmp(cmd, "--version")) {
         printf("l1 %s\n", l1_version());
-        return 0;
+    } else {
+        found = false;
+        for (size_t i = 0; !found && i < sizeof k_commands / sizeof k_commands[0]; i++)
+            if ((found = !strcmp(cmd, k_commands[i].name))) rc = k_commands[i].fn(argc - 1, argv + 1);
     }
-    for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++)
-        if (!strcmp(argv[1], k_commands[i].name)) return k_commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "l1: unknown command '%s' (see l1 --help)\n", argv[1]);
-    return 2;
+    if (!found) {
+        fprintf(stderr, "l1: unknown command '%s' (see l1 --help)\n", cmd);
+        return 2;
+    }
+    return l1cli_stdout_finish(cmd[0] == '-' || !strcmp(cmd, "help") ? NULL : cmd, rc);
 }
+
+#ifndef L1CLI_NO_MAIN
+int main(int argc, char **argv) { return l1cli_main(argc, argv); }
+#endif
