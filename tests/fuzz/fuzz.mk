@@ -117,7 +117,7 @@ $(FUZZ)/gen/l1_build_info.h:
 
 $(FUZZ)/fuzz_cli: tests/fuzz/fuzz_cli.c $(CLI_SRC) $(CLI_HDR) $(LIB_OBJ) $(FUZZ)/gen/l1_build_info.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itools/l1 -I$(FUZZ)/gen -DL1CLI_NO_MAIN $(SAN) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_cli.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itools/l1 -I$(FUZZ)/gen -DL1CLI_NO_MAIN -DL1_SERVE=0 $(SAN) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_cli.c \
 	    $(CLI_SRC) $(LIB_OBJ) -lm -lpthread
 
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
