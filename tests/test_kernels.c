@@ -831,9 +831,9 @@ static void attention_split_and_merged_within_error_bound(void **state) {
     group_run(g_split_k, &c, c.q, 0, 1, 20, 20, rec + 66, 66);
     l1__attn_merge(good, rec, 2, 66, 64);
     l1__attn_merge(bad, rec, 1, 66, 64);
-    double diff = 0.0;
-    for (int i = 0; i < 64; i++) diff = fmax(diff, fabs((double)good[i] - (double)bad[i]));
-    assert_true(diff > 1e-3);
+    int far = 0; /* a plain count: aarch64 gcc 12 crashed vectorising an fmax reduction here */
+    for (int i = 0; i < 64; i++) far += fabs((double)good[i] - (double)bad[i]) > 1e-3;
+    assert_true(far > 0);
     attn_case_free(&c);
 }
 
