@@ -33,6 +33,7 @@ MODEL ?= build/bench/l1-1.5b-q4_k_m.gguf
 THREADS ?= 2
 PROMPT ?= 512
 GEN ?= 128
+DEPTH ?= 0
 .PHONY: speed
 speed: $(BUILD)/bench/ref/bench_vs_llama
-	L1_REF_LIB=$(REF_LIB) $(BUILD)/bench/ref/bench_vs_llama $(MODEL) -p $(PROMPT) -n $(GEN) -r $(RUNS) -t $(THREADS)
+	L1_REF_LIB=$(REF_LIB) $(BUILD)/bench/ref/bench_vs_llama $(MODEL) -p $(PROMPT) -n $(GEN) -d $(DEPTH) -r $(RUNS) -t $(THREADS)

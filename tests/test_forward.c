@@ -424,6 +424,57 @@ static void context_beyond_trained_length_needs_permission(void **state) {
  * prefill long enough to be split by token (and to take the f32 attention
  * path) and of the decode steps after it are bit-identical for any thread
  * count, in every cache type and in f32_activations mode. */
+/* Decode-mode steps over 512 positions or more split each query's
+ * positions into chunks computed apart and merged (forward.c); their
+ * logits must stay those of evaluating the whole sequence at once (the
+ * f32 path, unsplit) up to summation order, for single tokens and for a
+ * short multi-token step, on both cache types, and not depend on the
+ * thread count.  A chunk dropped or counted twice moves the logits far
+ * beyond REORDER_RTOL. */
+static void decode_at_depth_splits_attention_and_matches_whole_sequence(void **state) {
+    (void)state;
+    enum { P = 1100, D = 7 };
+    const int nv = l1_n_vocab(g_model);
+    l1_token *t = malloc((P + D) * sizeof *t);
+    float *first = malloc((size_t)D * (size_t)nv * sizeof(float));
+    assert_non_null(t);
+    assert_non_null(first);
+    tokens(t, P + D, 5);
+    for (int kv = 0; kv < 2; kv++) {
+        l1_ctx_params cp = l1_ctx_default_params();
+        cp.n_ctx = P + D;
+        cp.kv_type = (l1_kv_type)kv;
+        cp.allow_ctx_over_train = 1;
+        l1_ctx *whole;
+        assert_int_equal(l1_ctx_new(g_model, &cp, &whole), L1_OK);
+        assert_int_equal(l1_ctx_eval(whole, t, P + D, L1_EVAL_ALL_LOGITS), L1_OK);
+        const int32_t threads[] = {1, 3};
+        for (size_t ti = 0; ti < L1_ARRAY_LEN(threads); ti++) {
+            cp.n_threads = threads[ti];
+            l1_ctx *inc;
+            assert_int_equal(l1_ctx_new(g_model, &cp, &inc), L1_OK);
+            assert_int_equal(l1_ctx_eval(inc, t, P, 0), L1_OK);
+            /* Four single tokens, then one step of three. */
+            for (int i = 0; i < D; i++) {
+                const int n = i < 4 ? 1 : D - 4;
+                assert_int_equal(l1_ctx_eval(inc, &t[P + i], n, L1_EVAL_ALL_LOGITS), L1_OK);
+                for (int k = 0; k < n; k++) {
+                    const float *lg = l1_ctx_logits(inc, k);
+                    assert_close(l1_ctx_logits(whole, P + i + k), lg, nv, REORDER_RTOL);
+                    float *f = first + (size_t)(i + k) * (size_t)nv;
+                    if (ti == 0) memcpy(f, lg, (size_t)nv * sizeof(float));
+                    else assert_memory_equal(f, lg, (size_t)nv * sizeof(float));
+                }
+                i += n - 1;
+            }
+            l1_ctx_free(inc);
+        }
+        l1_ctx_free(whole);
+    }
+    free(first);
+    free(t);
+}
+
 static void logits_do_not_depend_on_thread_count(void **state) {
     (void)state;
     enum { P = 70, D = 4 };
@@ -559,6 +610,7 @@ int main(void) {
         cmocka_unit_test(context_beyond_trained_length_needs_permission),
         cmocka_unit_test(f32_activations_stay_close_to_default),
         cmocka_unit_test(logits_do_not_depend_on_thread_count),
+        cmocka_unit_test(decode_at_depth_splits_attention_and_matches_whole_sequence),
         cmocka_unit_test(gate_and_up_of_different_activation_types),
         cmocka_unit_test(pool_claimed_run_takes_each_unit_once_and_skips_late_workers),
     };

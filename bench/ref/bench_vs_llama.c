@@ -7,12 +7,17 @@
  * that whatever else loads the machine weighs on both alike.  Prints the
  * mean +- stddev t/s of each and the ratio l1 / reference.
  *
+ * -d N measures at depth N, as llama-bench's -d: N tokens of context are
+ * evaluated first (untimed), then the test.  Each engine evaluates the
+ * depth tokens once; every run after that drops the positions past N
+ * (l1_ctx_truncate, llama_memory_seq_rm) instead of evaluating them again.
+ *
  * The reference runs with its defaults for a CPU build (flash attention
  * "auto", F16 cache, n_batch = n_ubatch = 512) and the given threads for
  * both generation and batches.  Built by bench/ref.mk:
  *
  *   make -f bench/ref.mk BUILD=build/release speed MODEL=f.gguf [THREADS=2 RUNS=3]
- *   build/release/bench/ref/bench_vs_llama MODEL.gguf [-p 512] [-n 128] [-r 3] [-t 2] [--only ref|l1]
+ *   build/release/bench/ref/bench_vs_llama MODEL.gguf [-p 512] [-n 128] [-d 0] [-r 3] [-t 2] [--only ref|l1]
  *
  * --only loads and times one engine alone, e.g. the reference's baseline on
  * a file where l1 would take long, or to read each one's peak memory
@@ -59,12 +64,43 @@ typedef struct engines {
     l1_ctx *lctx;
     int32_t n_vocab;
     int32_t *toks;
+    int depth;       /* tokens of context before each test */
+    int filled[2];   /* the depth tokens are in the reference's / l1's cache */
 } engines;
 
+/* Evaluates the depth tokens, in batches (untimed). */
+static int fill_depth_ref(engines *e) {
+    for (int i = 0; i < e->depth; i += N_BATCH) {
+        const int n = e->depth - i < N_BATCH ? e->depth - i : N_BATCH;
+        for (int k = 0; k < n; k++) e->toks[k] = random_token(e->n_vocab);
+        if (llama_decode(e->rctx, llama_batch_get_one(e->toks, n)) != 0) return -1;
+    }
+    e->filled[0] = 1;
+    return 0;
+}
+
+static int fill_depth_l1(engines *e) {
+    for (int i = 0; i < e->depth; i += N_BATCH) {
+        const int n = e->depth - i < N_BATCH ? e->depth - i : N_BATCH;
+        for (int k = 0; k < n; k++) e->toks[k] = random_token(e->n_vocab);
+        if (l1_ctx_eval(e->lctx, e->toks, n, 0) != L1_OK) return -1;
+    }
+    e->filled[1] = 1;
+    return 0;
+}
+
 /* Seconds for one run of the reference: n_prompt tokens in batches, or
- * n_gen tokens one at a time, from an empty cache; negative on failure. */
+ * n_gen tokens one at a time, after the depth tokens (an empty cache at
+ * depth 0); negative on failure. */
 static double run_ref(engines *e, int n_prompt, int n_gen) {
-    llama_memory_clear(llama_get_memory(e->rctx), false);
+    if (e->depth == 0) {
+        llama_memory_clear(llama_get_memory(e->rctx), false);
+    } else if (!e->filled[0]) {
+        llama_memory_clear(llama_get_memory(e->rctx), false);
+        if (fill_depth_ref(e)) return -1;
+    } else if (!llama_memory_seq_rm(llama_get_memory(e->rctx), 0, e->depth, -1)) {
+        return -1;
+    }
     for (int i = 0; i < n_prompt; i++) e->toks[i] = random_token(e->n_vocab);
     const double t0 = now_s();
     for (int i = 0; i < n_prompt; i += N_BATCH) {
@@ -80,7 +116,8 @@ static double run_ref(engines *e, int n_prompt, int n_gen) {
 }
 
 static double run_l1(engines *e, int n_prompt, int n_gen) {
-    if (l1_ctx_truncate(e->lctx, 0) != L1_OK) return -1;
+    if (l1_ctx_truncate(e->lctx, e->filled[1] ? e->depth : 0) != L1_OK) return -1;
+    if (!e->filled[1] && fill_depth_l1(e)) return -1;
     for (int i = 0; i < n_prompt; i++) e->toks[i] = random_token(e->n_vocab);
     const double t0 = now_s();
     if (n_prompt > 0 && l1_ctx_eval(e->lctx, e->toks, n_prompt, 0) != L1_OK) return -1;
@@ -146,11 +183,12 @@ static int open_engines(const char *path, int threads, int n_ctx, const int use[
 }
 
 int main(int argc, char **argv) {
-    int n_prompt = 512, n_gen = 128, runs = 3, threads = 2, use[2] = {1, 1}, no_repack = 0;
+    int n_prompt = 512, n_gen = 128, runs = 3, threads = 2, use[2] = {1, 1}, no_repack = 0, depth = 0;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-p") && i + 1 < argc) n_prompt = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) n_gen = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-d") && i + 1 < argc) depth = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-r") && i + 1 < argc) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-repack")) no_repack = 1;
@@ -160,16 +198,18 @@ int main(int argc, char **argv) {
             use[1] = !strcmp(argv[i], "l1");
         } else path = argv[i];
     }
-    if (!path || n_prompt < 0 || n_gen < 0 || n_prompt + n_gen < 1 || runs < 1 || runs > MAX_RUNS ||
+    if (!path || n_prompt < 0 || n_gen < 0 || depth < 0 || n_prompt + n_gen < 1 || runs < 1 || runs > MAX_RUNS ||
         threads < 1 || !(use[0] || use[1])) {
-        fprintf(stderr, "usage: %s MODEL.gguf [-p 512] [-n 128] [-r 3] [-t 2] [--only ref|l1] [--no-repack]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL.gguf [-p 512] [-n 128] [-d 0] [-r 3] [-t 2] [--only ref|l1] [--no-repack]\n",
+                argv[0]);
         return 2;
     }
     engines e = {0};
-    const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
+    e.depth = depth;
+    const int n_ctx = depth + (n_prompt > n_gen ? n_prompt : n_gen) + 1;
     double load_s[2] = {NAN, NAN};
     if (open_engines(path, threads, n_ctx, use, no_repack, &e, load_s)) return 1;
-    e.toks = malloc((size_t)(n_prompt + 1) * sizeof *e.toks);
+    e.toks = malloc((size_t)(n_prompt + N_BATCH + 1) * sizeof *e.toks);
     if (!e.toks) return 1;
     /* tests[0] = pp, tests[1] = tg; samples [test][engine][run] in t/s. */
     const int tp[2] = {n_prompt, 0}, tg[2] = {0, n_gen};
@@ -204,8 +244,10 @@ int main(int argc, char **argv) {
             fprintf(stderr, "run %d %s: reference %.2f t/s, l1 %.2f t/s\n", r, t ? "tg" : "pp", ts[t][0][r],
                     ts[t][1][r]);
         }
-    printf("%s, %d thread%s, %d run%s each, alternating\n\n", path, threads, threads > 1 ? "s" : "", runs,
+    printf("%s, %d thread%s, %d run%s each, alternating", path, threads, threads > 1 ? "s" : "", runs,
            runs > 1 ? "s" : "");
+    if (depth) printf(", at depth %d", depth);
+    printf("\n\n");
     printf("| test | llama.cpp t/s | l1 t/s | l1 / llama.cpp |\n|---|---:|---:|---:|\n");
     for (int t = 0; t < 2; t++) {
         if (tp[t] + tg[t] == 0) continue;
@@ -216,7 +258,9 @@ int main(int argc, char **argv) {
         snprintf(c[0], sizeof c[0], use[0] ? "%.2f ± %.2f" : "-", ar, sr);
         snprintf(c[1], sizeof c[1], use[1] ? "%.2f ± %.2f" : "-", al, sl);
         snprintf(c[2], sizeof c[2], use[0] && use[1] ? "%.2fx" : "-", al / ar);
-        printf("| %s%d | %s | %s | %s |\n", t ? "tg" : "pp", t ? n_gen : n_prompt, c[0], c[1], c[2]);
+        char name[48];
+        snprintf(name, sizeof name, depth ? "%s%d @ d%d" : "%s%d", t ? "tg" : "pp", t ? n_gen : n_prompt, depth);
+        printf("| %s | %s | %s | %s |\n", name, c[0], c[1], c[2]);
     }
     if (tp[0] > 0) {
         double ar, sr, al, sl;
@@ -227,7 +271,7 @@ int main(int argc, char **argv) {
     }
     printf("load (model + context): llama.cpp %.3f s, l1 %.3f s%s\n", load_s[0], load_s[1],
            no_repack ? " (l1 without repacking)" : "");
-    if (tp[0] > 0)
+    if (tp[0] > 0 && depth == 0)
         printf("load + first %d-token prompt (one-time work included): llama.cpp %.3f s, l1 %.3f s\n", n_prompt,
                load_s[0] + first_s[0], load_s[1] + first_s[1]);
     free(e.toks);

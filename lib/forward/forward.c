@@ -44,6 +44,12 @@
 /* Steps of at least this many tokens take the reference's tiled f32 flash
  * attention; shorter ones its f16-accumulating vector path. */
 #define REF_ATTN_TILE 64
+/* A decode-mode query over at least this many positions splits them into
+ * chunks (attend_worker); the reference splits from the same length. */
+#define SPLIT_MIN 512
+/* Chunks are at least SPLIT_CHUNK positions, and at most SPLIT_MAX_CHUNKS. */
+#define SPLIT_CHUNK 256
+#define SPLIT_MAX_CHUNKS 16
 #define DEFAULT_BATCH 512
 #define DEFAULT_CTX 4096 /* trained contexts of 128K would cost gigabytes of cache by default */
 #define ALIGN 64
@@ -100,7 +106,24 @@ static size_t max_xq_row(const l1_model *m) {
     return best;
 }
 
-enum { B_X, B_XN, B_Q, B_K, B_V, B_TMP, B_GATE, B_UP, B_WROW, B_CS, B_SN, B_XQ, B_WORK, B_LOGITS, B_N };
+enum { B_X, B_XN, B_Q, B_K, B_V, B_TMP, B_GATE, B_UP, B_WROW, B_CS, B_SN, B_XQ, B_WORK, B_PART, B_LOGITS, B_N };
+
+/* Bytes of attention work per thread, a multiple of ALIGN: the larger of
+ * what the one-head kernel needs and what a grouped call needs (the
+ * group's records, then the kernel's own work). */
+static size_t attn_work_stride(const l1__hparams *hp) {
+    const int64_t hd = hp->head_dim, g = hp->n_head / hp->n_head_kv;
+    const size_t one = l1__attn_work_bytes(hd);
+    const size_t grp = (size_t)g * (size_t)(hd + 2) * sizeof(float) + l1__attn_group_work_bytes(hd, g);
+    const size_t w = one > grp ? one : grp;
+    return (w + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+/* Tokens of a decode-mode step (fewer than REF_ATTN_TILE) whose split
+ * attention records fit in ctx->attn_part. */
+static int64_t part_tokens(const l1_ctx_params *p) {
+    return p->n_batch < REF_ATTN_TILE - 1 ? p->n_batch : REF_ATTN_TILE - 1;
+}
 
 /* Offsets of every scratch buffer in the arena; false on overflow. */
 static bool scratch_layout(const l1_model *m, const l1_ctx_params *p, size_t off[B_N + 1],
@@ -115,6 +138,8 @@ static bool scratch_layout(const l1_model *m, const l1_ctx_params *p, size_t off
         [B_GATE] = nb * hp->n_ff, [B_UP] = nb * hp->n_ff,  [B_WROW] = ffe,
         [B_CS] = nb * (hp->head_dim / 2), [B_SN] = nb * (hp->head_dim / 2),
         [B_LOGITS] = (uint64_t)hp->n_vocab,
+        [B_PART] = (uint64_t)part_tokens(p) * (uint64_t)hp->n_head * SPLIT_MAX_CHUNKS *
+                   (uint64_t)(hp->head_dim + 2),
     };
     uint64_t total = 0;
     for (int i = 0; i < B_N; i++) {
@@ -122,7 +147,7 @@ static bool scratch_layout(const l1_model *m, const l1_ctx_params *p, size_t off
         if (i == B_XQ) {
             if (!l1__mul_u64(nb, *xq_row, &bytes)) return false;
         } else if (i == B_WORK) {
-            if (!l1__mul_u64((uint64_t)p->n_threads, l1__attn_work_bytes(hp->head_dim), &bytes))
+            if (!l1__mul_u64((uint64_t)p->n_threads, attn_work_stride(hp), &bytes))
                 return false;
         } else if (!l1__mul_u64(elems[i], sizeof(float), &bytes)) {
             return false;
@@ -183,6 +208,8 @@ static void bind_scratch(l1_ctx *c, const size_t off[B_N + 1]) {
     c->sn = (float *)(a + off[B_SN]);
     c->xq = a + off[B_XQ];
     c->attn_work = a + off[B_WORK];
+    c->attn_work_stride = attn_work_stride(&c->model->hp);
+    c->attn_part = (float *)(a + off[B_PART]);
     c->logits = (float *)(a + off[B_LOGITS]);
     c->logits_rows = 1;
 }
@@ -584,48 +611,152 @@ static void run_prods(l1_ctx *c, act *a, int il, int64_t p0, prod *ps, int n) {
     }
 }
 
+/*
+ * Attention.  Steps of REF_ATTN_TILE tokens or more (and every step with
+ * f32_activations) run F32 mode: a task is one (token, KV head) pair, a
+ * grouped call for the query heads of that KV head, so each K and V row is
+ * read once for all of them; the result is bit for bit the one-head kernel's.
+ * Shorter steps (decode) run F16_ACC mode, one task per (token, head),
+ * unless the token sees SPLIT_MIN positions or more: then its positions are
+ * cut into chunks (n_chunks) and a task is one (KV head, chunk) pair, a
+ * grouped F32-mode call whose unnormalised records go to ctx->attn_part;
+ * the calling thread merges each head's chunks in chunk order after the
+ * run.  The chunks depend on the position count only, so no result depends
+ * on the thread count or the schedule.
+ */
+
+/* Chunks of a split query over n_kv positions, of `*len` positions each
+ * (the last one shorter), len a multiple of L1__ATTN_BLOCK. */
+static int64_t n_chunks(int64_t n_kv, int64_t *len) {
+    int64_t n = (n_kv + SPLIT_CHUNK - 1) / SPLIT_CHUNK;
+    if (n > SPLIT_MAX_CHUNKS) n = SPLIT_MAX_CHUNKS;
+    int64_t l = (n_kv + n - 1) / n;
+    l = (l + L1__ATTN_BLOCK - 1) / L1__ATTN_BLOCK * L1__ATTN_BLOCK;
+    *len = l;
+    return (n_kv + l - 1) / l;
+}
+
 typedef struct attend_job {
     l1_ctx *c;
     int il;
     int64_t n_tok, p0;
-    _Atomic int64_t next; /* next (token, head) pair to take */
+    bool f32;                        /* F32 mode: (token, KV head) tasks */
+    int64_t first[REF_ATTN_TILE + 1]; /* !f32: token t's tasks are [first[t], first[t + 1]) */
+    _Atomic int64_t next;            /* next task to take */
 } attend_job;
 
-/* Threads take (token, head) pairs in order as they come free: later
- * tokens see more positions, and a thread that started late takes fewer.
- * Each thread has its own work buffer. */
+static bool split_query(int64_t n_kv) { return n_kv >= SPLIT_MIN; }
+
+/* The records of KV head kh's query heads (consecutive) for chunk ch of
+ * token t of a split step.  One call's records lie together: spread
+ * SPLIT_MAX_CHUNKS records apart they were measured 40% slower. */
+static float *part_rec(const l1_ctx *c, int64_t t, int64_t kh, int64_t ch) {
+    const l1__hparams *hp = &c->model->hp;
+    const int64_t group = hp->n_head / hp->n_head_kv;
+    return c->attn_part + (((t * hp->n_head_kv + kh) * SPLIT_MAX_CHUNKS + ch) * group) * (hp->head_dim + 2);
+}
+
 static void attend_worker(void *arg, int ith, int nth) {
     (void)nth;
     attend_job *j = (attend_job *)arg;
     l1_ctx *c = j->c;
     const l1__hparams *hp = &c->model->hp;
-    const int64_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    const int64_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv, e = hp->n_embd;
+    uint8_t *work = c->attn_work + (size_t)ith * c->attn_work_stride;
+    float *recs = (float *)work; /* F32 mode: the group's records */
     l1__attn_args a;
     a.row_stride = (size_t)hd * c->kv_elt;
     a.kv_type = c->kv_type;
     a.head_dim = hd;
     a.scale = 1.0f / sqrtf((float)hd);
-    a.mode = (c->params.f32_activations || j->n_tok >= REF_ATTN_TILE) ? L1__ATTN_F32 : L1__ATTN_F16_ACC;
-    a.work = c->attn_work + (size_t)ith * l1__attn_work_bytes(hd);
+    a.mode = L1__ATTN_F16_ACC;
+    a.work = work;
+    l1__attn_group_args g;
+    g.q_stride = hd;
+    g.n_q = (int)group;
+    g.row_stride = a.row_stride;
+    g.kv_type = c->kv_type;
+    g.head_dim = hd;
+    g.scale = a.scale;
+    g.work = work + (size_t)group * (size_t)(hd + 2) * sizeof(float);
+    const int64_t n_task = j->f32 ? j->n_tok * hp->n_head_kv : j->first[j->n_tok];
     for (;;) {
         const int64_t i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
-        if (i >= j->n_tok * hp->n_head) break;
-        const int64_t t = i / hp->n_head, h = i % hp->n_head;
-        a.q = c->q + t * hp->n_embd + h * hd;
-        a.k = kv_head(c, j->il, 0, h / group);
-        a.v = kv_head(c, j->il, 1, h / group);
-        a.n_kv = j->p0 + t + 1;
-        a.out = c->xn + t * hp->n_embd + h * hd;
-        c->kern->attention(&a);
+        if (i >= n_task) break;
+        if (j->f32) {
+            const int64_t t = i / hp->n_head_kv, kh = i % hp->n_head_kv;
+            g.q = c->q + t * e + kh * group * hd;
+            g.k = kv_head(c, j->il, 0, kh);
+            g.v = kv_head(c, j->il, 1, kh);
+            g.n_kv = j->p0 + t + 1;
+            g.rec = recs;
+            g.rec_stride = hd + 2;
+            c->kern->attention_group(&g);
+            for (int64_t h = 0; h < group; h++)
+                l1__attn_finish(c->xn + t * e + (kh * group + h) * hd, recs + h * (hd + 2), hd);
+            continue;
+        }
+        int64_t t = 0;
+        while (i >= j->first[t + 1]) t++;
+        const int64_t n_kv = j->p0 + t + 1, k = i - j->first[t];
+        if (!split_query(n_kv)) {
+            const int64_t h = k;
+            a.q = c->q + t * e + h * hd;
+            a.k = kv_head(c, j->il, 0, h / group);
+            a.v = kv_head(c, j->il, 1, h / group);
+            a.n_kv = n_kv;
+            a.out = c->xn + t * e + h * hd;
+            c->kern->attention(&a);
+            continue;
+        }
+        int64_t len;
+        const int64_t nch = n_chunks(n_kv, &len), kh = k / nch, ch = k % nch;
+        const size_t off = (size_t)(ch * len) * a.row_stride;
+        g.q = c->q + t * e + kh * group * hd;
+        g.k = kv_head(c, j->il, 0, kh) + off;
+        g.v = kv_head(c, j->il, 1, kh) + off;
+        g.n_kv = (ch + 1) * len < n_kv ? len : n_kv - ch * len;
+        g.rec = part_rec(c, t, kh, ch);
+        g.rec_stride = hd + 2;
+        c->kern->attention_group(&g);
     }
 }
 
 /* Causal GQA attention of the step's queries (ctx->q) over the cache;
  * output in ctx->xn.  Token t (position p0 + t) sees positions 0 .. p0 + t. */
 static void attend(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
-    attend_job j = {c, il, n_tok, p0, 0};
+    const l1__hparams *hp = &c->model->hp;
+    attend_job j;
+    j.c = c;
+    j.il = il;
+    j.n_tok = n_tok;
+    j.p0 = p0;
+    j.f32 = c->params.f32_activations || n_tok >= REF_ATTN_TILE;
+    bool any_split = false;
+    if (!j.f32) {
+        j.first[0] = 0;
+        for (int64_t t = 0; t < n_tok; t++) {
+            const int64_t n_kv = p0 + t + 1;
+            int64_t len, n = hp->n_head;
+            if (split_query(n_kv)) {
+                n = hp->n_head_kv * n_chunks(n_kv, &len);
+                any_split = true;
+            }
+            j.first[t + 1] = j.first[t] + n;
+        }
+    }
     atomic_init(&j.next, 0);
     l1__pool_run_claimed(c->pool, attend_worker, &j);
+    if (!any_split) return;
+    const int64_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    for (int64_t t = 0; t < n_tok; t++) {
+        int64_t len;
+        if (!split_query(p0 + t + 1)) continue;
+        const int64_t nch = n_chunks(p0 + t + 1, &len);
+        for (int64_t h = 0; h < hp->n_head; h++)
+            l1__attn_merge(c->xn + t * hp->n_embd + h * hd, part_rec(c, t, h / group, 0) + (h % group) * (hd + 2),
+                           nch, group * (hd + 2), hd);
+    }
 }
 
 static void layer(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {

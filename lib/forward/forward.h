@@ -43,7 +43,9 @@ struct l1_ctx {
     float *cs, *sn;         /* (n_batch, head_dim / 2) RoPE cos / sin per token */
     uint8_t *xq;            /* (n_batch, xq_row_bytes) matmul inputs in the activation type */
     size_t xq_row_bytes;
-    uint8_t *attn_work;     /* l1__attn_work_bytes(head_dim) per thread */
+    uint8_t *attn_work;     /* attn_work_stride bytes per thread */
+    size_t attn_work_stride;
+    float *attn_part;       /* split attention records of a decode step (forward.c) */
     float *logits;          /* (logits_rows, n_vocab) */
     int32_t logits_rows;    /* rows allocated in logits (>= 1) */
 

@@ -68,6 +68,7 @@ static void overlay(l1__kernels *full, const l1__kernels *own, l1__tier tier) {
     L1__TAKE(rope_neox);
     L1__TAKE(softmax);
     L1__TAKE(attention);
+    L1__TAKE(attention_group);
     L1__TAKE(swiglu);
     L1__TAKE(add);
 #undef L1__TAKE

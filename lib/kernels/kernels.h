@@ -47,6 +47,7 @@
 #ifndef L1_KERNELS_H
 #define L1_KERNELS_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -109,6 +110,74 @@ static inline size_t l1__attn_work_bytes(int64_t head_dim) {
     return (size_t)head_dim * (2 * sizeof(float) + 2 * sizeof(uint16_t)) + 64;
 }
 
+/* Positions per block of the f32 attention kernels (attention in F32 mode
+ * and attention_group): the scores of one block are computed, then the
+ * accumulator is rescaled once if the block holds a new maximum. */
+#define L1__ATTN_BLOCK 32
+
+/* Arguments of one grouped attention call: the n_q query heads that share
+ * one KV head, against n_kv cached positions, in F32 mode (l1__attn_mode).
+ * Each K and V row is read from memory once for all n_q heads.  The result
+ * is left unnormalised, so that calls over consecutive ranges of positions
+ * can be merged (l1__attn_merge):
+ *   rec[i * rec_stride + c] = sum_j e^(s_ij - M_i) v_j[c], c < head_dim
+ *   rec[i * rec_stride + head_dim]     = M_i = max_j s_ij
+ *   rec[i * rec_stride + head_dim + 1] = S_i = sum_j e^(s_ij - M_i)
+ * with s_ij = scale * q_i . k_j.  For every head, acc / S is bit for bit
+ * what the same tier's attention returns in F32 mode over the same
+ * positions (l1__attn_finish). */
+typedef struct l1__attn_group_args {
+    const float *q;       /* n_q rows of head_dim values, q_stride floats apart */
+    int64_t q_stride;
+    int n_q;              /* >= 1 */
+    const void *k;        /* as in l1__attn_args */
+    const void *v;
+    size_t row_stride;
+    uint32_t kv_type;
+    int64_t n_kv;         /* >= 1 */
+    int64_t head_dim;
+    float scale;
+    float *rec;           /* n_q records of head_dim + 2 floats */
+    int64_t rec_stride;   /* >= head_dim + 2 */
+    void *work;           /* >= l1__attn_group_work_bytes(head_dim, n_q) bytes */
+} l1__attn_group_args;
+
+/* Bytes of work memory one grouped attention call needs: a block of K or
+ * V widened to f32 and the scores of the block for every head. */
+static inline size_t l1__attn_group_work_bytes(int64_t head_dim, int64_t n_q) {
+    return (size_t)(L1__ATTN_BLOCK * head_dim + L1__ATTN_BLOCK * n_q) * sizeof(float) + 64;
+}
+
+/* out = acc / S of one record (0 when S is 0): the last step of F32-mode
+ * attention, the same operations as the attention kernels' own. */
+static inline void l1__attn_finish(float *out, const float *rec, int64_t head_dim) {
+    const float S = rec[head_dim + 1];
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int64_t c = 0; c < head_dim; c++) out[c] = rec[c] * inv;
+}
+
+/* out = the attention over n consecutive ranges of positions from their
+ * records (rec_stride floats apart, in range order): each rescaled to the
+ * largest maximum, summed in that order, divided by the summed weights
+ * (0 when that sum is 0). */
+static inline void l1__attn_merge(float *out, const float *rec, int64_t n, int64_t rec_stride,
+                                  int64_t head_dim) {
+    float M = -INFINITY, S = 0.0f;
+    for (int64_t i = 0; i < n; i++) {
+        const float m = rec[i * rec_stride + head_dim];
+        M = m > M ? m : M;
+    }
+    for (int64_t c = 0; c < head_dim; c++) out[c] = 0.0f;
+    for (int64_t i = 0; i < n; i++) {
+        const float *r = rec + i * rec_stride;
+        const float w = expf(r[head_dim] - M);
+        S += r[head_dim + 1] * w;
+        for (int64_t c = 0; c < head_dim; c++) out[c] += r[c] * w;
+    }
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int64_t c = 0; c < head_dim; c++) out[c] *= inv;
+}
+
 typedef struct l1__kernels {
     const char *name;  /* "scalar", "avx2", ... */
     l1__tier tier;
@@ -136,6 +205,10 @@ typedef struct l1__kernels {
 
     /* out = softmax(scale * K q) V over n_kv positions (see l1__attn_args). */
     void (*attention)(const l1__attn_args *a);
+
+    /* The unnormalised F32-mode attention of a group of query heads over
+     * one KV head (see l1__attn_group_args). */
+    void (*attention_group)(const l1__attn_group_args *a);
 
     /* y[i] = silu(g[i]) * u[i], i < n; y may equal g or u. */
     void (*swiglu)(float *y, const float *g, const float *u, int64_t n);

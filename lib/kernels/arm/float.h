@@ -123,7 +123,7 @@ static void nf_attention_f16acc(const l1__attn_args *a) {
     for (; i < d; i++) a->out[i] = l1__f16_to_f32(acc16[i]) * inv;
 }
 
-#define NF_ATTN_BLOCK 32
+#define NF_ATTN_BLOCK L1__ATTN_BLOCK
 
 NF_INLINE float32x4_t nf_load_kv(const void *row, int64_t i, bool h) {
     return h ? load_f16x4((const uint16_t *)row + i) : vld1q_f32((const float *)row + i);
@@ -190,6 +190,40 @@ NF_INLINE void nf_accumulate(float *acc, const float *p, const uint8_t *v, size_
         for (int64_t j = 0; j < nb; j++) acc[c] += nf_kv_at(v + (size_t)j * stride, c, h) * p[j];
 }
 
+/* One block of the online softmax of one head (as fx_block_weights in
+ * x86/float.h): sc[j] turns into e^(s - M), M, *S and acc (d) rescaled
+ * first when the block holds a new maximum. */
+NF_INLINE void nf_block_weights(float *sc, int64_t nb, float *M, float *S, float *acc, int64_t d) {
+    float mb = sc[0];
+    for (int64_t j = 1; j < nb; j++) mb = sc[j] > mb ? sc[j] : mb;
+    if (mb > *M) {
+        const float ms = expf(*M - mb);
+        *M = mb;
+        *S *= ms;
+        int64_t i = 0;
+        for (; i + 4 <= d; i += 4) vst1q_f32(acc + i, vmulq_n_f32(vld1q_f32(acc + i), ms));
+        for (; i < d; i++) acc[i] *= ms;
+    }
+    /* Weights e^(s - M); a partial last vector computed on a copy. */
+    const float32x4_t mv = vdupq_n_f32(*M);
+    float32x4_t sum = vdupq_n_f32(0.0f);
+    int64_t j = 0;
+    for (; j + 4 <= nb; j += 4) {
+        const float32x4_t e = nf_exp(vsubq_f32(vld1q_f32(sc + j), mv));
+        vst1q_f32(sc + j, e);
+        sum = vaddq_f32(sum, e);
+    }
+    float tail = 0.0f;
+    if (j < nb) {
+        float t[4] = {0};
+        memcpy(t, sc + j, (size_t)(nb - j) * sizeof *t);
+        vst1q_f32(t, nf_exp(vsubq_f32(vld1q_f32(t), mv)));
+        for (int64_t l = 0; l < nb - j; l++) tail += t[l];
+        memcpy(sc + j, t, (size_t)(nb - j) * sizeof *t);
+    }
+    *S += vaddvq_f32(sum) + tail;
+}
+
 NF_INLINE void nf_attention_f32_body(const l1__attn_args *a, bool h) {
     const int64_t d = a->head_dim;
     float *acc = (float *)a->work; /* (d) */
@@ -201,40 +235,72 @@ NF_INLINE void nf_attention_f32_body(const l1__attn_args *a, bool h) {
         const int64_t nb = a->n_kv - j0 < NF_ATTN_BLOCK ? a->n_kv - j0 : NF_ATTN_BLOCK;
         const size_t off = (size_t)j0 * a->row_stride;
         nf_scores(a->q, kb + off, a->row_stride, nb, d, a->scale, h, sc);
-        float mb = sc[0];
-        for (int64_t j = 1; j < nb; j++) mb = sc[j] > mb ? sc[j] : mb;
-        if (mb > M) {
-            const float ms = expf(M - mb);
-            M = mb;
-            S *= ms;
-            int64_t i = 0;
-            for (; i + 4 <= d; i += 4) vst1q_f32(acc + i, vmulq_n_f32(vld1q_f32(acc + i), ms));
-            for (; i < d; i++) acc[i] *= ms;
-        }
-        /* Weights e^(s - M); a partial last vector computed on a copy. */
-        const float32x4_t mv = vdupq_n_f32(M);
-        float32x4_t sum = vdupq_n_f32(0.0f);
-        int64_t j = 0;
-        for (; j + 4 <= nb; j += 4) {
-            const float32x4_t e = nf_exp(vsubq_f32(vld1q_f32(sc + j), mv));
-            vst1q_f32(sc + j, e);
-            sum = vaddq_f32(sum, e);
-        }
-        float tail = 0.0f;
-        if (j < nb) {
-            float t[4] = {0};
-            memcpy(t, sc + j, (size_t)(nb - j) * sizeof *t);
-            vst1q_f32(t, nf_exp(vsubq_f32(vld1q_f32(t), mv)));
-            for (int64_t l = 0; l < nb - j; l++) tail += t[l];
-            memcpy(sc + j, t, (size_t)(nb - j) * sizeof *t);
-        }
-        S += vaddvq_f32(sum) + tail;
+        nf_block_weights(sc, nb, &M, &S, acc, d);
         nf_accumulate(acc, sc, vb + off, a->row_stride, nb, d, h);
     }
     const float inv = S == 0.0f ? 0.0f : 1.0f / S;
     int64_t i = 0;
     for (; i + 4 <= d; i += 4) vst1q_f32(a->out + i, vmulq_n_f32(vld1q_f32(acc + i), inv));
     for (; i < d; i++) a->out[i] = acc[i] * inv;
+}
+
+/* dst (nb, d) = the nb f16 rows of src, stride bytes apart, widened. */
+NF_INLINE void nf_widen_rows(float *dst, const uint8_t *src, size_t stride, int64_t nb, int64_t d) {
+    for (int64_t j = 0; j < nb; j++) {
+        const uint16_t *r = (const uint16_t *)(src + (size_t)j * stride);
+        float *o = dst + j * d;
+        int64_t c = 0;
+        for (; c + 4 <= d; c += 4) vst1q_f32(o + c, load_f16x4(r + c));
+        for (; c < d; c++) o[c] = l1__f16_to_f32(r[c]);
+    }
+}
+
+/* The F32 body for every head of a group (as fx_attention_group_body):
+ * F16 blocks of K and V widened once for all the heads, exactly. */
+NF_INLINE void nf_attention_group_body(const l1__attn_group_args *a, bool h16) {
+    const int64_t d = a->head_dim, rs = a->rec_stride;
+    float *blk = (float *)a->work;        /* (NF_ATTN_BLOCK, d) */
+    float *scs = blk + NF_ATTN_BLOCK * d; /* (n_q, NF_ATTN_BLOCK) */
+    for (int h = 0; h < a->n_q; h++) {
+        float *r = a->rec + h * rs;
+        memset(r, 0, (size_t)d * sizeof *r);
+        r[d] = -INFINITY;
+        r[d + 1] = 0.0f;
+    }
+    const uint8_t *kb = (const uint8_t *)a->k, *vb = (const uint8_t *)a->v;
+    const size_t bstride = (size_t)d * sizeof(float);
+    for (int64_t j0 = 0; j0 < a->n_kv; j0 += NF_ATTN_BLOCK) {
+        const int64_t nb = a->n_kv - j0 < NF_ATTN_BLOCK ? a->n_kv - j0 : NF_ATTN_BLOCK;
+        const size_t off = (size_t)j0 * a->row_stride;
+        const uint8_t *rows = kb + off;
+        size_t stride = a->row_stride;
+        if (h16) {
+            nf_widen_rows(blk, rows, stride, nb, d);
+            rows = (const uint8_t *)blk;
+            stride = bstride;
+        }
+        for (int h = 0; h < a->n_q; h++) {
+            float *sc = scs + h * NF_ATTN_BLOCK, *r = a->rec + h * rs;
+            nf_scores(a->q + h * a->q_stride, rows, stride, nb, d, a->scale, false, sc);
+            nf_block_weights(sc, nb, &r[d], &r[d + 1], r, d);
+        }
+        rows = vb + off;
+        stride = a->row_stride;
+        if (h16) {
+            nf_widen_rows(blk, rows, stride, nb, d);
+            rows = (const uint8_t *)blk;
+            stride = bstride;
+        }
+        for (int h = 0; h < a->n_q; h++)
+            nf_accumulate(a->rec + h * rs, scs + h * NF_ATTN_BLOCK, rows, stride, nb, d, false);
+    }
+}
+
+static void nf_attention_group(const l1__attn_group_args *a) {
+    if (a->kv_type == L1_TYPE_F16)
+        nf_attention_group_body(a, true);
+    else
+        nf_attention_group_body(a, false);
 }
 
 static void nf_attention_f32_f16kv(const l1__attn_args *a) { nf_attention_f32_body(a, true); }

@@ -42,6 +42,7 @@ void l1__kernels_fill_neon(l1__kernels *k) {
     k->act_quant[L1_TYPE_Q8_1] = quantize_q8_1;
     k->act_quant[L1_TYPE_Q8_K] = quantize_q8_K;
     k->attention = nf_attention;
+    k->attention_group = nf_attention_group;
     k->swiglu = nf_swiglu;
     k->rmsnorm = nf_rmsnorm;
     k->rope_neox = nf_rope_neox;

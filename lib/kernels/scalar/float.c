@@ -150,6 +150,43 @@ static void attention(const l1__attn_args *a) {
     for (int64_t i = 0; i < d; i++) a->out[i] = acc[i] * inv;
 }
 
+/* attention_group: each head by itself, the loop of attention in F32 mode
+ * (f16acc false) over the same positions, so acc / S is its result bit for
+ * bit. */
+static void attention_group(const l1__attn_group_args *g) {
+    const int64_t d = g->head_dim;
+    const uint8_t *kb = (const uint8_t *)g->k, *vb = (const uint8_t *)g->v;
+    for (int i = 0; i < g->n_q; i++) {
+        const float *q = g->q + (int64_t)i * g->q_stride;
+        float *acc = g->rec + (int64_t)i * g->rec_stride;
+        memset(acc, 0, (size_t)d * sizeof *acc);
+        float M = -INFINITY, S = 0.0f;
+        for (int64_t j = 0; j < g->n_kv; j++) {
+            const void *kr = kb + (size_t)j * g->row_stride;
+            const void *vr = vb + (size_t)j * g->row_stride;
+            const float s = kq_dot(q, NULL, kr, g->kv_type, d) * g->scale;
+            float ms = 1.0f, vs = 1.0f;
+            if (s > M) {
+                ms = expf(M - s);
+                M = s;
+                for (int64_t c = 0; c < d; c++) acc[c] *= ms;
+            } else {
+                vs = expf(s - M);
+            }
+            if (g->kv_type == L1_TYPE_F16) {
+                const uint16_t *vh = (const uint16_t *)vr;
+                for (int64_t c = 0; c < d; c++) acc[c] += l1__f16_to_f32(vh[c]) * vs;
+            } else {
+                const float *vf = (const float *)vr;
+                for (int64_t c = 0; c < d; c++) acc[c] += vf[c] * vs;
+            }
+            S = S * ms + vs;
+        }
+        acc[d] = M;
+        acc[d + 1] = S;
+    }
+}
+
 static void swiglu(float *y, const float *g, const float *u, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         const float s = g[i] / (1.0f + expf(-g[i]));
@@ -185,6 +222,7 @@ void l1__kernels_fill_scalar(l1__kernels *k) {
     k->rope_neox = rope_neox;
     k->softmax = softmax;
     k->attention = attention;
+    k->attention_group = attention_group;
     k->swiglu = swiglu;
     k->add = add;
 }

@@ -190,7 +190,7 @@ static void fx_attention_f16acc(const l1__attn_args *a) {
 /* ---- attention, f32 ---------------------------------------------------------------- */
 
 /* Positions per block: the scores of a block live on the stack. */
-#define FX_ATTN_BLOCK 32
+#define FX_ATTN_BLOCK L1__ATTN_BLOCK
 
 FX_INLINE __m256 fx_load_kv(const void *row, int64_t i, bool f16) {
     return f16 ? fx_load_f16((const uint16_t *)row + i) : _mm256_loadu_ps((const float *)row + i);
@@ -245,15 +245,33 @@ FX_INLINE void fx_scores(const float *q, const uint8_t *k, size_t stride, int64_
 FX_INLINE void fx_accumulate(float *acc, const float *p, const uint8_t *v, size_t stride, int64_t nb,
                              int64_t d, bool f16) {
     int64_t c = 0;
+    /* Eight named accumulators: an array of them is not always kept in
+     * registers once this is inlined into a larger loop. */
     for (; c + 64 <= d; c += 64) {
-        __m256 x[8];
-        for (int u = 0; u < 8; u++) x[u] = _mm256_loadu_ps(acc + c + 8 * u);
+        float *a = acc + c;
+        __m256 x0 = _mm256_loadu_ps(a), x1 = _mm256_loadu_ps(a + 8), x2 = _mm256_loadu_ps(a + 16);
+        __m256 x3 = _mm256_loadu_ps(a + 24), x4 = _mm256_loadu_ps(a + 32), x5 = _mm256_loadu_ps(a + 40);
+        __m256 x6 = _mm256_loadu_ps(a + 48), x7 = _mm256_loadu_ps(a + 56);
         for (int64_t j = 0; j < nb; j++) {
             const void *r = v + (size_t)j * stride;
             const __m256 pj = _mm256_set1_ps(p[j]);
-            for (int u = 0; u < 8; u++) x[u] = _mm256_fmadd_ps(fx_load_kv(r, c + 8 * u, f16), pj, x[u]);
+            x0 = _mm256_fmadd_ps(fx_load_kv(r, c, f16), pj, x0);
+            x1 = _mm256_fmadd_ps(fx_load_kv(r, c + 8, f16), pj, x1);
+            x2 = _mm256_fmadd_ps(fx_load_kv(r, c + 16, f16), pj, x2);
+            x3 = _mm256_fmadd_ps(fx_load_kv(r, c + 24, f16), pj, x3);
+            x4 = _mm256_fmadd_ps(fx_load_kv(r, c + 32, f16), pj, x4);
+            x5 = _mm256_fmadd_ps(fx_load_kv(r, c + 40, f16), pj, x5);
+            x6 = _mm256_fmadd_ps(fx_load_kv(r, c + 48, f16), pj, x6);
+            x7 = _mm256_fmadd_ps(fx_load_kv(r, c + 56, f16), pj, x7);
         }
-        for (int u = 0; u < 8; u++) _mm256_storeu_ps(acc + c + 8 * u, x[u]);
+        _mm256_storeu_ps(a, x0);
+        _mm256_storeu_ps(a + 8, x1);
+        _mm256_storeu_ps(a + 16, x2);
+        _mm256_storeu_ps(a + 24, x3);
+        _mm256_storeu_ps(a + 32, x4);
+        _mm256_storeu_ps(a + 40, x5);
+        _mm256_storeu_ps(a + 48, x6);
+        _mm256_storeu_ps(a + 56, x7);
     }
     for (; c + 8 <= d; c += 8) {
         __m256 x = _mm256_loadu_ps(acc + c);
@@ -263,6 +281,46 @@ FX_INLINE void fx_accumulate(float *acc, const float *p, const uint8_t *v, size_
     }
     for (; c < d; c++)
         for (int64_t j = 0; j < nb; j++) acc[c] += fx_kv_at(v + (size_t)j * stride, c, f16) * p[j];
+}
+
+/* One block of the online softmax of one head: sc[j] (j < nb) turns from
+ * scores into weights e^(s - M); when the block holds a new maximum, M
+ * moves to it and the sum *S and the accumulator acc (d) are rescaled
+ * first.  The block's weights are added to *S. */
+FX_INLINE void fx_block_weights(float *sc, int64_t nb, float *M, float *S, float *acc, int64_t d) {
+    float mb = sc[0];
+    for (int64_t j = 1; j < nb; j++) mb = sc[j] > mb ? sc[j] : mb;
+    if (mb > *M) {
+        /* A new maximum: scale what was summed so far to it. */
+        const float ms = expf(*M - mb);
+        *M = mb;
+        *S *= ms;
+        const __m256 msv = _mm256_set1_ps(ms);
+        int64_t i = 0;
+        for (; i + 8 <= d; i += 8) _mm256_storeu_ps(acc + i, _mm256_mul_ps(_mm256_loadu_ps(acc + i), msv));
+        for (; i < d; i++) acc[i] *= ms;
+    }
+    /* Weights e^(s - M), zero-padded to whole vectors. */
+    int64_t j = 0;
+    __m256 sum = _mm256_setzero_ps();
+    const __m256 mv = _mm256_set1_ps(*M);
+    for (; j + 8 <= nb; j += 8) {
+        const __m256 e = fx_exp(_mm256_sub_ps(_mm256_loadu_ps(sc + j), mv));
+        _mm256_storeu_ps(sc + j, e);
+        sum = _mm256_add_ps(sum, e);
+    }
+    if (j < nb) {
+        float t[8] = {0};
+        memcpy(t, sc + j, (size_t)(nb - j) * sizeof *t);
+        const __m256 e = fx_exp(_mm256_sub_ps(_mm256_loadu_ps(t), mv));
+        const __m256 keep = _mm256_cmp_ps(_mm256_set_ps(7, 6, 5, 4, 3, 2, 1, 0),
+                                          _mm256_set1_ps((float)(nb - j)), _CMP_LT_OQ);
+        const __m256 em = _mm256_and_ps(e, keep);
+        _mm256_storeu_ps(t, em);
+        memcpy(sc + j, t, (size_t)(nb - j) * sizeof *t);
+        sum = _mm256_add_ps(sum, em);
+    }
+    *S += fx_hsum(sum);
 }
 
 FX_INLINE void fx_attention_f32_body(const l1__attn_args *a, bool f16) {
@@ -276,39 +334,7 @@ FX_INLINE void fx_attention_f32_body(const l1__attn_args *a, bool f16) {
         const int64_t nb = a->n_kv - j0 < FX_ATTN_BLOCK ? a->n_kv - j0 : FX_ATTN_BLOCK;
         const size_t off = (size_t)j0 * a->row_stride;
         fx_scores(a->q, kb + off, a->row_stride, nb, d, a->scale, f16, sc);
-        float mb = sc[0];
-        for (int64_t j = 1; j < nb; j++) mb = sc[j] > mb ? sc[j] : mb;
-        if (mb > M) {
-            /* A new maximum: scale what was summed so far to it. */
-            const float ms = expf(M - mb);
-            M = mb;
-            S *= ms;
-            const __m256 msv = _mm256_set1_ps(ms);
-            int64_t i = 0;
-            for (; i + 8 <= d; i += 8) _mm256_storeu_ps(acc + i, _mm256_mul_ps(_mm256_loadu_ps(acc + i), msv));
-            for (; i < d; i++) acc[i] *= ms;
-        }
-        /* Weights e^(s - M), zero-padded to whole vectors. */
-        int64_t j = 0;
-        __m256 sum = _mm256_setzero_ps();
-        const __m256 mv = _mm256_set1_ps(M);
-        for (; j + 8 <= nb; j += 8) {
-            const __m256 e = fx_exp(_mm256_sub_ps(_mm256_loadu_ps(sc + j), mv));
-            _mm256_storeu_ps(sc + j, e);
-            sum = _mm256_add_ps(sum, e);
-        }
-        if (j < nb) {
-            float t[8] = {0};
-            memcpy(t, sc + j, (size_t)(nb - j) * sizeof *t);
-            const __m256 e = fx_exp(_mm256_sub_ps(_mm256_loadu_ps(t), mv));
-            const __m256 keep = _mm256_cmp_ps(_mm256_set_ps(7, 6, 5, 4, 3, 2, 1, 0),
-                                              _mm256_set1_ps((float)(nb - j)), _CMP_LT_OQ);
-            const __m256 em = _mm256_and_ps(e, keep);
-            _mm256_storeu_ps(t, em);
-            memcpy(sc + j, t, (size_t)(nb - j) * sizeof *t);
-            sum = _mm256_add_ps(sum, em);
-        }
-        S += fx_hsum(sum);
+        fx_block_weights(sc, nb, &M, &S, acc, d);
         fx_accumulate(acc, sc, vb + off, a->row_stride, nb, d, f16);
     }
     const float inv = S == 0.0f ? 0.0f : 1.0f / S;
@@ -316,6 +342,128 @@ FX_INLINE void fx_attention_f32_body(const l1__attn_args *a, bool f16) {
     int64_t i = 0;
     for (; i + 8 <= d; i += 8) _mm256_storeu_ps(a->out + i, _mm256_mul_ps(_mm256_loadu_ps(acc + i), invv));
     for (; i < d; i++) a->out[i] = acc[i] * inv;
+}
+
+/* dst (nb, d) = the nb f16 rows of src, stride bytes apart, widened.  The
+ * cache is read in one stream per KV head; each row prefetches the bytes
+ * L1__PREFETCH_AHEAD further on (x86/common.h). */
+FX_INLINE void fx_widen_rows(float *dst, const uint8_t *src, size_t stride, int64_t nb, int64_t d) {
+    for (int64_t j = 0; j < nb; j++) {
+        const uint16_t *r = (const uint16_t *)(src + (size_t)j * stride);
+        prefetch_block((const uint8_t *)r + L1__PREFETCH_AHEAD, (size_t)d * sizeof *r);
+        float *o = dst + j * d;
+        int64_t c = 0;
+        for (; c + 8 <= d; c += 8) _mm256_storeu_ps(o + c, fx_load_f16(r + c));
+        for (; c < d; c++) o[c] = l1__f16_to_f32(r[c]);
+    }
+}
+
+#if defined(__AVX512F__)
+/* fx_accumulate of three heads at once for head_dim 128 (AVX-512 tier):
+ * the 3 x 128 accumulators stay in 24 zmm registers while each V row is
+ * loaded (and widened) once for the three.  Each lane gets the same fused
+ * multiply-adds in the same order as in fx_accumulate: bit for bit. */
+#define FX_V16(u) (f16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)r + 16 * (u)))) \
+                       : _mm512_loadu_ps((const float *)r + 16 * (u)))
+#define FX_ACC3_ROW(u)                                      \
+    do {                                                    \
+        const __m512 vu = FX_V16(u);                        \
+        x0##u = _mm512_fmadd_ps(vu, q0, x0##u);             \
+        x1##u = _mm512_fmadd_ps(vu, q1, x1##u);             \
+        x2##u = _mm512_fmadd_ps(vu, q2, x2##u);             \
+    } while (0)
+#define FX_ACC3_DECL(h) \
+    __m512 x##h##0 = _mm512_loadu_ps(a##h), x##h##1 = _mm512_loadu_ps(a##h + 16), \
+           x##h##2 = _mm512_loadu_ps(a##h + 32), x##h##3 = _mm512_loadu_ps(a##h + 48), \
+           x##h##4 = _mm512_loadu_ps(a##h + 64), x##h##5 = _mm512_loadu_ps(a##h + 80), \
+           x##h##6 = _mm512_loadu_ps(a##h + 96), x##h##7 = _mm512_loadu_ps(a##h + 112)
+#define FX_ACC3_STORE(h)                                                                          \
+    do {                                                                                          \
+        _mm512_storeu_ps(a##h, x##h##0), _mm512_storeu_ps(a##h + 16, x##h##1);                   \
+        _mm512_storeu_ps(a##h + 32, x##h##2), _mm512_storeu_ps(a##h + 48, x##h##3);              \
+        _mm512_storeu_ps(a##h + 64, x##h##4), _mm512_storeu_ps(a##h + 80, x##h##5);              \
+        _mm512_storeu_ps(a##h + 96, x##h##6), _mm512_storeu_ps(a##h + 112, x##h##7);             \
+    } while (0)
+FX_INLINE void fx_accumulate3_d128(float *a0, float *a1, float *a2, const float *p0, const float *p1,
+                                   const float *p2, const uint8_t *v, size_t stride, int64_t nb, bool f16) {
+    FX_ACC3_DECL(0);
+    FX_ACC3_DECL(1);
+    FX_ACC3_DECL(2);
+    for (int64_t j = 0; j < nb; j++) {
+        const void *r = v + (size_t)j * stride;
+        const __m512 q0 = _mm512_set1_ps(p0[j]), q1 = _mm512_set1_ps(p1[j]), q2 = _mm512_set1_ps(p2[j]);
+        FX_ACC3_ROW(0);
+        FX_ACC3_ROW(1);
+        FX_ACC3_ROW(2);
+        FX_ACC3_ROW(3);
+        FX_ACC3_ROW(4);
+        FX_ACC3_ROW(5);
+        FX_ACC3_ROW(6);
+        FX_ACC3_ROW(7);
+    }
+    FX_ACC3_STORE(0);
+    FX_ACC3_STORE(1);
+    FX_ACC3_STORE(2);
+}
+#undef FX_V16
+#undef FX_ACC3_ROW
+#undef FX_ACC3_DECL
+#undef FX_ACC3_STORE
+#endif
+
+/* The F32 body for every head of a group, block by block: an F16 block of
+ * K is widened once into the work buffer and used by all the heads from
+ * there; V rows are read in place, three heads at a time where the tier
+ * and head_dim allow.  Widening is exact, so each head's arithmetic is
+ * that of fx_attention_f32_body. */
+FX_INLINE void fx_attention_group_body(const l1__attn_group_args *a, bool f16) {
+    const int64_t d = a->head_dim, rs = a->rec_stride;
+    float *blk = (float *)a->work;             /* (FX_ATTN_BLOCK, d) */
+    float *scs = blk + FX_ATTN_BLOCK * d;      /* (n_q, FX_ATTN_BLOCK) */
+    for (int h = 0; h < a->n_q; h++) {
+        float *r = a->rec + h * rs;
+        memset(r, 0, (size_t)d * sizeof *r);
+        r[d] = -INFINITY;
+        r[d + 1] = 0.0f;
+    }
+    const uint8_t *kb = (const uint8_t *)a->k, *vb = (const uint8_t *)a->v;
+    const size_t bstride = (size_t)d * sizeof(float);
+    for (int64_t j0 = 0; j0 < a->n_kv; j0 += FX_ATTN_BLOCK) {
+        const int64_t nb = a->n_kv - j0 < FX_ATTN_BLOCK ? a->n_kv - j0 : FX_ATTN_BLOCK;
+        const size_t off = (size_t)j0 * a->row_stride;
+        const uint8_t *rows = kb + off;
+        size_t stride = a->row_stride;
+        if (f16) {
+            fx_widen_rows(blk, rows, stride, nb, d);
+            rows = (const uint8_t *)blk;
+            stride = bstride;
+        }
+        for (int h = 0; h < a->n_q; h++) {
+            float *sc = scs + h * FX_ATTN_BLOCK, *r = a->rec + h * rs;
+            fx_scores(a->q + h * a->q_stride, rows, stride, nb, d, a->scale, false, sc);
+            fx_block_weights(sc, nb, &r[d], &r[d + 1], r, d);
+        }
+        rows = vb + off;
+        stride = a->row_stride;
+        for (int64_t j = 0; j < nb; j++)
+            prefetch_block(rows + (size_t)j * stride + L1__PREFETCH_AHEAD, (size_t)d * (f16 ? 2 : 4));
+        int h = 0;
+#if defined(__AVX512F__)
+        if (d == 128)
+            for (; h + 3 <= a->n_q; h += 3)
+                fx_accumulate3_d128(a->rec + h * rs, a->rec + (h + 1) * rs, a->rec + (h + 2) * rs,
+                                    scs + h * FX_ATTN_BLOCK, scs + (h + 1) * FX_ATTN_BLOCK,
+                                    scs + (h + 2) * FX_ATTN_BLOCK, rows, stride, nb, f16);
+#endif
+        for (; h < a->n_q; h++) fx_accumulate(a->rec + h * rs, scs + h * FX_ATTN_BLOCK, rows, stride, nb, d, f16);
+    }
+}
+
+static void fx_attention_group(const l1__attn_group_args *a) {
+    if (a->kv_type == L1_TYPE_F16)
+        fx_attention_group_body(a, true);
+    else
+        fx_attention_group_body(a, false);
 }
 
 static void fx_attention_f32_f16kv(const l1__attn_args *a) { fx_attention_f32_body(a, true); }
@@ -401,6 +549,7 @@ static void fx_add(float *y, const float *x, int64_t n) {
 /* Sets the float kernels of `k`. */
 static void x86_fill_float(l1__kernels *k) {
     k->attention = fx_attention;
+    k->attention_group = fx_attention_group;
     k->swiglu = fx_swiglu;
     k->rmsnorm = fx_rmsnorm;
     k->rope_neox = fx_rope_neox;
