@@ -296,6 +296,9 @@ static void run_random(l1_budget_mode mode, int n_scripts, uint64_t seed) {
         bp.mode = mode;
         bp.budget = N;
         bp.thinking_open = !sc.open_first;
+        /* A quarter without boost: no soft landing, and waits that can end
+         * without a boundary (the boost during the wait makes one likely). */
+        if (k % 4 == 3) bp.boost = 0.0f;
         generate(&sc, &bp, sc.seed, &r);
         char what[64];
         snprintf(what, sizeof what, "script %d", k);
@@ -745,6 +748,36 @@ static void budget_forced_close_cuts_a_word_only_after_the_wait_and_says_so(void
     assert_int_equal(r.tokens_thinking, 353);
 }
 
+/* While it waits for a word boundary the controller raises the pieces that
+ * make one (start or end a word) by boost * k / G' at the k-th token of the
+ * wait, and nothing else: expected values from budget.h's formula, with
+ * N = 400, R' = 64 (close_at 336) and G' = 16 worked out by hand. */
+static void budget_wait_raises_the_pieces_that_make_a_boundary(void **state) {
+    (void)state;
+    l1__budget b;
+    init_max(&b, 400, true);
+    for (int n = 0; n < 336; n++) l1__budget_accept(&b, MID);
+    for (int k = 1; k <= 16; k++) {
+        float l[V] = {0};
+        unsigned did = l1__budget_before_sample(&b, l);
+        assert_true(did & L1__BOOST_BOUNDARY);
+        const float add = 10.0f * (float)k / 16.0f; /* default boost 10 */
+        for (int i = 0; i < V; i++) {
+            const bool boundary = (g_flags[i] & (L1__PIECE_WORD_START | L1__PIECE_WORD_END)) != 0;
+            if (i == EOS || i == OPEN) assert_true(isinf(l[i]) && l[i] < 0); /* masked: thinking is open */
+            else if (i == CLOSE) assert_true(l[i] == 0.0f);
+            else assert_true(l[i] == (boundary ? add : 0.0f));
+        }
+        l1__budget_accept(&b, MID);
+    }
+    l1_token t;
+    assert_true(l1__budget_forced_token(&b, &t)); /* the wait is over: forced */
+    float l[V] = {0};
+    init_max(&b, 400, true);
+    for (int n = 0; n < 335; n++) l1__budget_accept(&b, MID);
+    assert_false(l1__budget_before_sample(&b, l) & L1__BOOST_BOUNDARY); /* not before N - R' */
+}
+
 /* An explicit reserve is honoured exactly or refused with the reason; the
  * automatic one scales with N. */
 static void budget_reserve_is_honoured_or_refused_never_lowered(void **state) {
@@ -896,6 +929,7 @@ int main(void) {
         cmocka_unit_test(budget_reports_every_mask_and_ends_on_end_of_turn_tokens),
         cmocka_unit_test(budget_forced_close_goes_where_a_new_word_starts),
         cmocka_unit_test(budget_forced_close_cuts_a_word_only_after_the_wait_and_says_so),
+        cmocka_unit_test(budget_wait_raises_the_pieces_that_make_a_boundary),
         cmocka_unit_test(budget_reserve_is_honoured_or_refused_never_lowered),
         cmocka_unit_test(budget_exact_floor_follows_the_effective_reserve),
         cmocka_unit_test(budget_close_text_precedes_the_forced_close_within_n),

@@ -246,6 +246,12 @@ unsigned l1__budget_before_sample(const l1__budget *b, float *logits) {
             logits[t->think_close] += b->p.boost * progress * progress * f;
             did |= L1__BOOST_THINK_CLOSE;
         }
+    } else if (b->n >= b->close_at && b->forced_pos < 0 && t->flags && b->wait_eff > 0 && b->p.boost > 0.0f) {
+        /* Waiting for a word boundary: raise what would make one. */
+        const float add = b->p.boost * (float)(b->n - b->close_at + 1) / (float)b->wait_eff;
+        for (int32_t i = 0; i < t->n_vocab; i++)
+            if (i != t->think_close && (t->flags[i] & (L1__PIECE_WORD_START | L1__PIECE_WORD_END))) logits[i] += add;
+        did |= L1__BOOST_BOUNDARY;
     }
     return did;
 }

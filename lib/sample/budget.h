@@ -58,8 +58,11 @@
  *    white space or punctuation: L1__PIECE_WORD_START; see
  *    l1__budget_after_sample).  When no boundary comes within G' tokens the
  *    close is forced at n = N - R' + G' whatever the last piece was, and the
- *    report says it cut a word (close_mid_word).  Without a flag table every
- *    piece counts as a word end;
+ *    report says it cut a word (close_mid_word).  While it waits, the pieces
+ *    that start or end a word are raised by boost * k / G' at the k-th
+ *    token of the wait (k = 1..G'), so a run of digits or letters that
+ *    would never end by itself meets a boundary within the wait.  Without a
+ *    flag table every piece counts as a word end;
  *  - after the forced sequence the answer is sampled in what is left; EOS is
  *    masked on the first sampled token after a forced close, so a forced
  *    close is followed by at least one answer token whenever N >= 2;
@@ -166,6 +169,7 @@ typedef struct l1__budget_tokens {
 #define L1__MASK_THINK_OPEN 2u  /* `<think>` set to -inf (a second one, or after the close) */
 #define L1__MASK_THINK_CLOSE 4u /* `</think>` set to -inf (after the close; exact mode's floor) */
 #define L1__BOOST_THINK_CLOSE 8u /* `</think>` raised by the soft landing */
+#define L1__BOOST_BOUNDARY 16u   /* pieces that start or end a word raised during the wait */
 
 typedef struct l1__budget_report {
     l1_budget_mode mode;
