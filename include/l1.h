@@ -364,7 +364,8 @@ L1_API const l1_model *l1_ctx_model(const l1_ctx *ctx);
  *    the prompt (prompt + N <= n_ctx) and max_tokens when set; the result
  *    reports both (budget, budget_effective).  If the model is still
  *    thinking when N - R' tokens are spent (R' the reserve, below), l1 waits
- *    up to 16 tokens (as the reserve allows) for a word boundary (the last
+ *    up to 16 tokens (as the reserve allows, raising the logits of pieces
+ *    that start or end a word a little more at each) for a word boundary (the last
  *    piece ends with white space, punctuation or a line, or the next
  *    sampled piece starts a new word) and writes there the close text (if any), `</think>` and the
  *    transition text itself, then lets the model answer in what is left; a
