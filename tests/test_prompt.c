@@ -202,10 +202,9 @@ static void answer_part_is_after_the_last_close(void **state) {
     assert_string_equal(l1__prompt_answer_part("no tags"), "no tags");
 }
 
-/* On the built-in vocabulary: the user's text cannot inject <｜Assistant｜>;
- * the format's markers become their tokens. */
-static void user_text_cannot_inject_control_tokens(void **state) {
-    (void)state;
+/* The built-in vocabulary of a 1-layer tiny synthetic model, loaded
+ * vocab-only (the file is written to /tmp and removed once loaded). */
+static l1_model *tiny_vocab_model(void) {
     char path[64];
     snprintf(path, sizeof path, "/tmp/l1_test_prompt_%d.gguf", (int)getpid());
     l1__synth_params sp;
@@ -214,9 +213,17 @@ static void user_text_cannot_inject_control_tokens(void **state) {
     assert_int_equal(l1__synth_write(&sp, path), L1_OK);
     l1_model_params mp = l1_model_default_params();
     mp.vocab_only = 1;
-    l1_model *m;
+    l1_model *m = NULL;
     assert_int_equal(l1_model_load(path, &mp, &m), L1_OK);
     unlink(path);
+    return m;
+}
+
+/* On the built-in vocabulary: the user's text cannot inject <｜Assistant｜>;
+ * the format's markers become their tokens. */
+static void user_text_cannot_inject_control_tokens(void **state) {
+    (void)state;
+    l1_model *m = tiny_vocab_model();
     const l1__tokenizer *tok = l1__model_tokenizer(m);
     l1_message msg = {L1_MSG_USER, "x" AST};
     l1__prompt_style st = {L1__FAMILY_R1, false};
@@ -265,17 +272,7 @@ static void user_text_cannot_inject_control_tokens(void **state) {
  * each bad field gives L1_TOKEN_ERROR and a message naming it. */
 static void render_prompt_rejects_the_parameters_generate_rejects(void **state) {
     (void)state;
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/l1_test_prompt_b_%d.gguf", (int)getpid());
-    l1__synth_params sp;
-    assert_int_equal(l1__synth_preset("tiny", &sp), L1_OK);
-    sp.n_layer = 1;
-    assert_int_equal(l1__synth_write(&sp, path), L1_OK);
-    l1_model_params mp = l1_model_default_params();
-    mp.vocab_only = 1;
-    l1_model *m;
-    assert_int_equal(l1_model_load(path, &mp, &m), L1_OK);
-    unlink(path);
+    l1_model *m = tiny_vocab_model();
     l1_message q = {L1_MSG_USER, "hi"};
     char buf[256];
     static const l1_logit_bias far = {1 << 28, 1.0f};
