@@ -299,7 +299,14 @@ typedef struct l1_ctx_params {
     uint64_t memory_limit;       /* bytes for weights + KV + scratch, 0 = no limit */
     l1_abort_fn abort_fn;        /* may be NULL */
     void *abort_user;
+    int32_t n_seq;               /* sequences the context holds, each with its own positions and
+                                    n_ctx cache cells (the cache is n_seq times as large);
+                                    0 = 1, at most L1_MAX_SEQ.  l1_ctx_eval and the other
+                                    single-sequence calls use sequence 0 */
 } l1_ctx_params;
+
+/* Most sequences a context may hold. */
+#define L1_MAX_SEQ 64
 
 /* Most threads a context may use. */
 #define L1_MAX_THREADS 256
@@ -349,6 +356,51 @@ L1_API l1_status l1_ctx_truncate(l1_ctx *ctx, int32_t n_keep);
 
 /* The model a context was made from. */
 L1_API const l1_model *l1_ctx_model(const l1_ctx *ctx);
+
+/* ---- several sequences in one context ------------------------------------------ */
+
+/* A batch for l1_ctx_decode: n tokens, each appended to its own sequence.
+ * Tokens of one sequence are taken in the order they appear, at that
+ * sequence's next positions; tokens of different sequences may mix in any
+ * order (the prefill of one and the decode of others in one step).  Each
+ * weight is read once per step for all of them. */
+typedef struct l1_batch {
+    int32_t n;               /* tokens, >= 1 */
+    const l1_token *tokens;  /* (n) */
+    const int32_t *seq;      /* (n) sequence of each token, in [0, n_seq); NULL = all sequence 0 */
+    const int32_t *pos;      /* (n) position of each token, or NULL: it must be the sequence's
+                                next position (positions continue a sequence, no gaps) */
+    const int8_t *logits;    /* (n) nonzero: keep this token's logits; NULL = the last token of
+                                every sequence in the batch */
+} l1_batch;
+
+/* Evaluates a batch.  All or nothing: when any sequence's tokens do not
+ * fit its cells, L1_ERR_CONTEXT_FULL names the sequence and no sequence
+ * changes; on any failure every n_past is unchanged and no logits are
+ * available.  A sequence's logits are those it would get evaluated alone
+ * (same kernels and attention path per sequence), bit for bit. */
+L1_API l1_status l1_ctx_decode(l1_ctx *ctx, const l1_batch *batch);
+
+/* The logits of token i (0 <= i < n) of the last l1_ctx_decode, or NULL
+ * when they were not kept.  Valid until the next eval, decode, truncate,
+ * copy or free.  After l1_ctx_eval, the same as l1_ctx_logits. */
+L1_API const float *l1_ctx_batch_logits(const l1_ctx *ctx, int32_t i);
+
+/* Sequences of the context (0 for NULL). */
+L1_API int32_t l1_ctx_n_seq(const l1_ctx *ctx);
+
+/* Positions held by sequence seq (0 for NULL or seq out of range). */
+L1_API int32_t l1_ctx_seq_n_past(const l1_ctx *ctx, int32_t seq);
+
+/* Forgets positions >= n_keep of sequence seq (0 <= n_keep <= its n_past);
+ * the other sequences are untouched.  Drops the stored logits. */
+L1_API l1_status l1_ctx_seq_truncate(l1_ctx *ctx, int32_t seq, int32_t n_keep);
+
+/* Makes sequence dst hold positions 0 .. n - 1 of sequence src (n <= its
+ * n_past; dst's own positions are forgotten): a prompt evaluated once
+ * serves several sequences.  src == dst truncates.  Drops the stored
+ * logits. */
+L1_API l1_status l1_ctx_seq_copy(l1_ctx *ctx, int32_t src, int32_t dst, int32_t n);
 
 /* ---- generation -------------------------------------------------------------- */
 
@@ -571,6 +623,27 @@ typedef struct l1_gen_result {
  * model without `</think>`), evaluation errors. */
 L1_API l1_status l1_generate(l1_ctx *ctx, const char *prompt, const l1_gen_params *params,
                              l1_piece_fn on_piece, void *user, l1_gen_result *result);
+
+/* Streaming callback of l1_generate_n: `seq` (0 .. k - 1) is the response
+ * the piece belongs to; return nonzero to stop that response alone (its
+ * finish is L1_FINISH_ABORTED, the others go on). */
+typedef int (*l1_seq_piece_fn)(int32_t seq, const l1_piece *piece, void *user);
+
+/* K responses to one prompt, decoded together (self-consistency sampling,
+ * a majority vote): the prompt is evaluated once, in sequence 0, and its
+ * cache copied to sequences 1 .. k - 1; response i samples with seed
+ * params->seed + i and has its own budget controller, stop matcher and
+ * counts; every step evaluates the next tokens of all running responses in
+ * one batch (l1_ctx_decode), so the weights are read once for all of them.
+ * Response i is the one l1_generate gives with seed params->seed + i (the
+ * same tokens: each sequence's logits are those it would get alone).
+ * Needs a context with n_seq >= k, 1 <= k <= L1_MAX_SEQ (else
+ * L1_ERR_INVALID_ARG); every sequence's cache is cleared first.  results:
+ * NULL or k entries.  params->abort_fn stops them all; a response whose
+ * sequence fills its cells ends with L1_FINISH_CONTEXT_FULL while the
+ * others go on.  Errors as l1_generate. */
+L1_API l1_status l1_generate_n(l1_ctx *ctx, const char *prompt, int32_t k, const l1_gen_params *params,
+                               l1_seq_piece_fn on_piece, void *user, l1_gen_result *results);
 
 /* ---- step-wise generation and chat -------------------------------------------- */
 

@@ -69,3 +69,26 @@ l1_status l1_ctx_truncate(l1_ctx *ctx, int32_t n_keep) {
 }
 
 const l1_model *l1_ctx_model(const l1_ctx *ctx) { return ctx ? l1__ctx_model(ctx) : NULL; }
+
+l1_status l1_ctx_decode(l1_ctx *ctx, const l1_batch *batch) {
+    if (!ctx || !batch) return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_decode: NULL %s", ctx ? "batch" : "ctx");
+    return l1__ctx_decode(ctx, batch, NULL, NULL);
+}
+
+const float *l1_ctx_batch_logits(const l1_ctx *ctx, int32_t i) {
+    return ctx ? l1__ctx_batch_logits(ctx, i) : NULL;
+}
+
+int32_t l1_ctx_n_seq(const l1_ctx *ctx) { return ctx ? l1__ctx_n_seq(ctx) : 0; }
+
+int32_t l1_ctx_seq_n_past(const l1_ctx *ctx, int32_t seq) { return ctx ? l1__ctx_seq_n_past(ctx, seq) : 0; }
+
+l1_status l1_ctx_seq_truncate(l1_ctx *ctx, int32_t seq, int32_t n_keep) {
+    if (!ctx) return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_seq_truncate: ctx is NULL");
+    return l1__ctx_seq_truncate(ctx, seq, n_keep);
+}
+
+l1_status l1_ctx_seq_copy(l1_ctx *ctx, int32_t src, int32_t dst, int32_t n) {
+    if (!ctx) return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_seq_copy: ctx is NULL");
+    return l1__ctx_seq_copy(ctx, src, dst, n);
+}

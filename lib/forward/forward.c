@@ -71,6 +71,9 @@ static l1_status resolve_params(const l1_model *m, const l1_ctx_params *in, l1_c
     if (p->n_threads > L1__POOL_MAX_THREADS)
         return l1__error(L1_ERR_INVALID_ARG, "context: n_threads %d is above the maximum of %d",
                          p->n_threads, L1__POOL_MAX_THREADS);
+    if (p->n_seq < 0 || p->n_seq > L1_MAX_SEQ)
+        return l1__error(L1_ERR_INVALID_ARG, "context: n_seq %d outside [0, %d]", p->n_seq, L1_MAX_SEQ);
+    if (p->n_seq == 0) p->n_seq = 1;
     if (p->kv_type != L1_KV_F16 && p->kv_type != L1_KV_F32)
         return l1__error(L1_ERR_INVALID_ARG, "context: kv_type %d is not F16 or F32", (int)p->kv_type);
     if (p->n_ctx == 0) p->n_ctx = m->hp.n_ctx_train < DEFAULT_CTX ? m->hp.n_ctx_train : DEFAULT_CTX;
@@ -119,10 +122,12 @@ static size_t attn_work_stride(const l1__hparams *hp) {
     return (w + ALIGN - 1) / ALIGN * ALIGN;
 }
 
-/* Tokens of a decode-mode step (fewer than REF_ATTN_TILE) whose split
- * attention records fit in ctx->attn_part. */
+/* Split decode queries whose attention records fit in ctx->attn_part:
+ * every decode-mode token a step can hold (a sequence with fewer than
+ * REF_ATTN_TILE tokens in the step runs decode mode). */
 static int64_t part_tokens(const l1_ctx_params *p) {
-    return p->n_batch < REF_ATTN_TILE - 1 ? p->n_batch : REF_ATTN_TILE - 1;
+    const int64_t most = (int64_t)(REF_ATTN_TILE - 1) * p->n_seq;
+    return p->n_batch < most ? p->n_batch : most;
 }
 
 /* Offsets of every scratch buffer in the arena; false on overflow. */
@@ -175,6 +180,7 @@ l1_status l1__ctx_sizes(const l1_model *m, const l1_ctx_params *p, uint64_t *kv_
                         uint64_t *scratch_bytes) {
     size_t off[B_N + 1], xq_row;
     if (!l1__mul_u64(kv_bytes_per_pos(m, p->kv_type), (uint64_t)p->n_ctx, kv_bytes) ||
+        !l1__mul_u64(*kv_bytes, (uint64_t)p->n_seq, kv_bytes) ||
         !scratch_layout(m, p, off, &xq_row))
         return l1__error(L1_ERR_LIMIT, "context: n_ctx %d / n_batch %d need more memory than "
                          "can be addressed", p->n_ctx, p->n_batch);
@@ -226,6 +232,16 @@ static l1_status ctx_alloc(l1_ctx *c, uint64_t kv_bytes) {
         return l1__error(L1_ERR_NOMEM, "context: out of memory for %llu bytes of KV cache and "
                          "%zu of scratch", (unsigned long long)kv_bytes, off[B_N]);
     bind_scratch(c, off);
+    const size_t nb = (size_t)c->n_batch;
+    c->n_past = l1__calloc((size_t)c->n_seq, sizeof *c->n_past);
+    c->tok_seq = l1__malloc(nb * sizeof *c->tok_seq);
+    c->tok_pos = l1__malloc(nb * sizeof *c->tok_pos);
+    c->tok_part = l1__malloc(nb * sizeof *c->tok_part);
+    c->tok_f32 = l1__malloc(nb);
+    c->tok_first = l1__malloc((nb + 1) * sizeof *c->tok_first);
+    c->part_slots = (int32_t)part_tokens(&c->params);
+    if (!c->n_past || !c->tok_seq || !c->tok_pos || !c->tok_part || !c->tok_f32 || !c->tok_first)
+        return l1__error(L1_ERR_NOMEM, "context: out of memory for a %d-token batch", c->n_batch);
     return L1_OK;
 }
 
@@ -250,6 +266,7 @@ l1_status l1__ctx_new(const l1_model *model, const l1_ctx_params *params, l1_ctx
     c->params = p;
     c->n_ctx = p.n_ctx;
     c->n_batch = p.n_batch;
+    c->n_seq = p.n_seq;
     c->kv_type = kv_type_id(p.kv_type);
     c->kv_elt = kv_elt_bytes(p.kv_type);
     if ((st = ctx_alloc(c, kv_bytes)) || (st = l1__pool_new(p.n_threads, &c->pool))) {
@@ -266,10 +283,16 @@ void l1__ctx_free(l1_ctx *ctx) {
     l1__aligned_free(ctx->arena);
     l1__aligned_free(ctx->kv);
     l1__pool_free(ctx->pool);
-    l1__free(ctx);
+    void *const owned[] = {ctx->n_past, ctx->tok_seq, ctx->tok_pos, ctx->tok_part, ctx->tok_f32,
+                           ctx->tok_first, ctx->eval_seq, ctx->eval_pos, ctx->out_row, ctx};
+    l1__free_each(owned, L1_ARRAY_LEN(owned));
 }
 
-int32_t l1__ctx_n_past(const l1_ctx *ctx) { return ctx->n_past; }
+int32_t l1__ctx_n_past(const l1_ctx *ctx) { return ctx->n_past[0]; }
+int32_t l1__ctx_n_seq(const l1_ctx *ctx) { return ctx->n_seq; }
+int32_t l1__ctx_seq_n_past(const l1_ctx *ctx, int32_t seq) {
+    return seq >= 0 && seq < ctx->n_seq ? ctx->n_past[seq] : 0;
+}
 int32_t l1__ctx_n_ctx(const l1_ctx *ctx) { return ctx->n_ctx; }
 int32_t l1__ctx_n_vocab(const l1_ctx *ctx) { return ctx->model->hp.n_vocab; }
 const l1_model *l1__ctx_model(const l1_ctx *ctx) { return ctx->model; }
@@ -278,24 +301,55 @@ bool l1__ctx_abort_requested(const l1_ctx *ctx) {
     return ctx->params.abort_fn && ctx->params.abort_fn(ctx->params.abort_user);
 }
 
-l1_status l1__ctx_truncate(l1_ctx *ctx, int32_t n_keep) {
-    if (n_keep < 0 || n_keep > ctx->n_past)
-        return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_truncate: n_keep %d outside [0, %d]", n_keep,
-                         ctx->n_past);
+static l1_status check_seq(const char *fn, const l1_ctx *ctx, int32_t seq) {
+    if (seq < 0 || seq >= ctx->n_seq)
+        return l1__error(L1_ERR_INVALID_ARG, "%s: sequence %d outside [0, %d)", fn, seq, ctx->n_seq);
+    return L1_OK;
+}
+
+l1_status l1__ctx_seq_truncate(l1_ctx *ctx, int32_t seq, int32_t n_keep) {
+    const char *fn = ctx->n_seq > 1 ? "l1_ctx_seq_truncate" : "l1_ctx_truncate";
+    l1_status st = check_seq(fn, ctx, seq);
+    if (st != L1_OK) return st;
+    if (n_keep < 0 || n_keep > ctx->n_past[seq])
+        return l1__error(L1_ERR_INVALID_ARG, "%s: n_keep %d outside [0, %d]", fn, n_keep, ctx->n_past[seq]);
     /* Positions >= n_keep are simply overwritten by later evals: attention
      * never reads past the query's own position. */
-    ctx->n_past = n_keep;
+    ctx->n_past[seq] = n_keep;
     ctx->n_out = 0;
     return L1_OK;
 }
 
+l1_status l1__ctx_truncate(l1_ctx *ctx, int32_t n_keep) { return l1__ctx_seq_truncate(ctx, 0, n_keep); }
+
+static uint8_t *kv_head(const l1_ctx *c, int il, int which, int64_t seq, int64_t h);
+
+l1_status l1__ctx_seq_copy(l1_ctx *ctx, int32_t src, int32_t dst, int32_t n) {
+    l1_status st;
+    if ((st = check_seq("l1_ctx_seq_copy", ctx, src)) || (st = check_seq("l1_ctx_seq_copy", ctx, dst)))
+        return st;
+    if (n < 0 || n > ctx->n_past[src])
+        return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_seq_copy: n %d outside [0, %d] (sequence %d's length)",
+                         n, ctx->n_past[src], src);
+    ctx->n_out = 0;
+    if (src != dst) {
+        const size_t bytes = (size_t)n * (size_t)ctx->model->hp.head_dim * ctx->kv_elt;
+        for (int il = 0; il < ctx->model->hp.n_layer; il++)
+            for (int which = 0; which < 2; which++)
+                for (int64_t h = 0; h < ctx->model->hp.n_head_kv; h++)
+                    memcpy(kv_head(ctx, il, which, dst, h), kv_head(ctx, il, which, src, h), bytes);
+    }
+    ctx->n_past[dst] = n;
+    return L1_OK;
+}
+
+const float *l1__ctx_batch_logits(const l1_ctx *ctx, int32_t i) {
+    if (i < 0 || i >= ctx->n_out || ctx->out_row[i] < 0) return NULL;
+    return ctx->logits + (size_t)ctx->out_row[i] * (size_t)ctx->model->hp.n_vocab;
+}
+
 const float *l1__ctx_logits(const l1_ctx *ctx, int32_t i) {
-    if (ctx->n_out == 0) return NULL;
-    if (i == -1) i = ctx->n_out - 1;
-    if (i < 0 || i >= ctx->n_out) return NULL;
-    const size_t nv = (size_t)ctx->model->hp.n_vocab;
-    if (ctx->out_all) return ctx->logits + (size_t)i * nv;
-    return i == ctx->n_out - 1 ? ctx->logits : NULL;
+    return l1__ctx_batch_logits(ctx, i == -1 ? ctx->n_out - 1 : i);
 }
 
 /* ---- the forward pass ------------------------------------------------------- */
@@ -432,20 +486,22 @@ static void matmul_f32(l1_ctx *c, const act *a, const l1__weight *w, float *y, i
     }
 }
 
-/* Base of head h's positions in layer il's K (which = 0) or V (1). */
-static uint8_t *kv_head(const l1_ctx *c, int il, int which, int64_t h) {
+/* Base of sequence seq's head h positions in layer il's K (which = 0) or V (1). */
+static uint8_t *kv_head(const l1_ctx *c, int il, int which, int64_t seq, int64_t h) {
     const size_t head_bytes = (size_t)c->n_ctx * (size_t)c->model->hp.head_dim * c->kv_elt;
-    return c->kv + (size_t)(2 * il + which) * c->kv_layer_bytes + (size_t)h * head_bytes;
+    return c->kv + (size_t)(2 * il + which) * c->kv_layer_bytes +
+           (size_t)(seq * c->model->hp.n_head_kv + h) * head_bytes;
 }
 
 /* Stores heads [h0, h0 + nh) of one token's K (which = 0) or V (1) row
- * `src` (nh * head_dim values) at position pos of layer il's cache. */
+ * `src` (nh * head_dim values) at position pos of sequence seq in layer
+ * il's cache. */
 static void store_heads(const l1_ctx *c, int il, int which, const float *src, int64_t h0,
-                        int64_t nh, int64_t pos) {
+                        int64_t nh, int64_t seq, int64_t pos) {
     const int64_t hd = c->model->hp.head_dim;
     for (int64_t h = 0; h < nh; h++) {
         const float *s = src + h * hd;
-        uint8_t *d = kv_head(c, il, which, h0 + h) + (size_t)pos * (size_t)hd * c->kv_elt;
+        uint8_t *d = kv_head(c, il, which, seq, h0 + h) + (size_t)pos * (size_t)hd * c->kv_elt;
         if (c->kv_type == L1_TYPE_F32) {
             memcpy(d, s, (size_t)hd * sizeof(float));
         } else {
@@ -497,7 +553,7 @@ static prod prod_of(const l1__weight *w, float *y, int64_t ldy, epi e, const flo
 typedef struct prod_job {
     l1_ctx *c;
     int il;
-    int64_t n_tok, p0;
+    int64_t n_tok;
     const prod *p;
     int n;
     _Atomic int64_t next[RUN_MAX_PRODS]; /* first row of p[i] not yet taken */
@@ -517,7 +573,8 @@ static void epilogue(const prod_job *j, const prod *p, int64_t r0, int64_t r1) {
         case EPI_V:
             k->add(y, p->bias + r0, n);
             if (p->epi != EPI_V) k->rope_neox(y, n / hd, hd, c->cs + t * hh, c->sn + t * hh);
-            if (p->epi != EPI_Q) store_heads(c, j->il, p->epi == EPI_V, y, r0 / hd, n / hd, j->p0 + t);
+            if (p->epi != EPI_Q)
+                store_heads(c, j->il, p->epi == EPI_V, y, r0 / hd, n / hd, c->tok_seq[t], c->tok_pos[t]);
             break;
         case EPI_SWIGLU: {
             float *g = p->gate + t * p->ldy + r0;
@@ -588,13 +645,13 @@ static void prod_setup(const l1_ctx *c, const act *a, uint32_t vt, prod *p) {
  * products of a pair must share that type; products whose epilogue reads
  * another's output (SwiGLU) must be paired with it or come in a later
  * stretch.  f32_activations: the reference products, on the caller. */
-static void run_prods(l1_ctx *c, act *a, int il, int64_t p0, prod *ps, int n) {
+static void run_prods(l1_ctx *c, act *a, int il, prod *ps, int n) {
     for (int i0 = 0; i0 < n;) {
         const uint32_t vt = act_type(c, ps[i0].w[0]);
         int i1 = i0 + 1;
         while (i1 < n && i1 - i0 < RUN_MAX_PRODS && act_type(c, ps[i1].w[0]) == vt) i1++;
         prep_act(c, a, NULL, NULL, ps[i0].w[0]);
-        prod_job j = {c, il, a->n_tok, p0, ps + i0, i1 - i0, {0}};
+        prod_job j = {c, il, a->n_tok, ps + i0, i1 - i0, {0}};
         for (int i = i0; i < i1; i++) {
             prod *p = &ps[i];
             p->n_op = p->w[1] ? 2 : 1;
@@ -612,11 +669,13 @@ static void run_prods(l1_ctx *c, act *a, int il, int64_t p0, prod *ps, int n) {
 }
 
 /*
- * Attention.  Steps of REF_ATTN_TILE tokens or more (and every step with
- * f32_activations) run F32 mode: a task is one (token, KV head) pair, a
- * grouped call for the query heads of that KV head, so each K and V row is
- * read once for all of them; the result is bit for bit the one-head kernel's.
- * Shorter steps (decode) run F16_ACC mode, one task per (token, head),
+ * Attention.  The mode is chosen per sequence, from its own tokens in the
+ * step, so a sequence gets the same attention in a batch as alone: a
+ * sequence with REF_ATTN_TILE tokens or more in the step (and every one
+ * with f32_activations) runs F32 mode: a task is one (token, KV head) pair,
+ * a grouped call for the query heads of that KV head, so each K and V row
+ * is read once for all of them; the result is bit for bit the one-head
+ * kernel's.  Fewer tokens (decode) run F16_ACC mode, one task per (token, head),
  * unless the token sees SPLIT_MIN positions or more: then its positions are
  * cut into chunks (n_chunks) and a task is one (KV head, chunk) pair, a
  * grouped F32-mode call whose unnormalised records go to ctx->attn_part;
@@ -639,21 +698,32 @@ static int64_t n_chunks(int64_t n_kv, int64_t *len) {
 typedef struct attend_job {
     l1_ctx *c;
     int il;
-    int64_t n_tok, p0;
-    bool f32;                        /* F32 mode: (token, KV head) tasks */
-    int64_t first[REF_ATTN_TILE + 1]; /* !f32: token t's tasks are [first[t], first[t + 1]) */
-    _Atomic int64_t next;            /* next task to take */
+    int64_t n_tok;
+    _Atomic int64_t next; /* next task to take */
 } attend_job;
 
 static bool split_query(int64_t n_kv) { return n_kv >= SPLIT_MIN; }
 
 /* The records of KV head kh's query heads (consecutive) for chunk ch of
- * token t of a split step.  One call's records lie together: spread
- * SPLIT_MAX_CHUNKS records apart they were measured 40% slower. */
-static float *part_rec(const l1_ctx *c, int64_t t, int64_t kh, int64_t ch) {
+ * the split query in slot `slot` of attn_part.  One call's records lie
+ * together: spread SPLIT_MAX_CHUNKS records apart they were measured 40%
+ * slower. */
+static float *part_rec(const l1_ctx *c, int64_t slot, int64_t kh, int64_t ch) {
     const l1__hparams *hp = &c->model->hp;
     const int64_t group = hp->n_head / hp->n_head_kv;
-    return c->attn_part + (((t * hp->n_head_kv + kh) * SPLIT_MAX_CHUNKS + ch) * group) * (hp->head_dim + 2);
+    return c->attn_part + (((slot * hp->n_head_kv + kh) * SPLIT_MAX_CHUNKS + ch) * group) * (hp->head_dim + 2);
+}
+
+/* The token of task i: the last t with tok_first[t] <= i (every token has
+ * at least one task). */
+static int64_t task_token(const l1_ctx *c, int64_t n_tok, int64_t i) {
+    int64_t lo = 0, hi = n_tok - 1;
+    while (lo < hi) {
+        const int64_t mid = (lo + hi + 1) / 2;
+        if (c->tok_first[mid] <= i) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
 }
 
 static void attend_worker(void *arg, int ith, int nth) {
@@ -679,16 +749,18 @@ static void attend_worker(void *arg, int ith, int nth) {
     g.head_dim = hd;
     g.scale = a.scale;
     g.work = work + (size_t)group * (size_t)(hd + 2) * sizeof(float);
-    const int64_t n_task = j->f32 ? j->n_tok * hp->n_head_kv : j->first[j->n_tok];
+    const int64_t n_task = c->tok_first[j->n_tok];
     for (;;) {
         const int64_t i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (i >= n_task) break;
-        if (j->f32) {
-            const int64_t t = i / hp->n_head_kv, kh = i % hp->n_head_kv;
+        const int64_t t = task_token(c, j->n_tok, i), k = i - c->tok_first[t];
+        const int64_t seq = c->tok_seq[t], n_kv = (int64_t)c->tok_pos[t] + 1;
+        if (c->tok_f32[t]) {
+            const int64_t kh = k;
             g.q = c->q + t * e + kh * group * hd;
-            g.k = kv_head(c, j->il, 0, kh);
-            g.v = kv_head(c, j->il, 1, kh);
-            g.n_kv = j->p0 + t + 1;
+            g.k = kv_head(c, j->il, 0, seq, kh);
+            g.v = kv_head(c, j->il, 1, seq, kh);
+            g.n_kv = n_kv;
             g.rec = recs;
             g.rec_stride = hd + 2;
             c->kern->attention_group(&g);
@@ -696,14 +768,11 @@ static void attend_worker(void *arg, int ith, int nth) {
                 l1__attn_finish(c->xn + t * e + (kh * group + h) * hd, recs + h * (hd + 2), hd);
             continue;
         }
-        int64_t t = 0;
-        while (i >= j->first[t + 1]) t++;
-        const int64_t n_kv = j->p0 + t + 1, k = i - j->first[t];
-        if (!split_query(n_kv)) {
+        if (c->tok_part[t] < 0) {
             const int64_t h = k;
             a.q = c->q + t * e + h * hd;
-            a.k = kv_head(c, j->il, 0, h / group);
-            a.v = kv_head(c, j->il, 1, h / group);
+            a.k = kv_head(c, j->il, 0, seq, h / group);
+            a.v = kv_head(c, j->il, 1, seq, h / group);
             a.n_kv = n_kv;
             a.out = c->xn + t * e + h * hd;
             c->kern->attention(&a);
@@ -713,37 +782,40 @@ static void attend_worker(void *arg, int ith, int nth) {
         const int64_t nch = n_chunks(n_kv, &len), kh = k / nch, ch = k % nch;
         const size_t off = (size_t)(ch * len) * a.row_stride;
         g.q = c->q + t * e + kh * group * hd;
-        g.k = kv_head(c, j->il, 0, kh) + off;
-        g.v = kv_head(c, j->il, 1, kh) + off;
+        g.k = kv_head(c, j->il, 0, seq, kh) + off;
+        g.v = kv_head(c, j->il, 1, seq, kh) + off;
         g.n_kv = (ch + 1) * len < n_kv ? len : n_kv - ch * len;
-        g.rec = part_rec(c, t, kh, ch);
+        g.rec = part_rec(c, c->tok_part[t], kh, ch);
         g.rec_stride = hd + 2;
         c->kern->attention_group(&g);
     }
 }
 
 /* Causal GQA attention of the step's queries (ctx->q) over the cache;
- * output in ctx->xn.  Token t (position p0 + t) sees positions 0 .. p0 + t. */
-static void attend(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
+ * output in ctx->xn.  Token t (sequence tok_seq[t], position tok_pos[t])
+ * sees positions 0 .. tok_pos[t] of its own sequence.  The step's mode per
+ * token (tok_f32) is set by step(). */
+static void attend(l1_ctx *c, int il, int64_t n_tok) {
     const l1__hparams *hp = &c->model->hp;
     attend_job j;
     j.c = c;
     j.il = il;
     j.n_tok = n_tok;
-    j.p0 = p0;
-    j.f32 = c->params.f32_activations || n_tok >= REF_ATTN_TILE;
     bool any_split = false;
-    if (!j.f32) {
-        j.first[0] = 0;
-        for (int64_t t = 0; t < n_tok; t++) {
-            const int64_t n_kv = p0 + t + 1;
-            int64_t len, n = hp->n_head;
-            if (split_query(n_kv)) {
-                n = hp->n_head_kv * n_chunks(n_kv, &len);
-                any_split = true;
-            }
-            j.first[t + 1] = j.first[t] + n;
+    int32_t slot = 0;
+    c->tok_first[0] = 0;
+    for (int64_t t = 0; t < n_tok; t++) {
+        const int64_t n_kv = (int64_t)c->tok_pos[t] + 1;
+        int64_t len, n = hp->n_head;
+        c->tok_part[t] = -1;
+        if (c->tok_f32[t]) {
+            n = hp->n_head_kv;
+        } else if (split_query(n_kv) && slot < c->part_slots) { /* always room: part_tokens() */
+            n = hp->n_head_kv * n_chunks(n_kv, &len);
+            c->tok_part[t] = slot++;
+            any_split = true;
         }
+        c->tok_first[t + 1] = c->tok_first[t] + n;
     }
     atomic_init(&j.next, 0);
     l1__pool_run_claimed(c->pool, attend_worker, &j);
@@ -751,15 +823,16 @@ static void attend(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
     const int64_t hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
     for (int64_t t = 0; t < n_tok; t++) {
         int64_t len;
-        if (!split_query(p0 + t + 1)) continue;
-        const int64_t nch = n_chunks(p0 + t + 1, &len);
+        if (c->tok_part[t] < 0) continue;
+        const int64_t nch = n_chunks((int64_t)c->tok_pos[t] + 1, &len);
         for (int64_t h = 0; h < hp->n_head; h++)
-            l1__attn_merge(c->xn + t * hp->n_embd + h * hd, part_rec(c, t, h / group, 0) + (h % group) * (hd + 2),
-                           nch, group * (hd + 2), hd);
+            l1__attn_merge(c->xn + t * hp->n_embd + h * hd,
+                           part_rec(c, c->tok_part[t], h / group, 0) + (h % group) * (hd + 2), nch,
+                           group * (hd + 2), hd);
     }
 }
 
-static void layer(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
+static void layer(l1_ctx *c, int il, int64_t n_tok) {
     const l1__hparams *hp = &c->model->hp;
     const l1__layer *L = &c->model->layers[il];
     const int64_t e = hp->n_embd, kvd = (int64_t)hp->n_head_kv * hp->head_dim, ff = hp->n_ff;
@@ -768,11 +841,11 @@ static void layer(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
     prod qkv[3] = {prod_of(&L->wq, c->q, e, EPI_Q, (const float *)L->bq.data),
                    prod_of(&L->wk, c->k, kvd, EPI_K, (const float *)L->bk.data),
                    prod_of(&L->wv, c->v, kvd, EPI_V, (const float *)L->bv.data)};
-    run_prods(c, &a, il, p0, qkv, 3);
-    attend(c, il, n_tok, p0);
+    run_prods(c, &a, il, qkv, 3);
+    attend(c, il, n_tok);
     a = act_of(c->xn, e, n_tok, e);
     prod o = prod_of(&L->wo, c->tmp, e, EPI_RESIDUAL, NULL);
-    run_prods(c, &a, il, p0, &o, 1);
+    run_prods(c, &a, il, &o, 1);
     a = act_of(c->xn, e, n_tok, e);
     prep_act(c, &a, c->x, (const float *)L->ffn_norm.data, &L->w_gate);
     prod gu[2] = {prod_of(&L->w_gate, c->gate, ff, EPI_SWIGLU, NULL),
@@ -781,15 +854,15 @@ static void layer(l1_ctx *c, int il, int64_t n_tok, int64_t p0) {
     if (act_type(c, &L->w_gate) == act_type(c, &L->w_up)) {
         gu[0].w[1] = &L->w_up;
         gu[0].y[1] = c->up;
-        run_prods(c, &a, il, p0, gu, 1);
+        run_prods(c, &a, il, gu, 1);
     } else {
         /* Different activation types: gate in one run, then up and SwiGLU. */
         gu[0].epi = EPI_NONE;
-        run_prods(c, &a, il, p0, gu, 2);
+        run_prods(c, &a, il, gu, 2);
     }
     a = act_of(c->gate, ff, n_tok, ff);
     prod down = prod_of(&L->w_down, c->tmp, e, EPI_RESIDUAL, NULL);
-    run_prods(c, &a, il, p0, &down, 1);
+    run_prods(c, &a, il, &down, 1);
 }
 
 static void embed(l1_ctx *c, const l1_token *tokens, int64_t n_tok) {
@@ -799,30 +872,48 @@ static void embed(l1_ctx *c, const l1_token *tokens, int64_t n_tok) {
         w->qt->to_float((const uint8_t *)w->data + (size_t)tokens[t] * w->row_bytes, c->x + t * e, e);
 }
 
-/* Final norm and output head for rows [first, n_tok) of the step, written
+/* Final norm and output head for rows [0, n_rows) of the step, written
  * to `out` (one n_vocab row each). */
-static void head(l1_ctx *c, int64_t first, int64_t n_tok, float *out) {
+static void head(l1_ctx *c, int64_t n_rows, float *out) {
     const l1__hparams *hp = &c->model->hp;
     const int64_t e = hp->n_embd;
-    act a = act_of(c->xn + first * e, e, n_tok - first, e);
-    prep_act(c, &a, c->x + first * e, (const float *)c->model->output_norm.data, &c->model->output);
+    act a = act_of(c->xn, e, n_rows, e);
+    prep_act(c, &a, c->x, (const float *)c->model->output_norm.data, &c->model->output);
     prod p = prod_of(&c->model->output, out, hp->n_vocab, EPI_NONE, NULL);
-    run_prods(c, &a, 0, 0, &p, 1);
+    run_prods(c, &a, 0, &p, 1);
 }
 
-static l1_status step(l1_ctx *c, const l1_token *tokens, int64_t n_tok, int64_t p0, float *out,
-                      bool all, l1_abort_fn poll, void *poll_user) {
+/* One forward step over eval tokens [s0, s0 + n_tok) (the eval arrays give
+ * their sequences, positions and logits rows). */
+static l1_status step(l1_ctx *c, const l1_token *tokens, int64_t s0, int64_t n_tok, l1_abort_fn poll,
+                      void *poll_user) {
     const l1__hparams *hp = &c->model->hp;
-    const int64_t hh = hp->head_dim / 2;
+    const int64_t hh = hp->head_dim / 2, e = hp->n_embd;
+    int32_t count[L1_MAX_SEQ] = {0};
+    for (int64_t t = 0; t < n_tok; t++) {
+        c->tok_seq[t] = c->eval_seq[s0 + t];
+        c->tok_pos[t] = c->eval_pos[s0 + t];
+        count[c->tok_seq[t]]++;
+        l1__rope_angles(c->tok_pos[t], hp->head_dim, hp->rope_theta, c->cs + t * hh, c->sn + t * hh);
+    }
     for (int64_t t = 0; t < n_tok; t++)
-        l1__rope_angles(p0 + t, hp->head_dim, hp->rope_theta, c->cs + t * hh, c->sn + t * hh);
-    embed(c, tokens, n_tok);
+        c->tok_f32[t] = c->params.f32_activations || count[c->tok_seq[t]] >= REF_ATTN_TILE;
+    embed(c, tokens + s0, n_tok);
     for (int il = 0; il < hp->n_layer; il++) {
         if ((poll && poll(poll_user)) || l1__ctx_abort_requested(c))
             return l1__error(L1_ERR_ABORTED, "l1_ctx_eval: stopped by the abort callback");
-        layer(c, il, n_tok, p0);
+        layer(c, il, n_tok);
     }
-    if (out) head(c, all ? 0 : n_tok - 1, n_tok, out);
+    /* The rows whose logits are kept, gathered in order (their logits rows
+     * are consecutive). */
+    int64_t n_rows = 0, row0 = -1;
+    for (int64_t t = 0; t < n_tok; t++) {
+        if (c->out_row[s0 + t] < 0) continue;
+        if (row0 < 0) row0 = c->out_row[s0 + t];
+        if (n_rows != t) memcpy(c->x + n_rows * e, c->x + t * e, (size_t)e * sizeof(float));
+        n_rows++;
+    }
+    if (n_rows) head(c, n_rows, c->logits + (size_t)row0 * (size_t)hp->n_vocab);
     return L1_OK;
 }
 
@@ -841,48 +932,108 @@ static l1_status grow_logits(l1_ctx *c, int32_t rows) {
     return L1_OK;
 }
 
-static l1_status check_tokens(const l1_ctx *c, const l1_token *tokens, int32_t n) {
-    for (int32_t i = 0; i < n; i++)
+/* Makes room for the per-token arrays of an n-token eval. */
+static l1_status grow_eval(l1_ctx *c, int32_t n) {
+    if (n <= c->eval_cap) return L1_OK;
+    int32_t *seq = l1__malloc((size_t)n * sizeof *seq), *pos = l1__malloc((size_t)n * sizeof *pos),
+            *row = l1__malloc((size_t)n * sizeof *row);
+    if (!seq || !pos || !row) {
+        void *const got[] = {seq, pos, row};
+        l1__free_each(got, L1_ARRAY_LEN(got));
+        return l1__error(L1_ERR_NOMEM, "l1_ctx_eval: out of memory for a %d-token evaluation", n);
+    }
+    void *const old[] = {c->eval_seq, c->eval_pos, c->out_row};
+    l1__free_each(old, L1_ARRAY_LEN(old));
+    c->eval_seq = seq;
+    c->eval_pos = pos;
+    c->out_row = row;
+    c->eval_cap = n;
+    return L1_OK;
+}
+
+/* Which tokens keep their logits. */
+typedef enum keep { KEEP_LAST, KEEP_ALL, KEEP_LIST } keep;
+
+/* Checks the tokens, places them in their sequences, picks the rows to
+ * keep and runs the steps; nothing changes on failure.  fn names the
+ * public call in messages. */
+static l1_status run_eval(l1_ctx *c, const char *fn, const l1_token *tokens, const int32_t *seq,
+                          const int32_t *pos, int32_t n, keep how, const int8_t *list, l1_abort_fn poll,
+                          void *poll_user) {
+    c->n_out = 0; /* whatever happens next, the previous logits are gone */
+    c->nonfinite = NULL;
+    if (!tokens || n < 1) return l1__error(L1_ERR_INVALID_ARG, "%s: NULL tokens, or n < 1", fn);
+    l1_status st;
+    for (int32_t i = 0; i < n; i++) {
         if (tokens[i] < 0 || tokens[i] >= c->model->hp.n_vocab)
-            return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_eval: token %d (index %d) is outside "
-                             "[0, %d)", tokens[i], i, c->model->hp.n_vocab);
+            return l1__error(L1_ERR_INVALID_ARG, "%s: token %d (index %d) is outside [0, %d)", fn, tokens[i], i,
+                             c->model->hp.n_vocab);
+        if (seq && (st = check_seq(fn, c, seq[i]))) return st;
+    }
+    if ((st = grow_eval(c, n))) return st;
+    int32_t count[L1_MAX_SEQ] = {0};
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t s = seq ? seq[i] : 0;
+        const int64_t p = (int64_t)c->n_past[s] + count[s];
+        if (pos && pos[i] != p)
+            return l1__error(L1_ERR_INVALID_ARG, "%s: token %d of sequence %d is at position %d; the sequence "
+                             "continues at %lld", fn, i, s, pos[i], (long long)p);
+        if (p >= c->n_ctx) {
+            int32_t m = 0;
+            for (int32_t k = 0; k < n; k++) m += (seq ? seq[k] : 0) == s;
+            if (c->n_seq == 1)
+                return l1__error(L1_ERR_CONTEXT_FULL, "%s: %d tokens do not fit: %d of %d positions used", fn, m,
+                                 c->n_past[s], c->n_ctx);
+            return l1__error(L1_ERR_CONTEXT_FULL, "%s: sequence %d: %d tokens do not fit: %d of %d positions "
+                             "used", fn, s, m, c->n_past[s], c->n_ctx);
+        }
+        c->eval_seq[i] = s;
+        c->eval_pos[i] = (int32_t)p;
+        count[s]++;
+    }
+    int32_t rows = 0;
+    for (int32_t i = 0; i < n; i++) {
+        bool k = how == KEEP_ALL || (how == KEEP_LIST && list[i]);
+        if (how == KEEP_LAST) { /* the last token of its sequence in this eval */
+            k = true;
+            for (int32_t j = i + 1; j < n && k; j++) k = c->eval_seq[j] != c->eval_seq[i];
+        }
+        c->out_row[i] = k ? rows++ : -1;
+    }
+    if ((st = l1__model_prepare(c->model, c->pool, c->kern))) return st;
+    if (rows > 1 && (st = grow_logits(c, rows))) return st;
+    for (int32_t s = 0; s < n; s += c->n_batch) {
+        const int32_t m = n - s < c->n_batch ? n - s : c->n_batch;
+        if ((st = step(c, tokens, s, m, poll, poll_user))) return st;
+    }
+    /* A NaN weight or scale poisons the activations and the logits; report
+     * it instead of handing NaN to a sampler.  Only the rows just written
+     * are checked. */
+    if (c->nonfinite) {
+        const char *at = c->nonfinite;
+        c->nonfinite = NULL;
+        return l1__error(L1_ERR_NUMERIC, "activations: NaN or infinity entering tensor %s "
+                         "(a weight or scale of the model is not finite)", at);
+    }
+    int64_t first = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (c->out_row[i] >= 0) {
+            first = c->eval_pos[i];
+            break;
+        }
+    if ((st = l1__numcheck_logits(c->logits, rows, (int64_t)c->model->hp.n_vocab, first))) return st;
+    for (int32_t s = 0; s < c->n_seq; s++) c->n_past[s] += count[s];
+    c->n_out = n;
     return L1_OK;
 }
 
 l1_status l1__ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t flags, l1_abort_fn poll,
                        void *poll_user) {
-    ctx->n_out = 0; /* whatever happens next, the previous logits are gone */
-    ctx->nonfinite = NULL;
-    if (!tokens || n < 1)
-        return l1__error(L1_ERR_INVALID_ARG, "l1_ctx_eval: NULL tokens, or n < 1");
-    if (n > ctx->n_ctx - ctx->n_past)
-        return l1__error(L1_ERR_CONTEXT_FULL, "l1_ctx_eval: %d tokens do not fit: %d of %d "
-                         "positions used", n, ctx->n_past, ctx->n_ctx);
-    l1_status st = check_tokens(ctx, tokens, n);
-    if (st != L1_OK) return st;
-    if ((st = l1__model_prepare(ctx->model, ctx->pool, ctx->kern))) return st;
-    const bool all = (flags & L1_EVAL_ALL_LOGITS) != 0;
-    if (all && (st = grow_logits(ctx, n))) return st;
-    const size_t nv = (size_t)ctx->model->hp.n_vocab;
-    for (int32_t s = 0; s < n; s += ctx->n_batch) {
-        const int32_t m = n - s < ctx->n_batch ? n - s : ctx->n_batch;
-        const bool last = s + m == n;
-        float *out = all ? ctx->logits + (size_t)s * nv : (last ? ctx->logits : NULL);
-        if ((st = step(ctx, tokens + s, m, (int64_t)ctx->n_past + s, out, all, poll, poll_user))) return st;
-    }
-    /* A NaN weight or scale poisons the activations and the logits; report
-     * it instead of handing NaN to a sampler.  Only the rows just written
-     * are checked. */
-    if (ctx->nonfinite) {
-        const char *at = ctx->nonfinite;
-        ctx->nonfinite = NULL;
-        return l1__error(L1_ERR_NUMERIC, "activations: NaN or infinity entering tensor %s "
-                         "(a weight or scale of the model is not finite)", at);
-    }
-    const int64_t rows = all ? n : 1, first = all ? ctx->n_past : (int64_t)ctx->n_past + n - 1;
-    if ((st = l1__numcheck_logits(ctx->logits, rows, (int64_t)nv, first))) return st;
-    ctx->n_past += n;
-    ctx->n_out = n;
-    ctx->out_all = all;
-    return L1_OK;
+    const keep how = (flags & L1_EVAL_ALL_LOGITS) ? KEEP_ALL : KEEP_LAST;
+    return run_eval(ctx, "l1_ctx_eval", tokens, NULL, NULL, n, how, NULL, poll, poll_user);
+}
+
+l1_status l1__ctx_decode(l1_ctx *ctx, const l1_batch *b, l1_abort_fn poll, void *poll_user) {
+    return run_eval(ctx, "l1_ctx_decode", b->tokens, b->seq, b->pos, b->n, b->logits ? KEEP_LIST : KEEP_LAST,
+                    b->logits, poll, poll_user);
 }

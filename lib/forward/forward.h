@@ -21,15 +21,29 @@ struct l1_ctx {
     const l1__kernels *kern;
     l1__pool *pool;         /* params.n_threads threads (the caller of l1_ctx_eval included) */
     l1_ctx_params params;   /* as given, with defaults resolved */
-    int32_t n_ctx;          /* positions the cache holds */
+    int32_t n_ctx;          /* positions the cache holds, per sequence */
     int32_t n_batch;        /* rows of every scratch buffer */
-    int32_t n_past;         /* positions filled */
+    int32_t n_seq;          /* sequences */
+    int32_t *n_past;        /* (n_seq) positions filled, per sequence */
     uint32_t kv_type;       /* L1_TYPE_F16 or L1_TYPE_F32 */
     size_t kv_elt;          /* bytes per cached value */
     /* KV cache, one allocation: for each layer K then V, each laid out
-     * (n_head_kv, n_ctx, head_dim) so one head's positions are contiguous. */
+     * (n_seq, n_head_kv, n_ctx, head_dim) so one head's positions are
+     * contiguous. */
     uint8_t *kv;
-    size_t kv_layer_bytes;  /* bytes of one layer's K (or V) */
+    size_t kv_layer_bytes;  /* bytes of one layer's K (or V), all sequences */
+
+    /* The tokens of the current step (n_batch entries each, forward.c): */
+    int32_t *tok_seq;       /* sequence */
+    int32_t *tok_pos;       /* position in it */
+    int32_t *tok_part;      /* split decode query: its slot in attn_part, else -1 */
+    uint8_t *tok_f32;       /* attention in F32 mode (its sequence has REF_ATTN_TILE tokens in the step) */
+    int64_t *tok_first;     /* (n_batch + 1) first attention task of each token */
+    int32_t *seq_count;     /* (n_seq) tokens of each sequence in the step, then in the eval */
+    int32_t part_slots;     /* split decode queries attn_part holds */
+    /* The tokens of the current eval (grown like the logits): */
+    int32_t *eval_seq, *eval_pos, *out_row; /* out_row: logits row of each token, or -1 */
+    int32_t eval_cap;
 
     /* Scratch, one allocation, each buffer n_batch rows: */
     uint8_t *arena;
@@ -51,7 +65,6 @@ struct l1_ctx {
 
     /* Outputs of the last eval. */
     int32_t n_out;          /* tokens of the last eval; 0 = no logits */
-    bool out_all;           /* logits of every position kept */
     const char *nonfinite;  /* first weight whose input held NaN or infinity in this eval, or NULL */
 };
 
@@ -76,7 +89,16 @@ const float *l1__ctx_logits(const l1_ctx *ctx, int32_t i);
 l1_status l1__ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t flags, l1_abort_fn poll,
                        void *poll_user);
 
-/* Length, capacity, vocabulary size and model of a context. */
+/* l1_ctx_decode (the batch checked for NULL; its contents are checked
+ * here), with the same abort hook as l1__ctx_eval. */
+l1_status l1__ctx_decode(l1_ctx *ctx, const l1_batch *batch, l1_abort_fn poll, void *poll_user);
+const float *l1__ctx_batch_logits(const l1_ctx *ctx, int32_t i);
+int32_t l1__ctx_seq_n_past(const l1_ctx *ctx, int32_t seq);
+int32_t l1__ctx_n_seq(const l1_ctx *ctx);
+l1_status l1__ctx_seq_truncate(l1_ctx *ctx, int32_t seq, int32_t n_keep);
+l1_status l1__ctx_seq_copy(l1_ctx *ctx, int32_t src, int32_t dst, int32_t n);
+
+/* Length (of sequence 0), capacity, vocabulary size and model of a context. */
 int32_t l1__ctx_n_past(const l1_ctx *ctx);
 int32_t l1__ctx_n_ctx(const l1_ctx *ctx);
 int32_t l1__ctx_n_vocab(const l1_ctx *ctx);
