@@ -66,6 +66,15 @@ l1_status l1_generate(l1_ctx *ctx, const char *prompt, const l1_gen_params *para
     return st;
 }
 
+l1_status l1_generate_n(l1_ctx *ctx, const char *prompt, int32_t k, const l1_gen_params *params,
+                        l1_seq_piece_fn on_piece, void *user, l1_gen_result *results) {
+    if (results && k > 0 && k <= L1_MAX_SEQ) memset(results, 0, (size_t)k * sizeof *results);
+    if (!ctx || !prompt) return l1__error(L1_ERR_INVALID_ARG, "l1_generate_n: NULL %s", ctx ? "prompt" : "ctx");
+    if (!l1__model_tokenizer(l1_ctx_model(ctx)))
+        return l1__error(L1_ERR_UNSUPPORTED, "l1_generate_n: the model has no tokenizer");
+    return l1__generate_n(ctx, prompt, k, params, on_piece, user, results);
+}
+
 int32_t l1_render_prompt(const l1_model *model, const l1_message *msgs, int32_t n_msgs,
                          const l1_gen_params *params, char *buf, int32_t cap) {
     if (!model || cap < 0 || (cap > 0 && !buf)) {

@@ -59,6 +59,10 @@ typedef struct event {
 
 struct l1_gen {
     l1_ctx *ctx;
+    int32_t seq;             /* the context's sequence it writes (l1_generate_n); 0 otherwise */
+    bool batched;            /* l1_generate_n: pending tokens are evaluated by the caller of step() */
+    bool need_eval;          /* batched: step() stopped for the pending tokens' evaluation */
+    const float *ext_logits; /* batched: the logits of the last evaluated token */
     const l1__tokenizer *tok;
     int32_t n_vocab;
     l1_token think_open; /* `<think>`, or -1 */
@@ -546,9 +550,13 @@ void l1__gen_mask_spelled_close(const l1__tokenizer *tok, const uint8_t *flags, 
 static l1_status flush_pending(l1_gen *g, bool *ended) {
     *ended = false;
     if (g->n_pending == 0) return L1_OK;
-    if (g->n_pending > l1__ctx_n_ctx(g->ctx) - l1__ctx_n_past(g->ctx)) {
+    if (g->n_pending > l1__ctx_n_ctx(g->ctx) - l1__ctx_seq_n_past(g->ctx, g->seq)) {
         finish(g, L1_FINISH_CONTEXT_FULL);
         *ended = true;
+        return L1_OK;
+    }
+    if (g->batched) { /* evaluated with the other sequences' tokens (generate_n) */
+        g->need_eval = true;
         return L1_OK;
     }
     l1_status st = eval(g, g->pending, g->n_pending);
@@ -573,8 +581,8 @@ static l1_status step(l1_gen *g) {
     if (!forced) {
         bool ended;
         l1_status st = flush_pending(g, &ended);
-        if (st != L1_OK || ended) return st;
-        const float *lg = l1__ctx_logits(g->ctx, -1);
+        if (st != L1_OK || ended || g->need_eval) return st;
+        const float *lg = g->batched ? g->ext_logits : l1__ctx_logits(g->ctx, -1);
         if (!lg) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
         memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
         (void)l1__budget_before_sample(&g->budget, g->logits);
@@ -714,7 +722,10 @@ static l1_status prefill(l1_gen *g, const l1_token *prompt, int32_t n) {
     return st;
 }
 
-static l1_status begin_response(l1_gen *g, const l1_gen_params *p, const l1_token *prompt, int32_t n) {
+/* shared: the prompt is already in g's sequence (copied from another
+ * sequence's prefill by l1_generate_n): no evaluation. */
+static l1_status begin_response(l1_gen *g, const l1_gen_params *p, const l1_token *prompt, int32_t n,
+                                bool shared) {
     l1_token trans[L1__BUDGET_MAX_TRANSITION], close[L1__BUDGET_MAX_TRANSITION];
     int32_t n_trans = 0, n_close = 0;
     l1__sample_params sp;
@@ -731,7 +742,13 @@ static l1_status begin_response(l1_gen *g, const l1_gen_params *p, const l1_toke
     g->n_tail = 0;
     l1__detok_init(&g->detok, g->tok);
     g->active = true;
-    if ((st = prefill(g, prompt, n))) return st;
+    if (shared) {
+        memcpy(g->cache, prompt, (size_t)n * sizeof *prompt);
+        g->n_cache = n;
+        g->res.prompt_tokens = g->res.prompt_reused = n;
+    } else if ((st = prefill(g, prompt, n))) {
+        return st;
+    }
     clock_gettime(CLOCK_MONOTONIC, &g->t_decode);
     return L1_OK;
 }
@@ -755,7 +772,7 @@ l1_status l1__gen_begin_chat(l1_gen *g, const l1_message *msgs, int32_t n_msgs, 
     int32_t n = 0;
     if ((st = l1__gen_render(l1__ctx_model(g->ctx), msgs, n_msgs, &p, &pr, &g->res.template_used)) == L1_OK &&
         (st = l1__prompt_tokenize(&pr, g->tok, &ids, &n)) == L1_OK)
-        st = begin_response(g, &p, ids, n);
+        st = begin_response(g, &p, ids, n, false);
     l1__prompt_free(&pr);
     l1__free(ids);
     if (st != L1_OK) response_free(g);
@@ -806,4 +823,140 @@ l1_status l1__gen_end(l1_gen *g, l1_gen_result *out) {
     response_free(g);
     if (out) *out = g->res;
     return L1_OK;
+}
+
+/* ---- several responses at once ---------------------------------------------------------- */
+
+/* Hands the queued events of response i to the callback; a nonzero return
+ * stops that response. */
+static void drain(l1_gen *g, int32_t i, l1_seq_piece_fn on_piece, void *user) {
+    while (g->ev_n > 0) {
+        l1_piece p = g->ev[g->ev_head].p;
+        g->ev_head = (g->ev_head + 1) % QUEUE;
+        g->ev_n--;
+        if (on_piece && on_piece(i, &p, user) && !g->done) {
+            finish(g, L1_FINISH_ABORTED);
+            g->ev_n = 0; /* the final flush of an aborted response is not delivered, as in l1_generate */
+        }
+    }
+}
+
+/* Begins the k responses: the prompt is rendered and evaluated once by
+ * response 0, then copied to the other sequences. */
+static l1_status begin_n(l1_gen **gens, int32_t k, const char *prompt, const l1_gen_params *p) {
+    l1_gen *g0 = gens[0];
+    l1_message m = {L1_MSG_USER, prompt};
+    l1__prompt pr;
+    l1_token *ids = NULL;
+    int32_t n = 0;
+    l1_status st;
+    for (int32_t i = 1; i < k; i++) /* the other sequences' old cells first: nothing to copy over */
+        if ((st = l1__ctx_seq_truncate(g0->ctx, i, 0))) return st;
+    for (int32_t i = 0; i < k; i++) {
+        l1_gen *g = gens[i];
+        g->params = *p;
+        g->params.seed = p->seed + (uint64_t)i;
+        g->params.stop = NULL;
+        g->t_begin = now_ms();
+    }
+    if ((st = l1__gen_render(l1__ctx_model(g0->ctx), &m, 1, p, &pr, &g0->res.template_used)) == L1_OK &&
+        (st = l1__prompt_tokenize(&pr, g0->tok, &ids, &n)) == L1_OK) {
+        l1_gen_params p0 = *p;
+        st = begin_response(g0, &p0, ids, n, false);
+        const float *lg = l1__ctx_logits(g0->ctx, -1);
+        for (int32_t i = 1; st == L1_OK && i < k; i++) {
+            l1_gen *g = gens[i];
+            l1_gen_params pi = *p;
+            pi.seed = p->seed + (uint64_t)i;
+            g->res.template_used = g0->res.template_used;
+            if (g0->done) { /* aborted during the prompt: so are the others */
+                if ((st = begin_response(g, &pi, ids, n, true)) == L1_OK) finish(g, L1_FINISH_ABORTED);
+                continue;
+            }
+            if ((st = l1__ctx_seq_copy(g0->ctx, 0, i, n)) == L1_OK && (st = begin_response(g, &pi, ids, n, true)) == L1_OK)
+                g->ext_logits = lg;
+        }
+        g0->ext_logits = lg;
+    }
+    l1__prompt_free(&pr);
+    l1__free(ids);
+    return st;
+}
+
+/* One batched evaluation of every waiting response's pending tokens. */
+static l1_status eval_waiting(l1_gen **gens, int32_t k, l1_token *tok, int32_t *seq, int32_t *last) {
+    int32_t n = 0;
+    for (int32_t i = 0; i < k; i++) {
+        l1_gen *g = gens[i];
+        last[i] = -1;
+        if (g->done || !g->need_eval) continue;
+        for (int32_t j = 0; j < g->n_pending; j++) {
+            tok[n] = g->pending[j];
+            seq[n++] = g->seq;
+        }
+        last[i] = n - 1;
+    }
+    if (n == 0) return L1_OK;
+    l1_batch b = {n, tok, seq, NULL, NULL};
+    l1_status st = l1__ctx_decode(gens[0]->ctx, &b, poll_abort, gens[0]);
+    for (int32_t i = 0; i < k; i++) {
+        l1_gen *g = gens[i];
+        if (last[i] < 0) continue;
+        g->need_eval = false;
+        if (st == L1_ERR_ABORTED) {
+            finish(g, L1_FINISH_ABORTED);
+            continue;
+        }
+        if (st != L1_OK) continue;
+        memcpy(g->cache + g->n_cache, g->pending, (size_t)g->n_pending * sizeof *g->pending);
+        g->n_cache += g->n_pending;
+        g->n_pending = 0;
+        g->ext_logits = l1__ctx_batch_logits(g->ctx, last[i]);
+    }
+    return st == L1_ERR_ABORTED ? L1_OK : st;
+}
+
+l1_status l1__generate_n(l1_ctx *ctx, const char *prompt, int32_t k, const l1_gen_params *params,
+                         l1_seq_piece_fn on_piece, void *user, l1_gen_result *results) {
+    if (k < 1 || k > l1__ctx_n_seq(ctx))
+        return l1__error(L1_ERR_INVALID_ARG, "l1_generate_n: k %d outside [1, %d] (the context's n_seq)", k,
+                         l1__ctx_n_seq(ctx));
+    const l1_gen_params p = params ? *params : l1__gen_default_params();
+    l1_status st = l1__gen_check_params(&p, l1__ctx_n_vocab(ctx));
+    if (st != L1_OK) return st;
+    l1_gen *gens[L1_MAX_SEQ] = {0};
+    const size_t most = (size_t)k * MAX_PENDING;
+    l1_token *tok = l1__malloc(most * sizeof *tok);
+    int32_t *seq = l1__malloc(most * sizeof *seq), last[L1_MAX_SEQ];
+    if (!tok || !seq) st = l1__error(L1_ERR_NOMEM, "l1_generate_n: out of memory");
+    for (int32_t i = 0; st == L1_OK && i < k; i++) {
+        if ((st = l1__gen_new(ctx, &gens[i])) != L1_OK) break;
+        gens[i]->seq = i;
+        gens[i]->batched = true;
+    }
+    if (st == L1_OK) st = begin_n(gens, k, prompt, &p);
+    while (st == L1_OK) {
+        bool running = false;
+        for (int32_t i = 0; st == L1_OK && i < k; i++) {
+            l1_gen *g = gens[i];
+            while (st == L1_OK && !g->done && !g->need_eval) {
+                st = step(g);
+                drain(g, i, on_piece, user);
+            }
+            drain(g, i, on_piece, user);
+            running |= !g->done;
+        }
+        if (st != L1_OK || !running) break;
+        st = eval_waiting(gens, k, tok, seq, last);
+    }
+    for (int32_t i = 0; i < k; i++) {
+        if (!gens[i]) continue;
+        l1_gen_result r;
+        l1__gen_end(gens[i], &r);
+        if (results) results[i] = r;
+        l1__gen_free(gens[i]);
+    }
+    l1__free(tok);
+    l1__free(seq);
+    return st;
 }
