@@ -160,6 +160,7 @@ int l1cli_progress_load(float fraction, void *user);
 typedef struct l1cli_gen_opts {
     const char *model;
     int32_t n_ctx, n_threads;  /* 0 = defaults */
+    int32_t n_seq;             /* sequences of the context (l1 run --samples); 0 = 1 */
     bool ctx_over_train;       /* --ctx-over-train */
     l1_kv_type kv_type;
     l1_gen_params gp;
@@ -207,6 +208,9 @@ int l1cli_on_piece(const l1_piece *p, void *user);
 void l1cli_summary(const char *cmd, const l1_gen_result *r, double load_ms);
 /* The result as one JSON object on stdout. */
 void l1cli_print_result_json(const l1cli_stream *s, const l1_gen_result *r, double load_ms);
+/* Its members, written into the object `j` has open. */
+struct l1cli_json;
+void l1cli_result_json_members(struct l1cli_json *j, const l1cli_stream *s, const l1_gen_result *r, double load_ms);
 
 /* Ctrl-C: the first SIGINT sets a flag that l1cli_interrupted() reports
  * (generation stops at the next token, the summary is printed, exit 130);

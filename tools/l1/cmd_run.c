@@ -252,6 +252,7 @@ int l1cli_gen_load(const char *cmd, const l1cli_gen_opts *o, l1_model **m, l1_ct
     cp.n_threads = o->n_threads;
     cp.kv_type = o->kv_type;
     cp.allow_ctx_over_train = o->ctx_over_train;
+    cp.n_seq = o->n_seq;
     if (!o->n_ctx && o->ctx_prompt && o->gp.budget_mode != L1_BUDGET_OFF) cp.n_ctx = l1cli_ctx_for(*m, o);
     if ((st = l1_ctx_new(*m, &cp, c)) != L1_OK) {
         l1_model_desc d;
@@ -347,34 +348,38 @@ void l1cli_summary(const char *cmd, const l1_gen_result *r, double load_ms) {
     fprintf(stderr, " | finish %s\n", l1_finish_name(r->finish));
 }
 
+void l1cli_result_json_members(l1cli_json *j, const l1cli_stream *s, const l1_gen_result *r, double load_ms) {
+    l1cli_json_strn(j, "text", s->text.data ? s->text.data : "", s->text.len);
+    l1cli_json_strn(j, "reasoning", s->reasoning.data ? s->reasoning.data : "", s->reasoning.len);
+    l1cli_json_strn(j, "answer", s->answer.data ? s->answer.data : "", s->answer.len);
+    l1cli_json_int(j, "budget", r->budget);
+    l1cli_json_int(j, "budget_effective", r->budget_effective);
+    l1cli_json_int(j, "reserve_effective", r->reserve_effective);
+    l1cli_json_str(j, "budget_mode", l1_budget_mode_name(r->budget_mode));
+    l1cli_json_int(j, "tokens_thinking", r->tokens_thinking);
+    l1cli_json_int(j, "tokens_answer", r->tokens_answer);
+    l1cli_json_str(j, "close", l1_close_name(r->close));
+    l1cli_json_str(j, "close_kind", close_kind(r));
+    l1cli_json_bool(j, "answer_truncated", r->answer_truncated != 0);
+    l1cli_json_str(j, "finish_reason", l1_finish_name(r->finish));
+    l1cli_json_object(j, "timings");
+    l1cli_json_fixed(j, "load_ms", load_ms, 3);
+    l1cli_json_fixed(j, "prefill_tps", r->prefill_ms > 0 ? r->prefill_tokens * 1e3 / r->prefill_ms : 0.0, 3);
+    l1cli_json_fixed(j, "decode_tps", r->decode_ms > 0 ? r->decode_tokens * 1e3 / r->decode_ms : 0.0, 3);
+    l1cli_json_fixed(j, "first_token_ms", r->first_token_ms, 3);
+    l1cli_json_fixed(j, "close_ms", r->close_ms, 3);
+    l1cli_json_fixed(j, "first_answer_ms", r->first_answer_ms, 3);
+    l1cli_json_fixed(j, "end_ms", r->end_ms, 3);
+    l1cli_json_fixed(j, "thinking_tps", thinking_tps(r), 3);
+    l1cli_json_fixed(j, "answer_tps", answer_tps(r), 3);
+    l1cli_json_end(j);
+}
+
 void l1cli_print_result_json(const l1cli_stream *s, const l1_gen_result *r, double load_ms) {
     l1cli_json j;
     l1cli_json_init(&j, stdout, 0);
     l1cli_json_object(&j, NULL);
-    l1cli_json_strn(&j, "text", s->text.data ? s->text.data : "", s->text.len);
-    l1cli_json_strn(&j, "reasoning", s->reasoning.data ? s->reasoning.data : "", s->reasoning.len);
-    l1cli_json_strn(&j, "answer", s->answer.data ? s->answer.data : "", s->answer.len);
-    l1cli_json_int(&j, "budget", r->budget);
-    l1cli_json_int(&j, "budget_effective", r->budget_effective);
-    l1cli_json_int(&j, "reserve_effective", r->reserve_effective);
-    l1cli_json_str(&j, "budget_mode", l1_budget_mode_name(r->budget_mode));
-    l1cli_json_int(&j, "tokens_thinking", r->tokens_thinking);
-    l1cli_json_int(&j, "tokens_answer", r->tokens_answer);
-    l1cli_json_str(&j, "close", l1_close_name(r->close));
-    l1cli_json_str(&j, "close_kind", close_kind(r));
-    l1cli_json_bool(&j, "answer_truncated", r->answer_truncated != 0);
-    l1cli_json_str(&j, "finish_reason", l1_finish_name(r->finish));
-    l1cli_json_object(&j, "timings");
-    l1cli_json_fixed(&j, "load_ms", load_ms, 3);
-    l1cli_json_fixed(&j, "prefill_tps", r->prefill_ms > 0 ? r->prefill_tokens * 1e3 / r->prefill_ms : 0.0, 3);
-    l1cli_json_fixed(&j, "decode_tps", r->decode_ms > 0 ? r->decode_tokens * 1e3 / r->decode_ms : 0.0, 3);
-    l1cli_json_fixed(&j, "first_token_ms", r->first_token_ms, 3);
-    l1cli_json_fixed(&j, "close_ms", r->close_ms, 3);
-    l1cli_json_fixed(&j, "first_answer_ms", r->first_answer_ms, 3);
-    l1cli_json_fixed(&j, "end_ms", r->end_ms, 3);
-    l1cli_json_fixed(&j, "thinking_tps", thinking_tps(r), 3);
-    l1cli_json_fixed(&j, "answer_tps", answer_tps(r), 3);
-    l1cli_json_end(&j);
+    l1cli_result_json_members(&j, s, r, load_ms);
     l1cli_json_end(&j);
     l1cli_json_finish(&j);
 }
@@ -387,6 +392,9 @@ static void run_usage(FILE *f) {
                "  -p, --prompt TEXT     the user's message\n"
                "  -f, --file FILE       read the message from FILE ('-' = stdin)\n"
                "  --json                print one JSON object instead of the stream\n"
+               "  --samples K           K responses (seeds S, S+1, ...) decoded together in one batch,\n"
+               "                        each printed when all are done; 1 <= K <= 64\n"
+               "  --vote                with --samples: the majority of the \\boxed{} answers, and its count\n"
                "  --print-prompt        print the rendered prompt (text, then its token ids) and exit\n"
                "  -h, --help            this help\n");
     l1cli_gen_usage(f);
@@ -477,13 +485,186 @@ static int run_generate(const l1cli_gen_opts *opts, const char *prompt, bool jso
     return rc;
 }
 
+/* ---- l1 run --samples K [--vote] ------------------------------------------------------------ */
+
+typedef struct samples {
+    l1cli_stream *s; /* one per response */
+    l1cli_stream *prompt_stream; /* holds the prompt's progress line */
+} samples;
+
+static int on_sample(int32_t seq, const l1_piece *p, void *user) {
+    samples *ss = user;
+    if (ss->prompt_stream->prompt_progress) {
+        l1cli_progress_clear(ss->prompt_stream->prompt_progress);
+        ss->prompt_stream->prompt_progress = NULL;
+    }
+    return l1cli_on_piece(p, &ss->s[seq]);
+}
+
+/* The content of the last \boxed{...} in text[0..n) (braces balanced),
+ * as a malloc'd string with surrounding spaces trimmed, or NULL. */
+static char *boxed_answer(const char *text, size_t n) {
+    static const char key[] = "\\boxed{";
+    const size_t k = sizeof key - 1;
+    char *best = NULL;
+    for (size_t i = 0; text && i + k <= n; i++) {
+        if (memcmp(text + i, key, k) != 0) continue;
+        size_t b = i + k, e = b;
+        int depth = 1;
+        while (e < n && depth > 0) {
+            if (text[e] == '{') depth++;
+            else if (text[e] == '}') depth--;
+            if (depth > 0) e++;
+        }
+        if (depth != 0) continue; /* not closed */
+        while (b < e && (text[b] == ' ' || text[b] == '\t' || text[b] == '\n')) b++;
+        size_t m = e;
+        while (m > b && (text[m - 1] == ' ' || text[m - 1] == '\t' || text[m - 1] == '\n')) m--;
+        char *a = malloc(m - b + 1);
+        if (!a) continue;
+        memcpy(a, text + b, m - b);
+        a[m - b] = '\0';
+        free(best);
+        best = a;
+    }
+    return best;
+}
+
+/* Majority of the k answers (NULL = none): *winner gets the index of the
+ * first response holding the most frequent answer, or -1; returns its count.
+ * A tie goes to the answer seen first. */
+static int32_t vote(char *const *ans, int32_t k, int32_t *winner) {
+    int32_t best = 0;
+    *winner = -1;
+    for (int32_t i = 0; i < k; i++) {
+        if (!ans[i]) continue;
+        int32_t c = 0;
+        for (int32_t j = 0; j < k; j++) c += ans[j] && !strcmp(ans[i], ans[j]);
+        if (c > best) best = c, *winner = i;
+    }
+    return best;
+}
+
+static int run_samples(const l1cli_gen_opts *opts, const char *prompt, bool json, int32_t k, bool with_vote) {
+    l1_model *m;
+    l1_ctx *c;
+    double load_ms;
+    l1cli_gen_opts lo = *opts;
+    lo.ctx_prompt = prompt;
+    lo.n_seq = k;
+    int rc = l1cli_gen_load("run", &lo, &m, &c, &load_ms);
+    if (rc) return rc;
+    l1cli_gen_opts o = *opts;
+    l1cli_progress pr;
+    l1cli_progress_begin(&pr, "run", "evaluating the prompt");
+    l1cli_stream ps = {&o, {0}, {0}, {0}, true, &pr};
+    l1cli_stream *st_all = calloc((size_t)k, sizeof *st_all);
+    l1_gen_result *res = calloc((size_t)k, sizeof *res);
+    char **ans = calloc((size_t)k, sizeof *ans);
+    if (!st_all || !res || !ans) {
+        rc = (l1cli_err("run", "out of memory for %d samples", (int)k), 1);
+        goto done;
+    }
+    for (int32_t i = 0; i < k; i++) st_all[i] = (l1cli_stream){&o, {0}, {0}, {0}, true, NULL};
+    samples ss = {st_all, &ps};
+    o.gp.abort_fn = watch;
+    o.gp.abort_user = &ps;
+    l1cli_catch_interrupt();
+    const double t0 = l1cli_now();
+    l1_status st = l1_generate_n(c, prompt, k, &o.gp, on_sample, &ss, res);
+    const double wall_ms = (l1cli_now() - t0) * 1e3;
+    if (ps.prompt_progress) l1cli_progress_clear(ps.prompt_progress);
+    if (st != L1_OK) {
+        rc = l1cli_fail("run", "generate", st);
+        goto done;
+    }
+    int64_t decoded = 0;
+    for (int32_t i = 0; i < k; i++) {
+        const l1cli_stream *si = &st_all[i];
+        ans[i] = boxed_answer(si->answer.data, si->answer.len);
+        if (!ans[i]) ans[i] = boxed_answer(si->text.data, si->text.len);
+        decoded += res[i].decode_tokens;
+    }
+    int32_t winner;
+    const int32_t votes = vote(ans, k, &winner);
+    const double agg = wall_ms > 0 ? (double)decoded * 1e3 / wall_ms : 0.0;
+    if (json) {
+        l1cli_json j;
+        l1cli_json_init(&j, stdout, 0);
+        l1cli_json_object(&j, NULL);
+        l1cli_json_int(&j, "samples", k);
+        l1cli_json_uint(&j, "seed", o.gp.seed);
+        l1cli_json_array(&j, "responses");
+        for (int32_t i = 0; i < k; i++) {
+            l1cli_json_object(&j, NULL);
+            l1cli_json_uint(&j, "seed", o.gp.seed + (uint64_t)i);
+            if (ans[i]) l1cli_json_str(&j, "boxed", ans[i]);
+            else l1cli_json_null(&j, "boxed");
+            l1cli_result_json_members(&j, &st_all[i], &res[i], load_ms);
+            l1cli_json_end(&j);
+        }
+        l1cli_json_end(&j);
+        if (with_vote) {
+            l1cli_json_object(&j, "vote");
+            if (winner >= 0) l1cli_json_str(&j, "answer", ans[winner]);
+            else l1cli_json_null(&j, "answer");
+            l1cli_json_int(&j, "count", votes);
+            l1cli_json_int(&j, "of", k);
+            l1cli_json_end(&j);
+        }
+        l1cli_json_fixed(&j, "wall_ms", wall_ms, 3);
+        l1cli_json_fixed(&j, "aggregate_decode_tps", agg, 3);
+        l1cli_json_end(&j);
+        l1cli_json_finish(&j);
+    } else {
+        for (int32_t i = 0; i < k; i++) {
+            const l1cli_stream *si = &st_all[i];
+            printf("%s--- sample %d of %d (seed %llu) ---\n", i ? "\n" : "", (int)i + 1, (int)k,
+                   (unsigned long long)(o.gp.seed + (uint64_t)i));
+            const bool hide = o.hide_thinking;
+            const l1cli_buf *b = hide ? &si->answer : &si->text;
+            if (b->len) fwrite(b->data, 1, b->len, stdout);
+            if (!b->len || b->data[b->len - 1] != '\n') fputc('\n', stdout);
+        }
+        if (with_vote) {
+            if (winner >= 0) printf("\nvote: %s (%d of %d)\n", ans[winner], (int)votes, (int)k);
+            else printf("\nvote: none (no \\boxed{} answer in %d responses)\n", (int)k);
+        }
+        fflush(stdout);
+        for (int32_t i = 0; i < k; i++) {
+            char cmd[32];
+            snprintf(cmd, sizeof cmd, "run[%d]", (int)i + 1);
+            l1cli_summary(cmd, &res[i], load_ms);
+        }
+        fprintf(stderr, "l1 run: %d samples decoded together: %lld tokens in %.0f ms, aggregate %.1f t/s\n", (int)k,
+                (long long)decoded, wall_ms, agg);
+    }
+    if (l1cli_stdout_failed()) rc = l1cli_stdout_finish("run", 0);
+    else if (l1cli_interrupted(NULL)) rc = 130;
+done:
+    for (int32_t i = 0; st_all && i < k; i++) {
+        free(st_all[i].text.data);
+        free(st_all[i].reasoning.data);
+        free(st_all[i].answer.data);
+        if (ans) free(ans[i]);
+    }
+    free(st_all);
+    free(res);
+    free(ans);
+    l1_ctx_free(c);
+    l1_model_free(m);
+    return rc;
+}
+
 int l1cli_run(int argc, char **argv) {
-    enum { O_JSON = L1CLI_OPT_LONG + 0x80, O_PRINT_PROMPT };
+    enum { O_JSON = L1CLI_OPT_LONG + 0x80, O_PRINT_PROMPT, O_SAMPLES, O_VOTE };
     static const struct option own[] = {
         {"prompt", required_argument, NULL, 'p'},
         {"file", required_argument, NULL, 'f'},
         {"json", no_argument, NULL, O_JSON},
         {"print-prompt", no_argument, NULL, O_PRINT_PROMPT},
+        {"samples", required_argument, NULL, O_SAMPLES},
+        {"vote", no_argument, NULL, O_VOTE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -492,7 +673,8 @@ int l1cli_run(int argc, char **argv) {
     l1cli_gen_opts o;
     l1cli_gen_init(&o);
     const char *prompt = NULL, *file = NULL, *v;
-    bool json = false, show_prompt = false;
+    bool json = false, show_prompt = false, with_vote = false;
+    int32_t n_samples = 0;
     int c;
     while ((c = l1cli_getopt("run", argc, argv, "p:f:h" L1CLI_GEN_SHORTOPTS, longopts, &v)) != -1) {
         if (c == 'h') return run_usage(stdout), 0;
@@ -501,17 +683,23 @@ int l1cli_run(int argc, char **argv) {
         else if (c == 'f') file = v;
         else if (c == O_JSON) json = true;
         else if (c == O_PRINT_PROMPT) show_prompt = true;
+        else if (c == O_SAMPLES) {
+            if (!int_arg("run", "--samples", v, 1, L1_MAX_SEQ, &n_samples)) return 2;
+        } else if (c == O_VOTE) with_vote = true;
         else if (l1cli_gen_option("run", c, v, &o) != 1) return 2;
     }
     if (optind < argc) return l1cli_usage_err("run", "unexpected argument '%s'", argv[optind]);
     int rc = l1cli_gen_finish_opts("run", &o);
     if (rc) return rc;
     if (!prompt == !file) return l1cli_usage_err("run", "give exactly one of -p PROMPT and -f FILE");
+    if (with_vote && !n_samples) return l1cli_usage_err("run", "--vote needs --samples K");
+    if (n_samples && show_prompt) return l1cli_usage_err("run", "--print-prompt and --samples do not go together");
     char *text = NULL;
     size_t text_len;
     if (file && l1cli_read_file("run", file, false, &text, &text_len)) return 1;
     if (json) o.color = false;
-    rc = show_prompt ? print_prompt(&o, text ? text : prompt) : run_generate(&o, text ? text : prompt, json);
+    if (n_samples) rc = run_samples(&o, text ? text : prompt, json, n_samples, with_vote);
+    else rc = show_prompt ? print_prompt(&o, text ? text : prompt) : run_generate(&o, text ? text : prompt, json);
     free(text);
     return rc;
 }
