@@ -23,6 +23,13 @@
  * came within the controller's wait), or never.  Also the paper's mean |length - N| / N for instr, and accuracy per
  * operation and digit count at the largest budget.
  *
+ * With --samples K (K >= 2), each problem is also asked K times at every
+ * budget under max-soft, the K responses decoded together (l1_generate_n,
+ * seeds s .. s+K-1), and the majority of their \boxed{} values (ties: the
+ * value seen first) is scored beside the mean single-sample accuracy of the
+ * same responses: self-consistency under a budget.  Sampled (--temp > 0)
+ * is the meaningful setting; greedy gives K equal responses.
+ *
  * Output: a Markdown table on stdout; -o FILE writes the cells as CSV and,
  * next to it (FILE with .svg), a plot of accuracy and mean length against N.
  *
@@ -79,6 +86,14 @@ static int collect(const l1_piece *pc, void *user) {
     else
         append(t->answer, sizeof t->answer, &t->n_answer, pc->text, pc->len);
     return 0;
+}
+
+typedef struct vote_texts {
+    texts t[64];
+} vote_texts;
+
+static int collect_seq(int32_t seq, const l1_piece *pc, void *user) {
+    return collect(pc, &((vote_texts *)user)->t[seq]);
 }
 
 static uint64_t next_u64(uint64_t *s) {
@@ -173,6 +188,34 @@ static int run_one(l1_ctx *ctx, const problem *p, const l1_gen_params *gp, int32
             x->unclosed++;
         }
     }
+    return 0;
+}
+
+/* K responses to p decoded together: adds the correct single responses to
+ *single and 1 to *majority when the most frequent boxed value is right. */
+static int run_vote(l1_ctx *ctx, const problem *p, const l1_gen_params *gp, int32_t k, vote_texts *vt,
+                    int *single, int *majority) {
+    char q[64];
+    snprintf(q, sizeof q, "What is %ld %c %ld?", p->a, p->op, p->b);
+    memset(vt, 0, sizeof *vt);
+    if (l1_generate_n(ctx, q, k, gp, collect_seq, vt, NULL) != L1_OK) {
+        fprintf(stderr, "budget_eval: %s: %s\n", q, l1_last_error());
+        return -1;
+    }
+    long val[64];
+    int has[64], best = 0;
+    long winner = 0;
+    for (int32_t i = 0; i < k; i++) {
+        has[i] = boxed_value(vt->t[i].answer, &val[i]);
+        *single += has[i] && val[i] == expected(p);
+    }
+    for (int32_t i = 0; i < k; i++) {
+        if (!has[i]) continue;
+        int c = 0;
+        for (int32_t j = 0; j < k; j++) c += has[j] && val[j] == val[i];
+        if (c > best) best = c, winner = val[i];
+    }
+    *majority += best > 0 && winner == expected(p);
     return 0;
 }
 
@@ -293,12 +336,14 @@ static void usage(void) {
                     "  -n       problems per budget and policy (default 500)\n"
                     "  --seed   problem and sampling seed (default 1)\n"
                     "  --temp   sampling temperature (default 0: greedy)\n"
+                    "  --samples K  also score the majority of K responses decoded together (max-soft,\n"
+                    "           2 <= K <= 64), next to their single-sample accuracy\n"
                     "  -o       write the cells as CSV to FILE and the plot to FILE with .svg\n");
 }
 
 int main(int argc, char **argv) {
     const char *model_path = "examples/reasoner.gguf", *csv_path = NULL;
-    int n_problems = 500, n_threads = 1;
+    int n_problems = 500, n_threads = 1, n_samples = 0;
     uint64_t seed = 1;
     float temp = 0.0f;
     for (int i = 1; i < argc; i++) {
@@ -316,6 +361,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--temp")) temp = (float)atof(v);
         else if (!strcmp(a, "-t")) n_threads = atoi(v);
+        else if (!strcmp(a, "--samples")) n_samples = atoi(v);
         else if (!strcmp(a, "-o")) csv_path = v;
         else {
             usage();
@@ -323,7 +369,7 @@ int main(int argc, char **argv) {
         }
         i++;
     }
-    if (n_problems < 1 || n_threads < 1 || !(temp >= 0.0f)) {
+    if (n_problems < 1 || n_threads < 1 || !(temp >= 0.0f) || (n_samples && (n_samples < 2 || n_samples > 64))) {
         usage();
         return 2;
     }
@@ -362,6 +408,26 @@ int main(int argc, char **argv) {
         l1_gen_params gp = policy_params(-1, 0, temp, seed * 1000003u + (uint64_t)i);
         rc = run_one(ctx, &probs[i], &gp, 0, &off, NULL);
     }
+    static int vote_single[N_BUDGETS], vote_major[N_BUDGETS];
+    l1_ctx *vctx = NULL;
+    vote_texts *vt = NULL;
+    if (!rc && n_samples) {
+        cp.n_seq = n_samples;
+        vt = malloc(sizeof *vt);
+        if (!vt || l1_ctx_new(model, &cp, &vctx) != L1_OK) {
+            fprintf(stderr, "budget_eval: a context for %d sequences: %s\n", n_samples, vt ? l1_last_error() : "out of memory");
+            rc = 1;
+        }
+        for (int j = 0; j < N_BUDGETS && !rc; j++) {
+            for (int i = 0; i < n_problems && !rc; i++) {
+                l1_gen_params gp = policy_params(0, k_budgets[j], temp, seed * 1000003u + (uint64_t)i * 64u);
+                rc = run_vote(vctx, &probs[i], &gp, n_samples, vt, &vote_single[j], &vote_major[j]);
+            }
+            fprintf(stderr, "budget_eval: max-soft x%d N=%d done\n", n_samples, (int)k_budgets[j]);
+        }
+    }
+    l1_ctx_free(vctx);
+    free(vt);
     if (rc) goto done;
 
     printf("%d problems per row (+, - up to 4 digits; * up to 3 x 1 digits), %s, model %s\n\n", n_problems,
@@ -389,6 +455,14 @@ int main(int argc, char **argv) {
             }
             printf("\n");
         }
+    if (n_samples) {
+        printf("\nmax-soft, %d responses per problem decoded together (%s): mean single-sample accuracy and the "
+               "majority vote's\n\n| N | single | majority of %d |\n|---|---|---|\n",
+               n_samples, temp > 0 ? "sampled" : "greedy: all equal", n_samples);
+        for (int j = 0; j < N_BUDGETS; j++)
+            printf("| %d | %5.1f%% | %5.1f%% |\n", (int)k_budgets[j],
+                   100.0 * vote_single[j] / ((double)n_problems * n_samples), pct(vote_major[j], n_problems));
+    }
     if (csv_path) {
         FILE *f = fopen(csv_path, "w");
         if (!f) {

@@ -10,7 +10,13 @@
  *   ppP+tgN  both, timed together (-pg P,N);
  *   @ dD     after a D-token context already in the cache (-d D), which is
  *            evaluated once per test and kept (the cache is cut back to D
- *            before every run), not timed.
+ *            before every run), not timed;
+ *   xS       S sequences at once (--parallel S): the depth and the prompt
+ *            are evaluated once, in sequence 0, and copied to the others
+ *            (a shared prompt), then every generation step decodes one
+ *            token of each sequence in one batch (l1_ctx_decode); t/s is
+ *            the aggregate, (prompt + S * generated tokens) / time, as
+ *            llama.cpp's batched bench reports it.
  * Each test runs once as a warm-up (the prompt, or one generated token),
  * then -r times; the result is the mean and sample standard deviation of
  * tokens per second.  -p, -n, -d, -t and -b take comma lists and ranges
@@ -124,7 +130,7 @@ typedef struct list {
 
 typedef struct opts {
     const char *model;
-    list n_prompt, n_gen, n_depth, threads, batch;
+    list n_prompt, n_gen, n_depth, threads, batch, parallel;
     int64_t pg[MAX_LIST][2];
     int n_pg;
     int64_t reps;
@@ -181,6 +187,8 @@ static void usage(FILE *f) {
             "  -d, --n-depth LIST          tokens already in the context before each test (default 0)\n"
             "  -t, --threads LIST          worker threads (default: one per physical core)\n"
             "  -b, --batch-size LIST       most tokens per forward step (default %d)\n"
+            "  -np, --parallel LIST        sequences decoded together after a shared prompt; t/s is\n"
+            "                              the aggregate over them (default 1)\n"
             "  -ctk, -ctv, --kv-type TYPE  KV cache type, f16 or f32 (l1 uses one type for K and V)\n"
             "  -r, --repetitions N         runs of each test after the warm-up (default 5)\n"
             "  -o, --output FORMAT         md, csv, json, jsonl or sql (default md)\n"
@@ -197,7 +205,7 @@ static void usage(FILE *f) {
 }
 
 static int parse(int argc, char **argv, opts *o) {
-    enum { O_PG = L1CLI_OPT_LONG, O_PROGRESS, O_NO_WARMUP, O_NO_REPACK, O_KV };
+    enum { O_PG = L1CLI_OPT_LONG, O_PROGRESS, O_NO_WARMUP, O_NO_REPACK, O_KV, O_PARALLEL };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
         {"n-prompt", required_argument, NULL, 'p'},
@@ -206,6 +214,8 @@ static int parse(int argc, char **argv, opts *o) {
         {"n-depth", required_argument, NULL, 'd'},
         {"threads", required_argument, NULL, 't'},
         {"batch-size", required_argument, NULL, 'b'},
+        {"parallel", required_argument, NULL, O_PARALLEL},
+        {"np", required_argument, NULL, O_PARALLEL},
         {"repetitions", required_argument, NULL, 'r'},
         {"output", required_argument, NULL, 'o'},
         {"ctk", required_argument, NULL, O_KV},
@@ -232,6 +242,7 @@ static int parse(int argc, char **argv, opts *o) {
         case 'd': if (!parse_list("-d", v, 0, 1 << 22, &o->n_depth)) return 2; break;
         case 't': if (!parse_list("-t", v, 1, 256, &o->threads)) return 2; break;
         case 'b': if (!parse_list("-b", v, 1, 1 << 16, &o->batch)) return 2; break;
+        case O_PARALLEL: if (!parse_list("--parallel", v, 1, L1_MAX_SEQ, &o->parallel)) return 2; break;
         case 'r': if (!l1cli_parse_i64("bench", "-r", v, 1, MAX_REPS, &o->reps)) return 2; break;
         case O_PG: {
             list l = {0};
@@ -272,6 +283,7 @@ static int parse(int argc, char **argv, opts *o) {
     if (!o->n_gen.n) o->n_gen = (list){{128}, 1};
     if (!o->n_depth.n) o->n_depth = (list){{0}, 1};
     if (!o->batch.n) o->batch = (list){{DEFAULT_BATCH}, 1};
+    if (!o->parallel.n) o->parallel = (list){{1}, 1};
     if (!o->threads.n) {
         int n = l1__cpu_get()->n_cores_physical;
         o->threads = (list){{n > 0 ? n : 1}, 1};
@@ -382,7 +394,7 @@ static void gather(const l1_model *m, facts *f) {
 /* ---- the tests ---------------------------------------------------------------- */
 
 typedef struct test {
-    int64_t n_prompt, n_gen, n_depth, threads, batch;
+    int64_t n_prompt, n_gen, n_depth, threads, batch, n_parallel;
     char time[32]; /* RFC 3339, when the test started */
     double samples_ns[MAX_REPS], samples_ts[MAX_REPS];
     int64_t n_samples;
@@ -407,6 +419,26 @@ static l1_status gen_random(l1_ctx *ctx, int64_t n, int32_t n_vocab) {
         l1_token t = random_token(n_vocab);
         st = l1_ctx_eval(ctx, &t, 1, 0);
     }
+    return st;
+}
+
+/* One generation step of every sequence: n_seq random tokens in one batch. */
+static l1_status gen_random_batch(l1_ctx *ctx, int64_t n, int32_t n_seq, int32_t n_vocab) {
+    l1_token tok[L1_MAX_SEQ];
+    int32_t seq[L1_MAX_SEQ];
+    l1_status st = L1_OK;
+    for (int64_t i = 0; st == L1_OK && i < n; i++) {
+        for (int32_t s = 0; s < n_seq; s++) tok[s] = random_token(n_vocab), seq[s] = s;
+        l1_batch b = {n_seq, tok, seq, NULL, NULL};
+        st = l1_ctx_decode(ctx, &b);
+    }
+    return st;
+}
+
+/* Every sequence back to the first `keep` positions of sequence 0. */
+static l1_status share_prefix(l1_ctx *ctx, int32_t n_seq, int32_t keep) {
+    l1_status st = l1_ctx_seq_truncate(ctx, 0, keep);
+    for (int32_t s = 1; st == L1_OK && s < n_seq; s++) st = l1_ctx_seq_copy(ctx, 0, s, keep);
     return st;
 }
 
@@ -448,6 +480,8 @@ static bool run_test(runner *r, l1_model *m, test *t) {
     cp.n_batch = (int32_t)t->batch;
     cp.n_threads = (int32_t)t->threads;
     cp.kv_type = r->o->kv;
+    cp.n_seq = (int32_t)t->n_parallel;
+    const int32_t S = cp.n_seq;
     l1_ctx *ctx = NULL;
     l1_status st = l1_ctx_new(m, &cp, &ctx);
     if (st != L1_OK) return l1cli_fail("bench", "context", st), false;
@@ -466,28 +500,32 @@ static bool run_test(runner *r, l1_model *m, test *t) {
         }
         if (st == L1_OK && t->n_gen) {
             step(r, "warmup generation run", 0);
-            if ((st = l1_ctx_truncate(ctx, 0)) == L1_OK) st = gen_random(ctx, 1, f->n_vocab);
+            if ((st = share_prefix(ctx, S, 0)) == L1_OK)
+                st = S > 1 ? gen_random_batch(ctx, 1, S, f->n_vocab) : gen_random(ctx, 1, f->n_vocab);
         }
     }
-    if (st == L1_OK) st = l1_ctx_truncate(ctx, 0);
+    if (st == L1_OK) st = share_prefix(ctx, S, 0);
     if (st == L1_OK && t->n_depth) {
         step(r, "depth run", 0);
         st = eval_random(ctx, toks, t->n_depth, f->n_vocab);
     }
     for (int64_t i = 0; st == L1_OK && i < r->o->reps; i++) {
-        if ((st = l1_ctx_truncate(ctx, (int32_t)t->n_depth)) != L1_OK) break;
+        if ((st = share_prefix(ctx, S, (int32_t)t->n_depth)) != L1_OK) break;
         const double t0 = l1cli_now();
         if (t->n_prompt) {
             step(r, "prompt run", i + 1);
             st = eval_random(ctx, toks, t->n_prompt, f->n_vocab);
+            /* The prompt is shared: copying it is part of serving S sequences. */
+            for (int32_t q = 1; st == L1_OK && q < S; q++)
+                st = l1_ctx_seq_copy(ctx, 0, q, (int32_t)(t->n_depth + t->n_prompt));
         }
         if (st == L1_OK && t->n_gen) {
             step(r, "generation run", i + 1);
-            st = gen_random(ctx, t->n_gen, f->n_vocab);
+            st = S > 1 ? gen_random_batch(ctx, t->n_gen, S, f->n_vocab) : gen_random(ctx, t->n_gen, f->n_vocab);
         }
         const double s = l1cli_now() - t0;
         t->samples_ns[i] = s * 1e9;
-        t->samples_ts[i] = (double)(t->n_prompt + t->n_gen) / s;
+        t->samples_ts[i] = (double)(t->n_prompt + S * t->n_gen) / s;
         t->n_samples = i + 1;
     }
     free(toks);
@@ -499,7 +537,7 @@ static bool run_test(runner *r, l1_model *m, test *t) {
      * batch of the prompt. */
     const int64_t batches = (t->n_prompt + t->batch - 1) / t->batch;
     const double reads = (double)(batches + t->n_gen);
-    const double per_token = (double)f->weight_bytes * reads / (double)(t->n_prompt + t->n_gen);
+    const double per_token = (double)f->weight_bytes * reads / (double)(t->n_prompt + S * t->n_gen);
     t->gbps = per_token * t->avg_ts / 1e9;
     return true;
 }
@@ -529,7 +567,8 @@ static const field k_fields[] = {
 _Static_assert(sizeof k_fields / sizeof k_fields[0] == 41, "value() numbers llama-bench's 41 fields");
 
 /* l1's own fields, after llama-bench's. */
-static const field k_extra[] = {{"weight_gbps", 'f'}, {"roofline_gbps", 'f'}, {"roofline_pct", 'f'}};
+static const field k_extra[] = {{"weight_gbps", 'f'}, {"roofline_gbps", 'f'}, {"roofline_pct", 'f'},
+                                {"n_parallel", 'i'}};
 #define N_EXTRA (int)(sizeof k_extra / sizeof k_extra[0])
 
 /* The value of field i (llama-bench's, then l1's) as text: integers in
@@ -572,6 +611,7 @@ static void value(const opts *o, const facts *f, const test *t, int i, char *buf
     case 40: snprintf(buf, cap, "%.6f", t->stddev_ts); break;
     case N_FIELDS + 0: snprintf(buf, cap, "%.6f", t->gbps); break;
     case N_FIELDS + 1: snprintf(buf, cap, "%.6f", t->roofline); break;
+    case N_FIELDS + 3: snprintf(buf, cap, "%" PRId64, t->n_parallel); break;
     default: snprintf(buf, cap, "%.6f", pct); break;
     }
 }
@@ -688,6 +728,7 @@ static void print_test(const opts *o, const facts *f, const test *t) {
         else if (!t->n_prompt) snprintf(name, sizeof name, "tg%" PRId64, t->n_gen);
         else snprintf(name, sizeof name, "pp%" PRId64 "+tg%" PRId64, t->n_prompt, t->n_gen);
         if (t->n_depth) snprintf(name + strlen(name), sizeof name - strlen(name), " @ d%" PRId64, t->n_depth);
+        if (t->n_parallel > 1) snprintf(name + strlen(name), sizeof name - strlen(name), " x%" PRId64, t->n_parallel);
         snprintf(ts, sizeof ts, "%.2f ± %.2f", t->avg_ts, t->stddev_ts);
         printf("| %-30s | %10s | %10s | %-10s | %7" PRId64 " |", f->type, size, params, "CPU", t->threads);
         if (o->batch.n > 1 || o->batch.v[0] != DEFAULT_BATCH) printf(" %7" PRId64 " |", t->batch);
@@ -710,16 +751,18 @@ static void print_footer(const opts *o) {
 /* ---- command ------------------------------------------------------------------ */
 
 /* The tests in llama-bench's order: for each batch size, thread count and
- * depth, the prompts, then the generations, then the -pg pairs. */
+ * depth (and each --parallel count), the prompts, then the generations, then
+ * the -pg pairs. */
 static int plan(const opts *o, test *out, int cap) {
     int n = 0;
     for (int b = 0; b < o->batch.n; b++)
         for (int th = 0; th < o->threads.n; th++)
-            for (int d = 0; d < o->n_depth.n; d++) {
+            for (int d = 0; d < o->n_depth.n * o->parallel.n; d++) {
                 test base = {0};
                 base.batch = o->batch.v[b];
                 base.threads = o->threads.v[th];
-                base.n_depth = o->n_depth.v[d];
+                base.n_depth = o->n_depth.v[d / o->parallel.n];
+                base.n_parallel = o->parallel.v[d % o->parallel.n];
                 for (int i = 0; i < o->n_prompt.n; i++)
                     if (o->n_prompt.v[i]) {
                         if (n == cap) return -1;
