@@ -690,6 +690,36 @@ L1_API l1_status l1_gen_next(l1_gen *gen, l1_piece *out);
  * cache for the next turn. */
 L1_API l1_status l1_gen_end(l1_gen *gen, l1_gen_result *out);
 
+/* ---- continuous batching: several generators on one context ------------------ */
+
+/* A generator on sequence seq (0 <= seq < n_seq) of a context holding
+ * several (l1_ctx_params.n_seq); l1_gen_new is sequence 0.  Generators on
+ * different sequences of one context run their responses at the same time:
+ * each begins its own (l1_gen_begin_chat evaluates its prompt in its
+ * sequence, reusing what that sequence already holds), and l1_gen_step
+ * advances them together.  One thread drives all the generators of a
+ * context. */
+L1_API l1_status l1_gen_new_seq(l1_ctx *ctx, int32_t seq, l1_gen **out);
+
+/* Advances the running responses of gens[0..n) (one context, distinct
+ * sequences; generators with no response running or with pieces not yet
+ * read are left as they are): each runs until it has a piece for its
+ * reader, ends, or needs the model; then the tokens of all that need the
+ * model are evaluated in one batch (l1_ctx_decode), so the weights are read
+ * once per step for all the sequences.  A response joins or leaves at any
+ * step.  Read the pieces with l1_gen_poll.  Each response is the one
+ * l1_gen_next would give alone (same tokens).  An abort (l1_gen_abort,
+ * abort_fn) stops its own response; a step's evaluation is interrupted only
+ * when every response in it asks to stop.  Errors: L1_ERR_INVALID_ARG (named),
+ * evaluation errors. */
+L1_API l1_status l1_gen_step(l1_gen *const *gens, int32_t n);
+
+/* The next piece of gen's response without computing anything: 1 with *out
+ * filled (L1_PIECE_END once it is over, again on every later call), 0 when
+ * none is ready yet (call l1_gen_step), -1 when no response was begun or an
+ * argument is NULL.  The text is valid until the next call on gen. */
+L1_API int32_t l1_gen_poll(l1_gen *gen, l1_piece *out);
+
 /* Asks the running l1_gen_begin / l1_gen_next to stop as soon as possible,
  * also in the middle of the prompt's evaluation.  Safe from any thread and
  * from signal handlers.  Cleared by the next l1_gen_begin. */

@@ -10,7 +10,8 @@
  * threads; and K responses decoded together must be, token for token, the
  * K responses l1_generate gives one at a time with seeds seed + i (on the
  * trained reasoner, whose answers are also checked against sums the test
- * computes itself).
+ * computes itself), and so must responses that join and leave a running
+ * batch (l1_gen_new_seq, l1_gen_step, l1_gen_poll).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -491,6 +492,117 @@ static void a_full_context_ends_only_the_response_that_filled_it(void **state) {
     assert_true(full >= 1 && full < 6);
 }
 
+/* Continuous batching through the public API: responses begin while
+ * others are running (each its own prompt, seed and budget), one is
+ * aborted, a sequence begins a second chat turn that reuses its cache;
+ * each response's text is the one l1_generate gives alone. */
+typedef struct job {
+    const char *prompt;
+    uint64_t seed;
+    int32_t budget;
+    int start_round; /* the l1_gen_step round it begins at */
+    int abort_round; /* l1_gen_abort at this round (0 = never) */
+} job;
+
+static void alone_text(const job *j, text *t, l1_gen_result *r) {
+    l1_gen_params gp = l1_gen_default_params();
+    gp.seed = j->seed;
+    gp.budget_mode = L1_BUDGET_MAX;
+    gp.budget = j->budget;
+    memset(t, 0, sizeof *t);
+    l1_ctx *c = new_ctx(g_reasoner, 512, 1, 1);
+    assert_int_equal(l1_generate(c, j->prompt, &gp, on_one, t, r), L1_OK);
+    l1_ctx_free(c);
+}
+
+static void responses_join_and_leave_a_running_batch(void **state) {
+    (void)state;
+    const job jobs[3] = {
+        {"What is 4821 + 377?", 21, 96, 0, 0},
+        {"What is 66 * 9?", 22, 64, 5, 0},
+        {"What is 7001 - 2999?", 23, 128, 9, 0},
+    };
+    l1_ctx *c = new_ctx(g_reasoner, 512, 3, 2);
+    l1_gen *g[3];
+    for (int i = 0; i < 3; i++) assert_int_equal(l1_gen_new_seq(c, i, &g[i]), L1_OK);
+    l1_gen *bad = NULL;
+    assert_int_equal(l1_gen_new_seq(c, 3, &bad), L1_ERR_INVALID_ARG);
+    assert_null(bad);
+    text got[3];
+    memset(got, 0, sizeof got);
+    bool begun[3] = {false}, ended[3] = {false};
+    l1_piece p;
+    assert_int_equal(l1_gen_poll(g[0], &p), -1); /* nothing begun */
+    for (int round = 0; round < 2000 && !(ended[0] && ended[1] && ended[2]); round++) {
+        for (int i = 0; i < 3; i++)
+            if (!begun[i] && round == jobs[i].start_round) {
+                l1_gen_params gp = l1_gen_default_params();
+                gp.seed = jobs[i].seed;
+                gp.budget_mode = L1_BUDGET_MAX;
+                gp.budget = jobs[i].budget;
+                assert_int_equal(l1_gen_begin(g[i], jobs[i].prompt, &gp), L1_OK);
+                begun[i] = true;
+            }
+        assert_int_equal(l1_gen_step(g, 3), L1_OK);
+        for (int i = 0; i < 3; i++) {
+            if (!begun[i] || ended[i]) continue;
+            int32_t r;
+            while ((r = l1_gen_poll(g[i], &p)) == 1) {
+                if (p.kind == L1_PIECE_END) {
+                    ended[i] = true;
+                    break;
+                }
+                append(&got[i], &p);
+            }
+            assert_true(r >= 0);
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_true(ended[i]);
+        l1_gen_result r, r1;
+        assert_int_equal(l1_gen_end(g[i], &r), L1_OK);
+        text alone;
+        alone_text(&jobs[i], &alone, &r1);
+        assert_string_equal(alone.s, got[i].s);
+        assert_int_equal(r.tokens_thinking + r.tokens_answer, r1.tokens_thinking + r1.tokens_answer);
+        assert_true(r.tokens_thinking + r.tokens_answer <= jobs[i].budget);
+    }
+    /* A second turn on sequence 1 reuses its cache; an abort stops only
+     * its own response. */
+    l1_message turn[3] = {{L1_MSG_USER, jobs[1].prompt}, {L1_MSG_ASSISTANT, got[1].s}, {L1_MSG_USER, "What is 5 + 5?"}};
+    l1_gen_params gp = l1_gen_default_params();
+    gp.seed = 5;
+    gp.budget_mode = L1_BUDGET_MAX;
+    gp.budget = 64;
+    assert_int_equal(l1_gen_begin_chat(g[1], turn, 3, &gp), L1_OK);
+    assert_int_equal(l1_gen_begin(g[2], jobs[2].prompt, &gp), L1_OK);
+    int pieces2 = 0;
+    bool done1 = false, done2 = false;
+    for (int round = 0; round < 2000 && !(done1 && done2); round++) {
+        if (round == 3) l1_gen_abort(g[2]);
+        assert_int_equal(l1_gen_step(g, 3), L1_OK);
+        while (!done1 && l1_gen_poll(g[1], &p) == 1) done1 = p.kind == L1_PIECE_END;
+        while (!done2 && l1_gen_poll(g[2], &p) == 1) {
+            done2 = p.kind == L1_PIECE_END;
+            pieces2++;
+        }
+    }
+    l1_gen_result r1, r2;
+    assert_int_equal(l1_gen_end(g[1], &r1), L1_OK);
+    assert_int_equal(l1_gen_end(g[2], &r2), L1_OK);
+    assert_true(r1.prompt_reused > 0);
+    assert_int_not_equal(r1.finish, L1_FINISH_ABORTED);
+    assert_int_equal(r2.finish, L1_FINISH_ABORTED);
+    assert_true(pieces2 < 10);
+    /* Misuse. */
+    assert_int_equal(l1_gen_step(NULL, 1), L1_ERR_INVALID_ARG);
+    l1_gen *twice[2] = {g[0], g[0]};
+    assert_int_equal(l1_gen_step(twice, 2), L1_ERR_INVALID_ARG);
+    assert_non_null(strstr(l1_last_error(), "same sequence"));
+    for (int i = 0; i < 3; i++) l1_gen_free(g[i]);
+    l1_ctx_free(c);
+}
+
 static void generate_n_arguments_are_checked(void **state) {
     (void)state;
     l1_ctx *c = new_ctx(g_reasoner, 256, 2, 1);
@@ -518,6 +630,7 @@ int main(void) {
         cmocka_unit_test(k_responses_together_equal_k_responses_alone),
         cmocka_unit_test(stopping_one_response_leaves_the_others),
         cmocka_unit_test(a_full_context_ends_only_the_response_that_filled_it),
+        cmocka_unit_test(responses_join_and_leave_a_running_batch),
         cmocka_unit_test(generate_n_arguments_are_checked),
     };
     int failed = cmocka_run_group_tests_name("batch", synth, NULL, NULL);

@@ -20,6 +20,20 @@ l1_status l1_gen_new(l1_ctx *ctx, l1_gen **out) {
     return l1__gen_new(ctx, out);
 }
 
+l1_status l1_gen_new_seq(l1_ctx *ctx, int32_t seq, l1_gen **out) {
+    if (!out) return l1__error(L1_ERR_INVALID_ARG, "l1_gen_new_seq: out is NULL");
+    *out = NULL;
+    if (!ctx) return l1__error(L1_ERR_INVALID_ARG, "l1_gen_new_seq: ctx is NULL");
+    return l1__gen_new_seq(ctx, seq, out);
+}
+
+l1_status l1_gen_step(l1_gen *const *gens, int32_t n) { return l1__gen_step_group(gens, n); }
+
+int32_t l1_gen_poll(l1_gen *gen, l1_piece *out) {
+    if (!gen || !out) return -1;
+    return l1__gen_poll(gen, out);
+}
+
 void l1_gen_free(l1_gen *gen) {
     if (gen) l1__gen_free(gen);
 }

@@ -957,7 +957,7 @@ typedef enum keep { KEEP_LAST, KEEP_ALL, KEEP_LIST } keep;
 /* Checks the tokens, places them in their sequences, picks the rows to
  * keep and runs the steps; nothing changes on failure.  fn names the
  * public call in messages. */
-static l1_status run_eval(l1_ctx *c, const char *fn, const l1_token *tokens, const int32_t *seq,
+static l1_status run_eval(l1_ctx *c, const char *fn, const l1_token *tokens, const int32_t *seq, int32_t seq_all,
                           const int32_t *pos, int32_t n, keep how, const int8_t *list, l1_abort_fn poll,
                           void *poll_user) {
     c->n_out = 0; /* whatever happens next, the previous logits are gone */
@@ -970,17 +970,18 @@ static l1_status run_eval(l1_ctx *c, const char *fn, const l1_token *tokens, con
                              c->model->hp.n_vocab);
         if (seq && (st = check_seq(fn, c, seq[i]))) return st;
     }
+    if (!seq && (st = check_seq(fn, c, seq_all))) return st;
     if ((st = grow_eval(c, n))) return st;
     int32_t count[L1_MAX_SEQ] = {0};
     for (int32_t i = 0; i < n; i++) {
-        const int32_t s = seq ? seq[i] : 0;
+        const int32_t s = seq ? seq[i] : seq_all;
         const int64_t p = (int64_t)c->n_past[s] + count[s];
         if (pos && pos[i] != p)
             return l1__error(L1_ERR_INVALID_ARG, "%s: token %d of sequence %d is at position %d; the sequence "
                              "continues at %lld", fn, i, s, pos[i], (long long)p);
         if (p >= c->n_ctx) {
             int32_t m = 0;
-            for (int32_t k = 0; k < n; k++) m += (seq ? seq[k] : 0) == s;
+            for (int32_t k = 0; k < n; k++) m += (seq ? seq[k] : seq_all) == s;
             if (c->n_seq == 1)
                 return l1__error(L1_ERR_CONTEXT_FULL, "%s: %d tokens do not fit: %d of %d positions used", fn, m,
                                  c->n_past[s], c->n_ctx);
@@ -1030,10 +1031,15 @@ static l1_status run_eval(l1_ctx *c, const char *fn, const l1_token *tokens, con
 l1_status l1__ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t flags, l1_abort_fn poll,
                        void *poll_user) {
     const keep how = (flags & L1_EVAL_ALL_LOGITS) ? KEEP_ALL : KEEP_LAST;
-    return run_eval(ctx, "l1_ctx_eval", tokens, NULL, NULL, n, how, NULL, poll, poll_user);
+    return run_eval(ctx, "l1_ctx_eval", tokens, NULL, 0, NULL, n, how, NULL, poll, poll_user);
+}
+
+l1_status l1__ctx_eval_seq(l1_ctx *ctx, int32_t seq, const l1_token *tokens, int32_t n, l1_abort_fn poll,
+                           void *poll_user) {
+    return run_eval(ctx, "l1_ctx_eval", tokens, NULL, seq, NULL, n, KEEP_LAST, NULL, poll, poll_user);
 }
 
 l1_status l1__ctx_decode(l1_ctx *ctx, const l1_batch *b, l1_abort_fn poll, void *poll_user) {
-    return run_eval(ctx, "l1_ctx_decode", b->tokens, b->seq, b->pos, b->n, b->logits ? KEEP_LIST : KEEP_LAST,
+    return run_eval(ctx, "l1_ctx_decode", b->tokens, b->seq, 0, b->pos, b->n, b->logits ? KEEP_LIST : KEEP_LAST,
                     b->logits, poll, poll_user);
 }

@@ -93,6 +93,10 @@ l1_status l1__ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t 
  * here), with the same abort hook as l1__ctx_eval. */
 l1_status l1__ctx_decode(l1_ctx *ctx, const l1_batch *batch, l1_abort_fn poll, void *poll_user);
 const float *l1__ctx_batch_logits(const l1_ctx *ctx, int32_t i);
+/* l1__ctx_eval of sequence seq (the last token's logits kept): the same
+ * steps as sequence 0 evaluated alone. */
+l1_status l1__ctx_eval_seq(l1_ctx *ctx, int32_t seq, const l1_token *tokens, int32_t n, l1_abort_fn poll,
+                           void *poll_user);
 int32_t l1__ctx_seq_n_past(const l1_ctx *ctx, int32_t seq);
 int32_t l1__ctx_n_seq(const l1_ctx *ctx);
 l1_status l1__ctx_seq_truncate(l1_ctx *ctx, int32_t seq, int32_t n_keep);

@@ -59,10 +59,10 @@ typedef struct event {
 
 struct l1_gen {
     l1_ctx *ctx;
-    int32_t seq;             /* the context's sequence it writes (l1_generate_n); 0 otherwise */
-    bool batched;            /* l1_generate_n: pending tokens are evaluated by the caller of step() */
+    int32_t seq;             /* the context's sequence it writes */
+    bool batched;            /* inside l1_gen_step: pending tokens are evaluated with the group's */
     bool need_eval;          /* batched: step() stopped for the pending tokens' evaluation */
-    const float *ext_logits; /* batched: the logits of the last evaluated token */
+    bool logits_ready;       /* `logits` holds the next position's logits (prefill, a group's evaluation) */
     const l1__tokenizer *tok;
     int32_t n_vocab;
     l1_token think_open; /* `<think>`, or -1 */
@@ -395,7 +395,7 @@ static bool abort_between_tokens(l1_gen *g) { return poll_abort(g) || l1__ctx_ab
 
 /* Evaluates tokens[0..n) and records them as cached. */
 static l1_status eval(l1_gen *g, const l1_token *tokens, int32_t n) {
-    l1_status st = l1__ctx_eval(g->ctx, tokens, n, 0, poll_abort, g);
+    l1_status st = l1__ctx_eval_seq(g->ctx, g->seq, tokens, n, poll_abort, g);
     if (st == L1_OK) {
         memcpy(g->cache + g->n_cache, tokens, (size_t)n * sizeof *tokens);
         g->n_cache += n;
@@ -579,12 +579,16 @@ static l1_status step(l1_gen *g) {
     l1_token tok;
     bool forced = l1__budget_forced_token(&g->budget, &tok);
     if (!forced) {
-        bool ended;
-        l1_status st = flush_pending(g, &ended);
-        if (st != L1_OK || ended || g->need_eval) return st;
-        const float *lg = g->batched ? g->ext_logits : l1__ctx_logits(g->ctx, -1);
-        if (!lg) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
-        memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
+        l1_status st;
+        if (!g->logits_ready) {
+            bool ended;
+            st = flush_pending(g, &ended);
+            if (st != L1_OK || ended || g->need_eval) return st;
+            const float *lg = l1__ctx_logits(g->ctx, -1);
+            if (!lg) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
+            memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
+        }
+        g->logits_ready = false;
         (void)l1__budget_before_sample(&g->budget, g->logits);
         if (g->params.budget_mode != L1_BUDGET_OFF && !l1__budget_close_allowed(&g->budget))
             l1__gen_mask_spelled_close(g->tok, g->flags, g->n_vocab, g->tail, g->n_tail, g->logits);
@@ -702,10 +706,10 @@ static l1_status prefill(l1_gen *g, const l1_token *prompt, int32_t n) {
     const int32_t n_ctx = l1__ctx_n_ctx(g->ctx);
     if (n > n_ctx)
         return l1__error(L1_ERR_CONTEXT_FULL, "gen: the prompt is %d tokens, the context holds %d", n, n_ctx);
-    if (l1__ctx_n_past(g->ctx) != g->n_cache) g->n_cache = 0; /* someone else used the context */
+    if (l1__ctx_seq_n_past(g->ctx, g->seq) != g->n_cache) g->n_cache = 0; /* someone else used the sequence */
     int32_t keep = 0;
     while (keep < g->n_cache && keep < n - 1 && g->cache[keep] == prompt[keep]) keep++;
-    l1_status st = l1__ctx_truncate(g->ctx, keep);
+    l1_status st = l1__ctx_seq_truncate(g->ctx, g->seq, keep);
     if (st != L1_OK) return st;
     g->n_cache = keep;
     g->res.prompt_tokens = n;
@@ -714,6 +718,12 @@ static l1_status prefill(l1_gen *g, const l1_token *prompt, int32_t n) {
     double t0 = now_ms();
     st = eval(g, prompt + keep, n - keep);
     g->res.prefill_ms = now_ms() - t0;
+    if (st == L1_OK) { /* kept: another sequence's evaluation may come before the first token */
+        const float *lg = l1__ctx_logits(g->ctx, -1);
+        if (!lg) return l1__error(L1_ERR_INTERNAL, "gen: no logits after the prompt");
+        memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
+        g->logits_ready = true;
+    }
     if (st == L1_ERR_ABORTED) {
         g->done = true;
         l1__budget_stop(&g->budget, L1_FINISH_ABORTED);
@@ -765,6 +775,7 @@ l1_status l1__gen_begin_chat(l1_gen *g, const l1_message *msgs, int32_t n_msgs, 
     g->params = p;
     g->params.stop = NULL; /* copied into the stopper; not kept */
     g->done = false;
+    g->need_eval = g->logits_ready = false;
     g->n_out = g->n_pending = 0;
     g->ev_head = g->ev_n = 0;
     l1__prompt pr;
@@ -827,64 +838,45 @@ l1_status l1__gen_end(l1_gen *g, l1_gen_result *out) {
 
 /* ---- several responses at once ---------------------------------------------------------- */
 
-/* Hands the queued events of response i to the callback; a nonzero return
- * stops that response. */
-static void drain(l1_gen *g, int32_t i, l1_seq_piece_fn on_piece, void *user) {
-    while (g->ev_n > 0) {
-        l1_piece p = g->ev[g->ev_head].p;
-        g->ev_head = (g->ev_head + 1) % QUEUE;
-        g->ev_n--;
-        if (on_piece && on_piece(i, &p, user) && !g->done) {
-            finish(g, L1_FINISH_ABORTED);
-            g->ev_n = 0; /* the final flush of an aborted response is not delivered, as in l1_generate */
-        }
-    }
-}
-
-/* Begins the k responses: the prompt is rendered and evaluated once by
- * response 0, then copied to the other sequences. */
-static l1_status begin_n(l1_gen **gens, int32_t k, const char *prompt, const l1_gen_params *p) {
-    l1_gen *g0 = gens[0];
-    l1_message m = {L1_MSG_USER, prompt};
-    l1__prompt pr;
-    l1_token *ids = NULL;
-    int32_t n = 0;
-    l1_status st;
-    for (int32_t i = 1; i < k; i++) /* the other sequences' old cells first: nothing to copy over */
-        if ((st = l1__ctx_seq_truncate(g0->ctx, i, 0))) return st;
-    for (int32_t i = 0; i < k; i++) {
-        l1_gen *g = gens[i];
-        g->params = *p;
-        g->params.seed = p->seed + (uint64_t)i;
-        g->params.stop = NULL;
-        g->t_begin = now_ms();
-    }
-    if ((st = l1__gen_render(l1__ctx_model(g0->ctx), &m, 1, p, &pr, &g0->res.template_used)) == L1_OK &&
-        (st = l1__prompt_tokenize(&pr, g0->tok, &ids, &n)) == L1_OK) {
-        l1_gen_params p0 = *p;
-        st = begin_response(g0, &p0, ids, n, false);
-        const float *lg = l1__ctx_logits(g0->ctx, -1);
-        for (int32_t i = 1; st == L1_OK && i < k; i++) {
-            l1_gen *g = gens[i];
-            l1_gen_params pi = *p;
-            pi.seed = p->seed + (uint64_t)i;
-            g->res.template_used = g0->res.template_used;
-            if (g0->done) { /* aborted during the prompt: so are the others */
-                if ((st = begin_response(g, &pi, ids, n, true)) == L1_OK) finish(g, L1_FINISH_ABORTED);
-                continue;
-            }
-            if ((st = l1__ctx_seq_copy(g0->ctx, 0, i, n)) == L1_OK && (st = begin_response(g, &pi, ids, n, true)) == L1_OK)
-                g->ext_logits = lg;
-        }
-        g0->ext_logits = lg;
-    }
-    l1__prompt_free(&pr);
-    l1__free(ids);
+l1_status l1__gen_new_seq(l1_ctx *ctx, int32_t seq, l1_gen **out) {
+    *out = NULL;
+    if (seq < 0 || seq >= l1__ctx_n_seq(ctx))
+        return l1__error(L1_ERR_INVALID_ARG, "l1_gen_new_seq: sequence %d outside [0, %d) (the context's n_seq)",
+                         seq, l1__ctx_n_seq(ctx));
+    l1_status st = l1__gen_new(ctx, out);
+    if (st == L1_OK) (*out)->seq = seq;
     return st;
 }
 
-/* One batched evaluation of every waiting response's pending tokens. */
-static l1_status eval_waiting(l1_gen **gens, int32_t k, l1_token *tok, int32_t *seq, int32_t *last) {
+/* Whether the next step of g needs its pending tokens evaluated (the
+ * checks step() makes before it would evaluate them, in its order). */
+static bool wants_eval(l1_gen *g) {
+    l1_token tok;
+    if (!g->active || g->done || g->logits_ready || g->n_pending == 0) return false;
+    if (l1__budget_done(&g->budget) || (g->params.max_tokens > 0 && g->n_out >= g->params.max_tokens)) return false;
+    if (l1__budget_forced_token(&g->budget, &tok)) return false;
+    return g->n_pending <= l1__ctx_n_ctx(g->ctx) - l1__ctx_seq_n_past(g->ctx, g->seq);
+}
+
+typedef struct group_poll {
+    l1_gen *const *gens;
+    const int32_t *last;
+    int32_t n;
+} group_poll;
+
+/* A group's evaluation stops only when every response in it asks to. */
+static int poll_group(void *user) {
+    const group_poll *gp = user;
+    for (int32_t i = 0; i < gp->n; i++)
+        if (gp->last[i] >= 0 && !poll_abort(gp->gens[i])) return 0;
+    return 1;
+}
+
+/* One l1_ctx_decode of every waiting response's pending tokens; each gets
+ * its next logits copied. */
+static l1_status eval_waiting(l1_gen *const *gens, int32_t k) {
+    l1_token tok[L1_MAX_SEQ * MAX_PENDING];
+    int32_t seq[L1_MAX_SEQ * MAX_PENDING], last[L1_MAX_SEQ];
     int32_t n = 0;
     for (int32_t i = 0; i < k; i++) {
         l1_gen *g = gens[i];
@@ -898,7 +890,8 @@ static l1_status eval_waiting(l1_gen **gens, int32_t k, l1_token *tok, int32_t *
     }
     if (n == 0) return L1_OK;
     l1_batch b = {n, tok, seq, NULL, NULL};
-    l1_status st = l1__ctx_decode(gens[0]->ctx, &b, poll_abort, gens[0]);
+    group_poll gp = {gens, last, k};
+    l1_status st = l1__ctx_decode(gens[0]->ctx, &b, poll_group, &gp);
     for (int32_t i = 0; i < k; i++) {
         l1_gen *g = gens[i];
         if (last[i] < 0) continue;
@@ -911,9 +904,104 @@ static l1_status eval_waiting(l1_gen **gens, int32_t k, l1_token *tok, int32_t *
         memcpy(g->cache + g->n_cache, g->pending, (size_t)g->n_pending * sizeof *g->pending);
         g->n_cache += g->n_pending;
         g->n_pending = 0;
-        g->ext_logits = l1__ctx_batch_logits(g->ctx, last[i]);
+        memcpy(g->logits, l1__ctx_batch_logits(g->ctx, last[i]), (size_t)g->n_vocab * sizeof *g->logits);
+        g->logits_ready = true;
     }
     return st == L1_ERR_ABORTED ? L1_OK : st;
+}
+
+l1_status l1__gen_step_group(l1_gen *const *gens, int32_t n) {
+    if (n < 1 || n > L1_MAX_SEQ || !gens)
+        return l1__error(L1_ERR_INVALID_ARG, "l1_gen_step: %d generators (1 to %d)", n, L1_MAX_SEQ);
+    for (int32_t i = 0; i < n; i++) {
+        if (!gens[i]) return l1__error(L1_ERR_INVALID_ARG, "l1_gen_step: generator %d is NULL", i);
+        if (gens[i]->ctx != gens[0]->ctx)
+            return l1__error(L1_ERR_INVALID_ARG, "l1_gen_step: generators %d and 0 are on different contexts", i);
+        for (int32_t j = 0; j < i; j++)
+            if (gens[j]->seq == gens[i]->seq)
+                return l1__error(L1_ERR_INVALID_ARG, "l1_gen_step: generators %d and %d write the same sequence %d",
+                                 j, i, gens[i]->seq);
+    }
+    for (int32_t i = 0; i < n; i++) {
+        l1_gen *g = gens[i];
+        if (!g->active) continue;
+        g->batched = true;
+        l1_status st = L1_OK;
+        while (st == L1_OK && !g->done && !g->need_eval && g->ev_n == 0) st = step(g);
+        g->batched = false;
+        if (st != L1_OK) {
+            finish(g, L1_FINISH_ABORTED);
+            g->ev_n = 0;
+            return st;
+        }
+        if (!g->need_eval && wants_eval(g)) g->need_eval = true;
+    }
+    return eval_waiting(gens, n);
+}
+
+int32_t l1__gen_poll(l1_gen *g, l1_piece *out) {
+    if (!g->active) return -1;
+    if (g->ev_n > 0) {
+        *out = g->ev[g->ev_head].p;
+        g->ev_head = (g->ev_head + 1) % QUEUE;
+        g->ev_n--;
+        return 1;
+    }
+    if (!g->done) return 0;
+    l1__budget_report r;
+    l1__budget_report_get(&g->budget, &r);
+    *out = (l1_piece){L1_PIECE_END, "", 0, r.phase, 0, r.used, r.limit, r.finish};
+    return 1;
+}
+
+/* Begins the k responses: the prompt is rendered and evaluated once by
+ * response 0, then copied to the other sequences. */
+static l1_status begin_n(l1_gen **gens, int32_t k, const char *prompt, const l1_gen_params *p) {
+    l1_gen *g0 = gens[0];
+    l1_message m = {L1_MSG_USER, prompt};
+    l1__prompt pr;
+    l1_token *ids = NULL;
+    int32_t n = 0;
+    l1_status st;
+    for (int32_t i = 0; i < k; i++) {
+        l1_gen *g = gens[i];
+        g->params = *p;
+        g->params.seed = p->seed + (uint64_t)i;
+        g->params.stop = NULL;
+        g->t_begin = now_ms();
+    }
+    if ((st = l1__gen_render(l1__ctx_model(g0->ctx), &m, 1, p, &pr, &g0->res.template_used)) == L1_OK &&
+        (st = l1__prompt_tokenize(&pr, g0->tok, &ids, &n)) == L1_OK) {
+        st = begin_response(g0, p, ids, n, false);
+        for (int32_t i = 1; st == L1_OK && i < k; i++) {
+            l1_gen *g = gens[i];
+            l1_gen_params pi = *p;
+            pi.seed = p->seed + (uint64_t)i;
+            g->res.template_used = g0->res.template_used;
+            if (g0->done) { /* aborted during the prompt: so are the others */
+                if ((st = begin_response(g, &pi, ids, n, true)) == L1_OK) finish(g, L1_FINISH_ABORTED);
+                continue;
+            }
+            if ((st = l1__ctx_seq_copy(g0->ctx, 0, i, n)) == L1_OK && (st = begin_response(g, &pi, ids, n, true)) == L1_OK) {
+                memcpy(g->logits, g0->logits, (size_t)g->n_vocab * sizeof *g->logits);
+                g->logits_ready = true;
+            }
+        }
+    }
+    l1__prompt_free(&pr);
+    l1__free(ids);
+    return st;
+}
+
+/* Hands the queued events of response i to the callback; a nonzero return
+ * stops that response (its final flush is not delivered, as in l1_generate). */
+static void drain(l1_gen *g, int32_t i, l1_seq_piece_fn on_piece, void *user) {
+    l1_piece p;
+    while (g->ev_n > 0 && l1__gen_poll(g, &p) == 1)
+        if (on_piece && on_piece(i, &p, user) && !g->done) {
+            finish(g, L1_FINISH_ABORTED);
+            g->ev_n = 0;
+        }
 }
 
 l1_status l1__generate_n(l1_ctx *ctx, const char *prompt, int32_t k, const l1_gen_params *params,
@@ -925,29 +1013,16 @@ l1_status l1__generate_n(l1_ctx *ctx, const char *prompt, int32_t k, const l1_ge
     l1_status st = l1__gen_check_params(&p, l1__ctx_n_vocab(ctx));
     if (st != L1_OK) return st;
     l1_gen *gens[L1_MAX_SEQ] = {0};
-    const size_t most = (size_t)k * MAX_PENDING;
-    l1_token *tok = l1__malloc(most * sizeof *tok);
-    int32_t *seq = l1__malloc(most * sizeof *seq), last[L1_MAX_SEQ];
-    if (!tok || !seq) st = l1__error(L1_ERR_NOMEM, "l1_generate_n: out of memory");
-    for (int32_t i = 0; st == L1_OK && i < k; i++) {
-        if ((st = l1__gen_new(ctx, &gens[i])) != L1_OK) break;
-        gens[i]->seq = i;
-        gens[i]->batched = true;
-    }
+    for (int32_t i = 0; st == L1_OK && i < k; i++) st = l1__gen_new_seq(ctx, i, &gens[i]);
     if (st == L1_OK) st = begin_n(gens, k, prompt, &p);
     while (st == L1_OK) {
         bool running = false;
-        for (int32_t i = 0; st == L1_OK && i < k; i++) {
-            l1_gen *g = gens[i];
-            while (st == L1_OK && !g->done && !g->need_eval) {
-                st = step(g);
-                drain(g, i, on_piece, user);
-            }
-            drain(g, i, on_piece, user);
-            running |= !g->done;
+        for (int32_t i = 0; i < k; i++) {
+            drain(gens[i], i, on_piece, user);
+            running |= !gens[i]->done;
         }
-        if (st != L1_OK || !running) break;
-        st = eval_waiting(gens, k, tok, seq, last);
+        if (!running) break;
+        st = l1__gen_step_group(gens, k);
     }
     for (int32_t i = 0; i < k; i++) {
         if (!gens[i]) continue;
@@ -956,7 +1031,5 @@ l1_status l1__generate_n(l1_ctx *ctx, const char *prompt, int32_t k, const l1_ge
         if (results) results[i] = r;
         l1__gen_free(gens[i]);
     }
-    l1__free(tok);
-    l1__free(seq);
     return st;
 }

@@ -103,6 +103,11 @@ struct l1__prompt;
 l1_status l1__gen_render(const l1_model *m, const l1_message *msgs, int32_t n, const l1_gen_params *p,
                          struct l1__prompt *out, l1_template *used);
 
+/* l1_gen_new_seq, l1_gen_step, l1_gen_poll (same contracts). */
+l1_status l1__gen_new_seq(l1_ctx *ctx, int32_t seq, l1_gen **out);
+l1_status l1__gen_step_group(l1_gen *const *gens, int32_t n);
+int32_t l1__gen_poll(l1_gen *gen, l1_piece *out);
+
 /* l1_generate_n (lib/api/generate.c checks ctx and prompt). */
 l1_status l1__generate_n(l1_ctx *ctx, const char *prompt, int32_t k, const l1_gen_params *params,
                          l1_seq_piece_fn on_piece, void *user, l1_gen_result *results);
