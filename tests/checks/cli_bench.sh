@@ -5,7 +5,8 @@
 # one row per test, then the build line), stderr one closing line on a pipe;
 # comma lists, ranges, repeats, -pg and -d make one test per combination in
 # llama-bench's order; --progress writes llama-bench-style step lines;
-# --no-repack runs; model_type names the file type as llama-bench does;
+# --no-repack runs; --parallel S decodes S sequences together and reports
+# the aggregate; model_type names the file type as llama-bench does;
 # bad options are one clean error line with status 2.
 set -u
 BUILD=${BUILD:-build/release}
@@ -40,6 +41,25 @@ assert got == want, got
 for r in rows:
     assert len(r["samples_ts"]) == 1 and r["avg_ts"] > 0 and r["roofline_gbps"] > 0, r
 PY
+
+# --parallel: one test per sequence count after each depth, n_parallel in
+# every record, the md row named "tgN xS"; the aggregate t/s counts every
+# sequence's tokens: S * n_gen / (the mean of samples_ns).
+"$L1" bench -m "$M" -p 0 -n 4 -d 0,4 --parallel 1,3 -r 2 -t 1 -o jsonl >"$tmp/j" 2>"$tmp/e" ||
+    fail "bench --parallel failed: $(cat "$tmp/e")"
+python3 - "$tmp/j" <<'PY' || fail "--parallel records wrong: $(cat "$tmp/j")"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [(r["n_depth"], r["n_parallel"]) for r in rows] == [(0, 1), (0, 3), (4, 1), (4, 3)], rows
+for r in rows:
+    ts = [r["n_parallel"] * r["n_gen"] / (ns / 1e9) for ns in r["samples_ns"]]
+    for a, b in zip(ts, r["samples_ts"]):
+        assert abs(a - b) <= 1e-3 * b + 1e-3, (a, b)
+PY
+"$L1" bench -m "$M" -p 0 -n 4 -np 2 -r 1 -t 1 >"$tmp/md" 2>/dev/null || fail "bench -np 2 failed"
+grep -Eq '^\| .* \| +tg4 x2 \| +[0-9.]+ ± [0-9.]+ \|' "$tmp/md" || fail "no tg4 x2 row: $(cat "$tmp/md")"
+"$L1" bench -m "$M" -p 0 -n 4 --parallel 65 >/dev/null 2>"$tmp/err" && fail "--parallel 65 accepted"
+grep -q "parallel" "$tmp/err" || fail "--parallel 65: $(cat "$tmp/err")"
 
 # model_type names the size and the file type as llama-bench does
 # (llama.cpp's labels: 28 layers of width other than 1536 are "7B").
