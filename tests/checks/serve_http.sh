@@ -29,23 +29,8 @@ cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; wait 2>/dev/null; rm
 trap cleanup EXIT
 KEY=sk-test-key
 
-start_server() { # start_server MODEL OPTIONS...: sets pid, B and U
-    local model=$1
-    shift
-    "$L1" serve -m "$model" --port 0 -t 1 --api-key "$KEY" "$@" >"$tmp/out" 2>"$tmp/err" &
-    pid=$!
-    local port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's/^l1 serve: listening on http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$tmp/err")
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || fail "the server exited at start"
-        sleep 0.1
-    done
-    [ -n "$port" ] || fail "the server did not report its port"
-    B="http://127.0.0.1:$port"
-    U="$B/v1/chat/completions"
-}
-start_server "$M" --parallel 2 --queue 2 --max-body 65536 --max-messages 8
+. tests/support/serve_start.sh
+start_server "$M" -t 1 --api-key "$KEY" --parallel 2 --queue 2 --max-body 65536 --max-messages 8
 AUTH="Authorization: Bearer $KEY"
 
 # req EXPECTED_STATUS CURL_ARGS...: the body lands in $tmp/body.
@@ -198,7 +183,7 @@ stop_server "the reasoner's server"
 # an exact budget of 3000 tokens, 8 times over, runs for many seconds.  One
 # slot, one queue place; both holders give up after 3 s. ----
 "$L1" synth --preset small -o "$tmp/small.gguf" 2>/dev/null || fail "l1 synth failed"
-start_server "$tmp/small.gguf" --parallel 1 --queue 1 --timeout 1
+start_server "$tmp/small.gguf" -t 1 --api-key "$KEY" --parallel 1 --queue 1 --timeout 1
 # A client that sends half its headers and waits is dropped after --timeout.
 exec 3<>"/dev/tcp/127.0.0.1/${B##*:}" || fail "cannot connect"
 printf 'GET /health HTTP/1.1\r\nHost: l1\r\n' >&3

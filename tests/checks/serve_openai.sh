@@ -20,16 +20,8 @@ fi
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-"$L1" serve -m "$M" --port 0 -t 1 --api-key sk-node >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-port=
-for _ in $(seq 100); do
-    port=$(sed -n 's/^l1 serve: listening on http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$tmp/err")
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || fail "the server exited at start"
-    sleep 0.1
-done
-[ -n "$port" ] || fail "the server did not report its port"
+. tests/support/serve_start.sh
+start_server "$M" -t 1 --api-key sk-node
 cp tests/serve_openai.mjs "$NODE_DIR/" # resolves `openai` from build/serve-node/node_modules
 timeout 60 node "$NODE_DIR/serve_openai.mjs" "http://127.0.0.1:$port" sk-node || fail "the openai client's checks failed"
 kill -TERM "$pid"

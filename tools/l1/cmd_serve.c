@@ -7,14 +7,20 @@
  * `reasoning_content`, the answer in `content`; `thinking_budget` and
  * `budget_mode` give each request its own budget, kept by the library.
  *
- * Concurrency: --parallel S slots, each its own l1_ctx and l1_gen on the one
- * shared l1_model.  A request takes a free slot or waits in a queue of at
- * most --queue requests (503 beyond).  The slots decode independently, each
- * in its connection's thread: sequences are not batched into shared decode
- * steps.  A slot's l1_gen keeps its cache, so a chat that re-sends its
- * history to the same slot evaluates only what is new.  A client that goes
- * away (its socket reads end-of-file) aborts its generation through
- * abort_fn, and the slot is freed.
+ * Concurrency (continuous batching): one l1_ctx holding --parallel S
+ * sequences, one l1_gen per sequence (a slot, l1_gen_new_seq).  A request
+ * takes a free slot or waits in a queue of at most --queue requests (503
+ * beyond).  One engine thread drives every generator: it begins a slot's
+ * response when its connection asks (the prompt's evaluation), and steps all
+ * running responses together with l1_gen_step, so each decode step reads
+ * the weights once for every sequence; a request joins at the next step and
+ * leaves when it ends.  The engine copies each slot's pieces into the slot's
+ * queue, which the connection's thread (libmicrohttpd: one per connection)
+ * turns into the response.  A slot's l1_gen keeps its sequence's cache, so a
+ * chat that re-sends its history to the same slot evaluates only what is
+ * new.  A client that goes away (its socket reads end-of-file) aborts its
+ * response through abort_fn, and the slot is freed once the engine has
+ * ended it.
  */
 #include "cli.h"
 
@@ -41,14 +47,41 @@
 #define MAX_N 8
 #define MIN_BUDGET 2 /* below 2, a forced close leaves no room for an answer token */
 
+/* A piece as the engine copied it for the connection. */
+typedef struct qpiece {
+    l1_piece_kind kind;
+    l1_phase phase;
+    char *text;
+    int32_t len;
+} qpiece;
+
+/* A slot's state, under server.mu: the connection asks for a response
+ * (WANT), the engine begins it (RUNNING, or FAILED with err) and queues its
+ * pieces, then ends it (FINISHED, res) ; the connection takes the result
+ * (IDLE). */
+typedef enum slot_state { SLOT_IDLE, SLOT_WANT, SLOT_RUNNING, SLOT_FAILED, SLOT_FINISHED } slot_state;
+
 typedef struct slot {
-    l1_ctx *ctx;
     l1_gen *gen;
-    bool busy;
+    bool busy;            /* taken by a request */
+    slot_state state;
+    bool cancel;          /* the connection is gone: abort and end */
+    const l1_message *msgs; /* WANT: what to begin (the connection's, valid until FINISHED or FAILED) */
+    int n_msgs;
+    l1_gen_params gp;
+    char err[256];        /* FAILED: why */
+    l1_gen_result res;    /* FINISHED */
+    qpiece *q;            /* pieces not yet taken: q[q_head .. q_len) */
+    int q_head, q_len, q_cap;
 } slot;
 
 typedef struct server {
     l1_model *model;
+    l1_ctx *ctx;          /* n_slots sequences */
+    pthread_t engine;
+    bool engine_started;
+    bool engine_quit;     /* under mu: the daemon is stopped, the engine may return */
+    pthread_cond_t work;  /* the engine waits on it for a request */
     const char *model_id;
     const char *api_key;
     slot *slots;
@@ -104,7 +137,98 @@ typedef struct run {
     size_t out_len, out_pos, out_cap;
 } run;
 
-/* ---- slots -------------------------------------------------------------------- */
+/* ---- slots and the engine -------------------------------------------------------- */
+
+static void queue_clear(slot *sl) {
+    for (int i = sl->q_head; i < sl->q_len; i++) free(sl->q[i].text);
+    sl->q_head = sl->q_len = 0;
+}
+
+/* Appends a copy of piece p to the slot's queue (under mu); false when out of memory. */
+static bool queue_push(slot *sl, const l1_piece *p) {
+    if (sl->q_head == sl->q_len) sl->q_head = sl->q_len = 0;
+    if (sl->q_len == sl->q_cap) {
+        int cap = sl->q_cap ? 2 * sl->q_cap : 64;
+        qpiece *q = realloc(sl->q, (size_t)cap * sizeof *q);
+        if (!q) return false;
+        sl->q = q;
+        sl->q_cap = cap;
+    }
+    qpiece *e = &sl->q[sl->q_len];
+    e->kind = p->kind;
+    e->phase = p->phase;
+    e->len = p->kind == L1_PIECE_TEXT ? p->len : 0;
+    e->text = malloc((size_t)e->len + 1);
+    if (!e->text) return false;
+    if (e->len) memcpy(e->text, p->text, (size_t)e->len);
+    e->text[e->len] = '\0';
+    sl->q_len++;
+    return true;
+}
+
+/* The engine thread: begins what the connections ask for, steps every
+ * running response in one batch, hands out the pieces and the results. */
+static void *engine_main(void *arg) {
+    server *s = arg;
+    l1_gen **gens = calloc((size_t)s->n_slots, sizeof *gens);
+    int *idx = calloc((size_t)s->n_slots, sizeof *idx);
+    pthread_mutex_lock(&s->mu);
+    while (gens && idx) {
+        bool begun = false;
+        for (int i = 0; i < s->n_slots; i++) {
+            slot *sl = &s->slots[i];
+            if (sl->state != SLOT_WANT) continue;
+            const l1_message *msgs = sl->msgs;
+            const int n = sl->n_msgs;
+            const l1_gen_params gp = sl->gp;
+            pthread_mutex_unlock(&s->mu);
+            l1_status st = l1_gen_begin_chat(sl->gen, msgs, n, &gp);
+            pthread_mutex_lock(&s->mu);
+            if (st != L1_OK) {
+                snprintf(sl->err, sizeof sl->err, "%s", l1_last_error()[0] ? l1_last_error() : l1_status_str(st));
+                sl->state = SLOT_FAILED;
+            } else {
+                sl->state = SLOT_RUNNING;
+            }
+            begun = true;
+        }
+        if (begun) pthread_cond_broadcast(&s->cv);
+        int n = 0;
+        for (int i = 0; i < s->n_slots; i++) {
+            slot *sl = &s->slots[i];
+            if (sl->state != SLOT_RUNNING) continue;
+            if (sl->cancel) l1_gen_abort(sl->gen);
+            idx[n] = i;
+            gens[n++] = sl->gen;
+        }
+        if (n == 0) {
+            if (s->engine_quit) break;
+            pthread_cond_wait(&s->work, &s->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&s->mu);
+        l1_status st = l1_gen_step(gens, n);
+        pthread_mutex_lock(&s->mu);
+        for (int k = 0; k < n; k++) {
+            slot *sl = &s->slots[idx[k]];
+            l1_piece p;
+            bool end = st != L1_OK;
+            while (!end && l1_gen_poll(sl->gen, &p) == 1) {
+                if (p.kind == L1_PIECE_END) end = true;
+                else if (!queue_push(sl, &p)) l1_gen_abort(sl->gen); /* out of memory: the response stops */
+            }
+            if (!end) continue;
+            l1_gen_end(sl->gen, &sl->res);
+            sl->state = SLOT_FINISHED;
+        }
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(gens);
+    free(idx);
+    return NULL;
+}
+
 
 /* A free slot's index, -1 when the queue is full, -2 when stopping. */
 static int slot_acquire(server *s) {
@@ -130,6 +254,9 @@ static int slot_acquire(server *s) {
 
 static void slot_release(server *s, int i) {
     pthread_mutex_lock(&s->mu);
+    queue_clear(&s->slots[i]);
+    s->slots[i].state = SLOT_IDLE;
+    s->slots[i].cancel = false;
     s->slots[i].busy = false;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
@@ -360,18 +487,55 @@ static bool run_begin(run *r, char *err, size_t cap) {
     else gp.seed = (uint64_t)time(NULL) * 1000003u + atomic_fetch_add(&r->srv->next_seed, 1) * 7919u;
     gp.abort_fn = run_should_abort;
     gp.abort_user = r;
-    l1_status st = l1_gen_begin_chat(r->srv->slots[r->slot].gen, r->ch.msgs, r->ch.n_msgs, &gp);
-    if (st != L1_OK) {
-        snprintf(err, cap, "%s", l1_last_error()[0] ? l1_last_error() : l1_status_str(st));
-        return false;
+    server *s = r->srv;
+    slot *sl = &s->slots[r->slot];
+    pthread_mutex_lock(&s->mu);
+    sl->msgs = r->ch.msgs;
+    sl->n_msgs = r->ch.n_msgs;
+    sl->gp = gp;
+    sl->state = SLOT_WANT;
+    pthread_cond_signal(&s->work);
+    while (sl->state == SLOT_WANT) pthread_cond_wait(&s->cv, &s->mu);
+    const bool ok = sl->state != SLOT_FAILED;
+    if (!ok) {
+        snprintf(err, cap, "%s", sl->err);
+        sl->state = SLOT_IDLE;
     }
+    pthread_mutex_unlock(&s->mu);
+    if (!ok) return false;
     r->begun = true;
     r->sent_role = false;
     return true;
 }
 
+/* The next piece of the running response, waiting for the engine; false
+ * at its end (the result is then in the slot). */
+static bool run_next(run *r, qpiece *out) {
+    server *s = r->srv;
+    slot *sl = &s->slots[r->slot];
+    pthread_mutex_lock(&s->mu);
+    while (sl->q_head == sl->q_len && sl->state == SLOT_RUNNING) pthread_cond_wait(&s->cv, &s->mu);
+    const bool got = sl->q_head < sl->q_len;
+    if (got) *out = sl->q[sl->q_head++]; /* the caller frees out->text */
+    pthread_mutex_unlock(&s->mu);
+    return got;
+}
+
+/* Waits for the engine to end the running response (after a cancel) and
+ * takes its result. */
+static void run_wait_end(run *r, l1_gen_result *res) {
+    server *s = r->srv;
+    slot *sl = &s->slots[r->slot];
+    pthread_mutex_lock(&s->mu);
+    while (sl->state == SLOT_RUNNING) pthread_cond_wait(&s->cv, &s->mu);
+    if (res) *res = sl->res;
+    queue_clear(sl);
+    sl->state = SLOT_IDLE;
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void run_end_choice(run *r) {
-    l1_gen_end(r->srv->slots[r->slot].gen, &r->last);
+    run_wait_end(r, &r->last);
     r->begun = false;
     r->prompt_tokens = r->last.prompt_tokens;
     r->thinking += r->last.tokens_thinking;
@@ -415,10 +579,12 @@ static cJSON *run_complete(run *r, char *err, size_t cap) {
     for (r->choice = 0; r->choice < r->ch.n; r->choice++) {
         if (!run_begin(r, err, cap)) { cJSON_Delete(root); return NULL; }
         l1cli_buf thinking = {0}, answer = {0};
-        l1_piece pc;
-        while (l1_gen_next(r->srv->slots[r->slot].gen, &pc) == L1_OK && pc.kind != L1_PIECE_END)
+        qpiece pc;
+        while (run_next(r, &pc)) {
             if (pc.kind == L1_PIECE_TEXT)
                 l1cli_buf_add(pc.phase == L1_PHASE_THINKING ? &thinking : &answer, pc.text, (size_t)pc.len);
+            free(pc.text);
+        }
         run_end_choice(r);
         cJSON *c = cJSON_CreateObject();
         cJSON_AddItemToArray(choices, c);
@@ -484,9 +650,8 @@ static bool run_stream_step(run *r) {
         char err[256];
         if (!run_begin(r, err, sizeof err)) { r->choice = r->ch.n; return true; }
     }
-    l1_piece pc;
-    l1_status st = l1_gen_next(r->srv->slots[r->slot].gen, &pc);
-    if (st != L1_OK || pc.kind == L1_PIECE_END) {
+    qpiece pc;
+    if (!run_next(r, &pc)) {
         run_end_choice(r);
         if (r->last.finish == L1_FINISH_ABORTED && run_should_abort(r)) {
             r->done = true; /* the client is gone, or the server stops */
@@ -499,21 +664,18 @@ static bool run_stream_step(run *r) {
         r->choice++;
         return true;
     }
-    if (pc.kind != L1_PIECE_TEXT && r->sent_role) return true;
+    if (pc.kind != L1_PIECE_TEXT && r->sent_role) {
+        free(pc.text);
+        return true;
+    }
     cJSON *delta, *root = chunk(r, &delta);
     if (!r->sent_role) {
         cJSON_AddStringToObject(delta, "role", "assistant");
         r->sent_role = true;
     }
-    if (pc.kind == L1_PIECE_TEXT) {
-        char *t = malloc((size_t)pc.len + 1);
-        if (t) {
-            memcpy(t, pc.text, (size_t)pc.len);
-            t[pc.len] = '\0';
-            cJSON_AddStringToObject(delta, pc.phase == L1_PHASE_THINKING ? "reasoning_content" : "content", t);
-            free(t);
-        }
-    }
+    if (pc.kind == L1_PIECE_TEXT) /* NUL-terminated by queue_push */
+        cJSON_AddStringToObject(delta, pc.phase == L1_PHASE_THINKING ? "reasoning_content" : "content", pc.text);
+    free(pc.text);
     cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "choices"), 0);
     cJSON_AddNullToObject(c, "finish_reason");
     out_event(r, root);
@@ -538,7 +700,13 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
 static void run_free(run *r) {
     if (!r) return;
     if (r->slot >= 0) {
-        if (r->begun) l1_gen_end(r->srv->slots[r->slot].gen, NULL);
+        if (r->begun) { /* the client went away mid-response: the engine aborts and ends it */
+            pthread_mutex_lock(&r->srv->mu);
+            r->srv->slots[r->slot].cancel = true;
+            pthread_cond_signal(&r->srv->work);
+            pthread_mutex_unlock(&r->srv->mu);
+            run_wait_end(r, NULL);
+        }
         slot_release(r->srv, r->slot);
     }
     chat_free(&r->ch);
@@ -689,11 +857,11 @@ static void usage(FILE *f) {
                "  -m, --model PATH      the GGUF model\n"
                "      --host ADDR       address to bind (default 127.0.0.1)\n"
                "      --port N          port (default 8080; 0 = any free port, printed at start)\n"
-               "      --parallel S      slots: requests generating at once (default 1); each slot is\n"
-               "                        its own context and decodes on its own (no batched steps)\n"
+               "      --parallel S      slots: requests generating at once (default 1), decoded\n"
+               "                        together (one batch per step; a request joins at the next)\n"
                "      --queue Q         requests that may wait for a slot (default 16; 503 beyond)\n"
                "  -c, --ctx N           context per slot (default: the model's, at most 4096)\n"
-               "  -t, --threads T       threads per slot (default: one per physical core)\n"
+               "  -t, --threads T       threads (default: one per physical core)\n"
                "      --api-key KEY     require \"Authorization: Bearer KEY\" on /v1/ (401 otherwise)\n"
                "      --alias NAME      the model id reported (default: the file name)\n"
                "      --max-body BYTES  largest request body (default 1048576; 413 beyond)\n"
@@ -766,6 +934,7 @@ int l1cli_serve(int argc, char **argv) {
     s.max_body = (size_t)body;
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.cv, NULL);
+    pthread_cond_init(&s.work, NULL);
     atomic_init(&s.stopping, 0);
     atomic_init(&s.next_id, 1);
     atomic_init(&s.next_seed, 1);
@@ -778,17 +947,20 @@ int l1cli_serve(int argc, char **argv) {
     s.slots = calloc((size_t)parallel, sizeof *s.slots);
     if (!s.slots) { l1cli_err(CMD, "out of memory"); goto done; }
     s.n_slots = (int)parallel;
-    for (int i = 0; i < s.n_slots; i++) {
-        l1_ctx_params cp = l1_ctx_default_params();
-        cp.n_ctx = (int32_t)n_ctx;
-        cp.n_threads = (int32_t)threads;
-        if ((st = l1_ctx_new(s.model, &cp, &s.slots[i].ctx)) != L1_OK ||
-            (st = l1_gen_new(s.slots[i].ctx, &s.slots[i].gen)) != L1_OK) {
-            l1cli_fail(CMD, "context", st);
+    l1_ctx_params cp = l1_ctx_default_params();
+    cp.n_ctx = (int32_t)n_ctx;
+    cp.n_threads = (int32_t)threads;
+    cp.n_seq = s.n_slots;
+    if ((st = l1_ctx_new(s.model, &cp, &s.ctx)) != L1_OK) {
+        l1cli_fail(CMD, "context", st);
+        goto done;
+    }
+    for (int i = 0; i < s.n_slots; i++)
+        if ((st = l1_gen_new_seq(s.ctx, i, &s.slots[i].gen)) != L1_OK) {
+            l1cli_fail(CMD, "generator", st);
             goto done;
         }
-    }
-    s.n_ctx = l1_ctx_n_ctx(s.slots[0].ctx);
+    s.n_ctx = l1_ctx_n_ctx(s.ctx);
 
     /* The signals are taken by sigwait below; every thread started from here on blocks them. */
     sigset_t sigs;
@@ -797,6 +969,11 @@ int l1cli_serve(int argc, char **argv) {
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (pthread_create(&s.engine, NULL, engine_main, &s) != 0) {
+        l1cli_err(CMD, "cannot start the engine thread");
+        goto done;
+    }
+    s.engine_started = true;
 
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0);
     d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, &s,
@@ -820,13 +997,23 @@ int l1cli_serve(int argc, char **argv) {
     pthread_mutex_unlock(&s.mu);
     rc = 0;
 done:
-    if (d) MHD_stop_daemon(d);
+    if (d) MHD_stop_daemon(d); /* every connection has ended (its response ended by the engine) */
+    if (s.engine_started) {
+        pthread_mutex_lock(&s.mu);
+        s.engine_quit = true;
+        pthread_cond_signal(&s.work);
+        pthread_mutex_unlock(&s.mu);
+        pthread_join(s.engine, NULL);
+    }
     for (int i = 0; i < s.n_slots; i++) {
         l1_gen_free(s.slots[i].gen);
-        l1_ctx_free(s.slots[i].ctx);
+        queue_clear(&s.slots[i]);
+        free(s.slots[i].q);
     }
+    l1_ctx_free(s.ctx);
     free(s.slots);
     l1_model_free(s.model);
+    pthread_cond_destroy(&s.work);
     pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);
     return rc;

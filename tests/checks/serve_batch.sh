@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# `l1 serve --parallel 4` decodes concurrent requests together (continuous
+# batching): eight requests with their own seeds and budgets, streamed and
+# not, sent at once and at staggered times (so they join and leave running
+# batches), each get exactly the response `l1 run` gives alone with that
+# seed and budget (reasoning and answer compared text for text); a client
+# that disconnects mid-stream frees its slot; /health shows every slot idle
+# at the end.
+set -u
+BUILD=${BUILD:-build/release}
+L1="$BUILD/l1"
+M=examples/reasoner.gguf
+fail() { echo "serve_batch: $*" >&2; [ -f "$tmp/err" ] && sed 's/^/  server: /' "$tmp/err" >&2; exit 1; }
+[ -x "$L1" ] || { echo "serve_batch: $L1 not built" >&2; exit 1; }
+[ -f "$M" ] || { echo "serve_batch: $M missing" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl not installed (tools/ensure-deps.sh curl)"; exit 77; }
+if "$L1" serve --help 2>&1 | grep -q 'built without'; then echo "l1 built without the server (SERVE=0)"; exit 77; fi
+tmp=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+. tests/support/serve_start.sh
+start_server "$M" -t 2 --parallel 4 --queue 16
+
+# The expected responses, one `l1 run` each.
+QS=("What is 4821 + 377?" "What is 66 * 9?" "What is 7001 - 2999?" "What is 58 + 8?" "What is 903 * 4?"
+    "What is 1234 - 987?" "What is 45 + 9876?" "What is 7 * 8?")
+for i in 0 1 2 3 4 5 6 7; do
+    "$L1" run -m "$M" -p "${QS[$i]}" --seed $((100 + i)) --think $((32 + 16 * i)) --json >"$tmp/want$i" 2>/dev/null ||
+        fail "l1 run $i failed"
+done
+
+python3 - "$U" "$tmp" "${QS[@]}" <<'PY' || fail "a batched response differs from l1 run's"
+import json, sys, threading, time, urllib.request
+url, tmp, qs = sys.argv[1], sys.argv[2], sys.argv[3:]
+got, errors = {}, []
+
+def ask(i):
+    time.sleep([0, 0, 0, 0, 0.05, 0.1, 0.2, 0.3][i])  # four at once, then joiners
+    stream = i % 2 == 1
+    body = {"messages": [{"role": "user", "content": qs[i]}], "seed": 100 + i,
+            "thinking_budget": 32 + 16 * i, "budget_mode": "max", "stream": stream}
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            data = r.read().decode()
+        if not stream:
+            m = json.loads(data)["choices"][0]["message"]
+            got[i] = (m["reasoning_content"], m["content"])
+            return
+        reasoning, content = "", ""
+        for line in data.split("\n"):
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            for c in json.loads(line[6:])["choices"]:
+                d = c.get("delta", {})
+                reasoning += d.get("reasoning_content") or ""
+                content += d.get("content") or ""
+        got[i] = (reasoning, content)
+    except Exception as e:
+        errors.append((i, repr(e)))
+
+threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+assert not errors, errors
+for i in range(8):
+    want = json.load(open("%s/want%d" % (tmp, i)))
+    assert got[i] == (want["reasoning"], want["answer"]), (i, got[i], want["reasoning"], want["answer"])
+PY
+
+# A client that goes away mid-stream frees its slot: four of them, then
+# every slot is idle again and a new request is answered.
+clients=()
+for i in 1 2 3 4; do
+    curl -s -N -m 0.3 -o /dev/null "$U" \
+        -d '{"messages":[{"role":"user","content":"What is 1 + 1?"}],"thinking_budget":100000,"budget_mode":"exact","stream":true}' &
+    clients+=($!)
+done
+wait "${clients[@]}"
+for _ in $(seq 100); do
+    idle=$(curl -s "$B/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["slots_idle"])')
+    [ "$idle" = 4 ] && break
+    sleep 0.1
+done
+[ "$idle" = 4 ] || fail "slots idle after the disconnects: $idle of 4"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' "$U" -d '{"messages":[{"role":"user","content":"What is 2 + 2?"}],"thinking_budget":32}')
+[ "$code" = 200 ] || fail "request after the disconnects: status $code: $(cat "$tmp/body")"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+[ "$rc" -eq 0 ] || fail "the server exited with status $rc after SIGTERM"
+exit 0
