@@ -3,7 +3,8 @@
 # batching): eight requests with their own seeds and budgets, streamed and
 # not, sent at once and at staggered times (so they join and leave running
 # batches), each get exactly the response `l1 run` gives alone with that
-# seed and budget (reasoning and answer compared text for text); a client
+# seed and budget (reasoning and answer compared text for text); a chat
+# that re-sends its history is routed to the slot holding it; a client
 # that disconnects mid-stream frees its slot; /health shows every slot idle
 # at the end.
 set -u
@@ -67,6 +68,32 @@ assert not errors, errors
 for i in range(8):
     want = json.load(open("%s/want%d" % (tmp, i)))
     assert got[i] == (want["reasoning"], want["answer"]), (i, got[i], want["reasoning"], want["answer"])
+PY
+
+# Routing: three conversations, one after the other, take three slots; the
+# second turn of the first one (its history re-sent) goes back to the slot
+# holding it and evaluates only the new part (usage.prompt_tokens_details.
+# cached_tokens covers the first turn's prompt but its closing "<think>\n"), while a fourth,
+# new conversation reuses nothing but what every prompt starts with.
+python3 - "$U" <<'PY' || fail "routing to the slot holding the conversation failed"
+import json, sys, urllib.request
+url = sys.argv[1]
+def ask(msgs):
+    body = {"messages": msgs, "thinking_budget": 48, "seed": 1}
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())
+first = {}
+for q in ("What is 31 + 11?", "What is 52 - 17?", "What is 9 * 6?"):
+    first[q] = ask([{"role": "user", "content": q}])
+q = "What is 31 + 11?"
+a = first[q]["choices"][0]["message"]["content"]
+again = ask([{"role": "user", "content": q}, {"role": "assistant", "content": a},
+             {"role": "user", "content": "What is 2 + 2?"}])
+p1, u2 = first[q]["usage"]["prompt_tokens"], again["usage"]
+assert u2["prompt_tokens_details"]["cached_tokens"] >= p1 - 4, (p1, u2)  # all but the think prefix
+fresh = ask([{"role": "user", "content": "What is 8000 - 1?"}])["usage"]
+assert fresh["prompt_tokens_details"]["cached_tokens"] < p1 // 2, fresh
 PY
 
 # A client that goes away mid-stream frees its slot: four of them, then

@@ -73,6 +73,9 @@ typedef struct slot {
     l1_gen_result res;    /* FINISHED */
     qpiece *q;            /* pieces not yet taken: q[q_head .. q_len) */
     int q_head, q_len, q_cap;
+    l1_token *ids;        /* the prompt of the last request it served (routing), n_ids tokens */
+    int32_t n_ids;
+    uint64_t used;        /* when it was last taken (server.clock) */
 } slot;
 
 typedef struct server {
@@ -86,6 +89,7 @@ typedef struct server {
     const char *api_key;
     slot *slots;
     int n_slots;
+    uint64_t clock;       /* counts slot acquisitions */
     int queue_max;
     int queued;
     int max_messages;
@@ -131,6 +135,7 @@ typedef struct run {
     char id[48];
     long created;
     int prompt_tokens;
+    int prompt_cached;  /* of the last response's prompt, tokens already in the slot's cache */
     int64_t thinking, answer;
     l1_gen_result last;
     char *out;       /* pending SSE bytes */
@@ -230,16 +235,37 @@ static void *engine_main(void *arg) {
 }
 
 
-/* A free slot's index, -1 when the queue is full, -2 when stopping. */
-static int slot_acquire(server *s) {
+/* Tokens at the start of a that b starts with too. */
+static int32_t common_prefix(const l1_token *a, int32_t na, const l1_token *b, int32_t nb) {
+    int32_t k = 0;
+    while (k < na && k < nb && a[k] == b[k]) k++;
+    return k;
+}
+
+/* A free slot's index, -1 when the queue is full, -2 when stopping.  Among
+ * the free slots: the one whose last prompt is (at least three quarters)
+ * the start of this one (ids, n_ids), so that a chat re-sending its history
+ * finds its cache; else the one taken least recently, so that the caches of
+ * other conversations stay as long as they can. */
+static int slot_acquire(server *s, const l1_token *ids, int32_t n_ids) {
     pthread_mutex_lock(&s->mu);
     int got = -1;
     bool waiting = false;
     for (;;) {
         if (atomic_load(&s->stopping)) { got = -2; break; }
-        for (int i = 0; i < s->n_slots && got < 0; i++)
-            if (!s->slots[i].busy) got = i;
-        if (got >= 0) { s->slots[got].busy = true; break; }
+        int32_t best = -1;
+        for (int i = 0; i < s->n_slots; i++) {
+            const slot *sl = &s->slots[i];
+            if (sl->busy) continue;
+            int32_t k = common_prefix(sl->ids, sl->n_ids, ids, n_ids);
+            if (k == 0 || 4 * (int64_t)k < 3 * (int64_t)sl->n_ids) k = 0; /* a shared template start is no reuse */
+            if (k > best || (k == best && k == 0 && sl->used < s->slots[got].used)) best = k, got = i;
+        }
+        if (got >= 0) {
+            s->slots[got].busy = true;
+            s->slots[got].used = ++s->clock;
+            break;
+        }
         if (!waiting) {
             if (s->queued >= s->queue_max) break;
             s->queued++;
@@ -538,6 +564,7 @@ static void run_end_choice(run *r) {
     run_wait_end(r, &r->last);
     r->begun = false;
     r->prompt_tokens = r->last.prompt_tokens;
+    r->prompt_cached = r->last.prompt_reused;
     r->thinking += r->last.tokens_thinking;
     r->answer += r->last.tokens_answer;
 }
@@ -545,6 +572,8 @@ static void run_end_choice(run *r) {
 static void add_usage(cJSON *obj, const run *r, bool one) {
     cJSON *u = cJSON_AddObjectToObject(obj, "usage");
     cJSON_AddNumberToObject(u, "prompt_tokens", r->prompt_tokens);
+    cJSON *pd = cJSON_AddObjectToObject(u, "prompt_tokens_details");
+    cJSON_AddNumberToObject(pd, "cached_tokens", r->prompt_cached);
     cJSON_AddNumberToObject(u, "completion_tokens", (double)(r->thinking + r->answer));
     cJSON_AddNumberToObject(u, "total_tokens", (double)(r->prompt_tokens + r->thinking + r->answer));
     cJSON_AddNumberToObject(u, "thinking_tokens", (double)r->thinking);
@@ -736,7 +765,23 @@ static enum MHD_Result handle_chat(server *s, struct MHD_Connection *c, request 
     }
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     r->fd = ci ? ci->connect_fd : -1;
-    r->slot = slot_acquire(s);
+    /* The prompt's tokens, to route the request to the slot holding the
+     * longest start of it (a chat re-sending its history). */
+    l1_token *ids = NULL;
+    int32_t n_ids = l1_prompt_tokens(s->model, r->ch.msgs, r->ch.n_msgs, &r->ch.gp, NULL, 0);
+    if (n_ids < 0 && n_ids != L1_TOKEN_ERROR && (ids = malloc((size_t)-n_ids * sizeof *ids)) != NULL)
+        n_ids = l1_prompt_tokens(s->model, r->ch.msgs, r->ch.n_msgs, &r->ch.gp, ids, -n_ids);
+    if (!ids || n_ids < 0) n_ids = 0;
+    r->slot = slot_acquire(s, ids, n_ids);
+    if (r->slot >= 0) { /* remembered for the next request */
+        pthread_mutex_lock(&s->mu);
+        free(s->slots[r->slot].ids);
+        s->slots[r->slot].ids = ids;
+        s->slots[r->slot].n_ids = n_ids;
+        pthread_mutex_unlock(&s->mu);
+        ids = NULL;
+    }
+    free(ids);
     if (r->slot < 0) {
         bool stopping = r->slot == -2;
         r->slot = -1;
@@ -1009,6 +1054,7 @@ done:
         l1_gen_free(s.slots[i].gen);
         queue_clear(&s.slots[i]);
         free(s.slots[i].q);
+        free(s.slots[i].ids);
     }
     l1_ctx_free(s.ctx);
     free(s.slots);
