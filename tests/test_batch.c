@@ -602,7 +602,20 @@ static void responses_join_and_leave_a_running_batch(void **state) {
     assert_int_equal(r2.finish, L1_FINISH_ABORTED);
     assert_true(pieces2 < 10);
     /* Misuse. */
+    assert_int_equal(l1_gen_poll(NULL, &p), -1);
+    assert_int_equal(l1_gen_poll(g[0], NULL), -1);
     assert_int_equal(l1_gen_step(NULL, 1), L1_ERR_INVALID_ARG);
+    assert_int_equal(l1_gen_step(g, 0), L1_ERR_INVALID_ARG);
+    l1_ctx *other = new_ctx(g_reasoner, 64, 1, 1);
+    l1_gen *go = NULL;
+    assert_int_equal(l1_gen_new_seq(other, 0, &go), L1_OK);
+    l1_gen *mixed[2] = {g[1], go};
+    assert_int_equal(l1_gen_step(mixed, 2), L1_ERR_INVALID_ARG);
+    assert_non_null(strstr(l1_last_error(), "different contexts"));
+    l1_gen_free(go);
+    l1_ctx_free(other);
+    assert_int_equal(l1_gen_new_seq(NULL, 0, &go), L1_ERR_INVALID_ARG);
+    assert_int_equal(l1_gen_new_seq(c, 0, NULL), L1_ERR_INVALID_ARG);
     l1_gen *twice[2] = {g[0], g[0]};
     assert_int_equal(l1_gen_step(twice, 2), L1_ERR_INVALID_ARG);
     assert_non_null(strstr(l1_last_error(), "same sequence"));
