@@ -39,7 +39,6 @@ struct l1_ctx {
     int32_t *tok_part;      /* split decode query: its slot in attn_part, else -1 */
     uint8_t *tok_f32;       /* attention in F32 mode (its sequence has REF_ATTN_TILE tokens in the step) */
     int64_t *tok_first;     /* (n_batch + 1) first attention task of each token */
-    int32_t *seq_count;     /* (n_seq) tokens of each sequence in the step, then in the eval */
     int32_t part_slots;     /* split decode queries attn_part holds */
     /* The tokens of the current eval (grown like the logits): */
     int32_t *eval_seq, *eval_pos, *out_row; /* out_row: logits row of each token, or -1 */
