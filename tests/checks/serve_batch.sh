@@ -8,19 +8,8 @@
 # that disconnects mid-stream frees its slot; /health shows every slot idle
 # at the end.
 set -u
-BUILD=${BUILD:-build/release}
-L1="$BUILD/l1"
-M=examples/reasoner.gguf
-fail() { echo "serve_batch: $*" >&2; [ -f "$tmp/err" ] && sed 's/^/  server: /' "$tmp/err" >&2; exit 1; }
-[ -x "$L1" ] || { echo "serve_batch: $L1 not built" >&2; exit 1; }
-[ -f "$M" ] || { echo "serve_batch: $M missing" >&2; exit 1; }
-command -v curl >/dev/null || { echo "curl not installed (tools/ensure-deps.sh curl)"; exit 77; }
-if "$L1" serve --help 2>&1 | grep -q 'built without'; then echo "l1 built without the server (SERVE=0)"; exit 77; fi
-tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
 . tests/support/serve_start.sh
+serve_check_begin serve_batch
 start_server "$M" -t 2 --parallel 4 --queue 16
 
 # The expected responses, one `l1 run` each.

@@ -15,21 +15,10 @@
 # checked in the answer only as "a \boxed{} is there"); the limits are the
 # server's documented ones.
 set -u
-BUILD=${BUILD:-build/release}
-L1="$BUILD/l1"
-M=examples/reasoner.gguf
-fail() { echo "serve_http: $*" >&2; [ -f "$tmp/err" ] && sed 's/^/  server: /' "$tmp/err" >&2; exit 1; }
-[ -x "$L1" ] || { echo "serve_http: $L1 not built" >&2; exit 1; }
-[ -f "$M" ] || { echo "serve_http: $M missing" >&2; exit 1; }
-command -v curl >/dev/null || { echo "curl not installed (tools/ensure-deps.sh curl)"; exit 77; }
-if "$L1" serve --help 2>&1 | grep -q 'built without'; then echo "l1 built without the server (SERVE=0)"; exit 77; fi
-tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
+. tests/support/serve_start.sh
+serve_check_begin serve_http
 KEY=sk-test-key
 
-. tests/support/serve_start.sh
 start_server "$M" -t 1 --api-key "$KEY" --parallel 2 --queue 2 --max-body 65536 --max-messages 8
 AUTH="Authorization: Bearer $KEY"
 

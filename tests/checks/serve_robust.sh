@@ -12,19 +12,8 @@
 #  3. the server then still answers, every slot is idle, and it exits 0 on
 #     SIGTERM (in the ASan build, with no leak report).
 set -u
-BUILD=${BUILD:-build/release}
-L1="$BUILD/l1"
-M=examples/reasoner.gguf
-fail() { echo "serve_robust: $*" >&2; [ -f "$tmp/err" ] && tail -n 40 "$tmp/err" | sed 's/^/  server: /' >&2; exit 1; }
-[ -x "$L1" ] || { echo "serve_robust: $L1 not built" >&2; exit 1; }
-[ -f "$M" ] || { echo "serve_robust: $M missing" >&2; exit 1; }
-command -v curl >/dev/null || { echo "curl not installed (tools/ensure-deps.sh curl)"; exit 77; }
-if "$L1" serve --help 2>&1 | grep -q 'built without'; then echo "l1 built without the server (SERVE=0)"; exit 77; fi
-tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
 . tests/support/serve_start.sh
+serve_check_begin serve_robust
 start_server "$M" -t 2 --parallel 4 --queue 32 --max-body 16384 --max-messages 16
 
 python3 - "$B" "${SERVE_FUZZ_COUNT:-2000}" "${SERVE_SOAK_SECONDS:-20}" <<'PY' || fail "see above"
