@@ -16,6 +16,12 @@
  * exact store and reload, so the order of operations of each row is the
  * plain sequence of repack.h).
  *
+ * With more than one token, the AVX-512 tier takes groups in pairs in
+ * 512-bit vectors (lanes 0-7 one group, 8-15 the next): a broadcast and an
+ * instruction then serve 16 rows, which is what multi-token products were
+ * short of (the one-group body spends a broadcast load per 8-row product).
+ * Each row's arithmetic is unchanged, so every path gives the same bits.
+ *
  * The AVX2 tier emulates vpdpbusd with maddubs + madd, which saturates on
  * (255 * 127) * 2: Q8_0 (codes biased to 0..255) has no AVX2 kernel; the
  * 4- and 6-bit codes stay below 64 and are exact in both tiers.
@@ -141,12 +147,87 @@ L1__AI void x8_q32_prepare(int is_q8, const l1__block_q8_0 *yb, x8_q32_prep *p) 
     p->seed = -off * hsum_epi32(sums);
 }
 
+#if L1__X86_VNNI
+/* The AVX-512 tier takes two groups (16 rows) at a time in 512-bit
+ * vectors, lanes 0-7 group g and 8-15 group g + 1: one activation
+ * broadcast and one instruction then advance 16 rows, where the one-group
+ * body spends a broadcast load per 8-row product, and the block scaling is
+ * one convert, multiply and FMA per token for 16 rows.  The integer sums
+ * and each row's float steps are those of the one-group body, so the
+ * results are the same bits. */
+L1__AI __m512i x8_pair_load(const uint8_t *p, const uint8_t *q) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(loadu256(p)), loadu256(q), 1);
+}
+
+L1__AI void x8_q32_pair(int is_q8, int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp,
+                        size_t gbytes, int64_t g, const x8_q32_prep *prep, const l1__block_q8_0 *const *ys) {
+    const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const uint8_t *gp = xp + (size_t)g * gbytes + (size_t)nb0 * bb, *gq = gp + gbytes;
+    __m512 acc[L1__X8_MAX_TOKENS];
+    for (int t = 0; t < NT; t++)
+        acc[t] = nb0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(s + (size_t)t * lds + 8 * g);
+    for (int64_t b = 0; b < nbc; b++, gp += bb, gq += bb) {
+        prefetch_block(gp + L1__PREFETCH_AHEAD, bb);
+        prefetch_block(gq + L1__PREFETCH_AHEAD, bb);
+        __m512i is[L1__X8_MAX_TOKENS];
+        L1__UNROLL for (int t = 0; t < NT; t++) is[t] = _mm512_set1_epi32(prep[t * X8_CHUNK32 + b].seed);
+        if (is_q8) {
+            L1__UNROLL for (int m = 0; m < 8; m++) {
+                const __m512i w = x8_pair_load(gp + 16 + 32 * m, gq + 16 + 32 * m);
+                L1__UNROLL for (int t = 0; t < NT; t++) {
+                    int32_t y;
+                    memcpy(&y, ys[t][nb0 + b].qs + 4 * m, 4);
+                    is[t] = _mm512_dpbusd_epi32(is[t], w, _mm512_set1_epi32(y));
+                }
+            }
+        } else {
+            L1__UNROLL for (int m = 0; m < 4; m++) {
+                const __m512i w = x8_pair_load(gp + 16 + 32 * m, gq + 16 + 32 * m);
+                const __m512i wl = _mm512_and_si512(w, m4), wh = _mm512_and_si512(_mm512_srli_epi16(w, 4), m4);
+                L1__UNROLL for (int t = 0; t < NT; t++) {
+                    int32_t yl, yh;
+                    memcpy(&yl, ys[t][nb0 + b].qs + 4 * m, 4);
+                    memcpy(&yh, ys[t][nb0 + b].qs + 16 + 4 * m, 4);
+                    is[t] = _mm512_dpbusd_epi32(is[t], wl, _mm512_set1_epi32(yl));
+                    is[t] = _mm512_dpbusd_epi32(is[t], wh, _mm512_set1_epi32(yh));
+                }
+            }
+        }
+        const __m512 dx = _mm512_cvtph_ps(_mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)gp)), _mm_loadu_si128((const __m128i *)gq), 1));
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            const __m512 sc = _mm512_mul_ps(dx, _mm512_set1_ps(prep[t * X8_CHUNK32 + b].dy));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[t]), sc, acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; t++) _mm512_storeu_ps(s + (size_t)t * lds + 8 * g, acc[t]);
+}
+
+/* Pairs of groups; an odd last group goes through the one-group body. */
+L1__AI void x8_q32_bodies(int is_q8, int nt, int64_t b0, int64_t nbc, float *s, size_t lds, const void *xp,
+                          size_t gbytes, int64_t ng, const x8_q32_prep *prep, const l1__block_q8_0 *const *ys) {
+#define X8_Q32_PAIR(NT) x8_q32_pair(is_q8, NT, b0, nbc, s, lds, xp, gbytes, g, prep, ys)
+    /* One token (decode) reads each weight once whatever the shape, and
+     * stays with the one-group body tuned for streaming. */
+    const int64_t np = nt > 1 ? ng / 2 : 0;
+    for (int64_t g = 0; g < 2 * np; g += 2) X8_BY_NT(nt, X8_Q32_PAIR);
+#undef X8_Q32_PAIR
+    if (2 * np == ng) return;
+    const uint8_t *last = (const uint8_t *)xp + (size_t)(2 * np) * gbytes;
+    float *sl = s + 16 * np;
+#define X8_Q32_BODY(NT) x8_q32_body(is_q8, NT, b0, nbc, sl, lds, last, gbytes, ng - 2 * np, prep, ys)
+    X8_BY_NT(nt, X8_Q32_BODY);
+#undef X8_Q32_BODY
+}
+#else
 L1__AI void x8_q32_bodies(int is_q8, int nt, int64_t b0, int64_t nbc, float *s, size_t lds, const void *xp,
                           size_t gbytes, int64_t ng, const x8_q32_prep *prep, const l1__block_q8_0 *const *ys) {
 #define X8_Q32_BODY(NT) x8_q32_body(is_q8, NT, b0, nbc, s, lds, xp, gbytes, ng, prep, ys)
     X8_BY_NT(nt, X8_Q32_BODY);
 #undef X8_Q32_BODY
 }
+#endif
 
 X8_DRIVER(x8_q32, is_q8, l1__block_q8_0, L1_QK32, X8_CHUNK32, x8_q32_prep, x8_q32_prepare, x8_q32_bodies)
 
@@ -289,10 +370,173 @@ L1__AI void x8_k_prepare(int is_q6, const l1__block_q8_K *yb, x8_k_prep *p) {
     }
 }
 
+#if L1__X86_VNNI
+#ifndef X8_K_PAIR_TOKENS
+#  define X8_K_PAIR_TOKENS 4
+#endif
+
+/* 8 bytes at p then 8 at q: a pair's per-row bytes (scales, mins). */
+L1__AI __m128i x8_pair_bytes(const uint8_t *p, const uint8_t *q) {
+    return _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)p), _mm_loadl_epi64((const __m128i *)q));
+}
+
+/* The pair's 16 f16 row scales at byte offset off of each group-block. */
+L1__AI __m512 x8_pair_f16(const uint8_t *p, const uint8_t *q, size_t off) {
+    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(p + off))),
+                                                   _mm_loadu_si128((const __m128i *)(q + off)), 1));
+}
+
+L1__AI __m512i bcast4_512(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* x8_q4_K_body on two groups in 512-bit vectors (see x8_q32_pair). */
+L1__AI void x8_q4_K_pair(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp, size_t gbytes,
+                         int64_t g, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
+    const size_t bb = 32 + 128 + 1024;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const uint8_t *gp = xp + (size_t)g * gbytes + (size_t)nb0 * bb, *gq = gp + gbytes;
+    __m512 acc[L1__X8_MAX_TOKENS];
+    for (int t = 0; t < NT; t++)
+        acc[t] = nb0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(s + (size_t)t * lds + 8 * g);
+    for (int64_t b = 0; b < nbc; b++, gp += bb, gq += bb) {
+        prefetch_block(gp + L1__PREFETCH_AHEAD, bb);
+        prefetch_block(gq + L1__PREFETCH_AHEAD, bb);
+        __m512i isum[L1__X8_MAX_TOKENS];
+        for (int t = 0; t < NT; t++) isum[t] = _mm512_setzero_si512();
+        L1__UNROLL for (int c = 0; c < 4; c++) {
+            __m512i sa[L1__X8_MAX_TOKENS], sb[L1__X8_MAX_TOKENS];
+            L1__UNROLL for (int half = 0; half < 2; half++) {
+                __m512i lo[4], hi[4];
+                L1__UNROLL for (int i = 0; i < 4; i++) {
+                    const size_t o = 160 + 256 * (size_t)c + 32 * (size_t)(4 * half + i);
+                    const __m512i v = x8_pair_load(gp + o, gq + o);
+                    lo[i] = _mm512_and_si512(v, m4);
+                    hi[i] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                }
+                L1__UNROLL for (int t = 0; t < NT; t++) {
+                    const int8_t *ya = ys[t][nb0 + b].qs + 64 * c + 16 * half;
+                    __m512i a = half ? sa[t] : _mm512_setzero_si512();
+                    __m512i bq = half ? sb[t] : _mm512_setzero_si512();
+                    L1__UNROLL for (int i = 0; i < 4; i++) {
+                        a = _mm512_dpbusd_epi32(a, lo[i], bcast4_512(ya + 4 * i));
+                        bq = _mm512_dpbusd_epi32(bq, hi[i], bcast4_512(ya + 32 + 4 * i));
+                    }
+                    sa[t] = a;
+                    sb[t] = bq;
+                }
+            }
+            const __m512i sc0 = _mm512_cvtepu8_epi32(x8_pair_bytes(gp + 32 + 16 * c, gq + 32 + 16 * c));
+            const __m512i sc1 = _mm512_cvtepu8_epi32(x8_pair_bytes(gp + 40 + 16 * c, gq + 40 + 16 * c));
+            L1__UNROLL for (int t = 0; t < NT; t++) {
+                isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sa[t], sc0));
+                isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sb[t], sc1));
+            }
+        }
+        __m512i mk[4];
+        L1__UNROLL for (int k = 0; k < 4; k++) {
+            const __m128i ap = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(gp + 96 + 16 * k)),
+                                                 _mm_loadl_epi64((const __m128i *)(gp + 104 + 16 * k)));
+            const __m128i aq = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(gq + 96 + 16 * k)),
+                                                 _mm_loadl_epi64((const __m128i *)(gq + 104 + 16 * k)));
+            mk[k] = _mm512_cvtepu8_epi16(_mm256_inserti128_si256(_mm256_castsi128_si256(ap), aq, 1));
+        }
+        const __m512 dx = x8_pair_f16(gp, gq, 0), dmx = x8_pair_f16(gp, gq, 16);
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            const x8_k_prep *p = &prep[t * X8_CHUNKK + b];
+            __m512i ms = _mm512_madd_epi16(mk[0], _mm512_set1_epi32(p->v[0]));
+            L1__UNROLL for (int k = 1; k < 4; k++)
+                ms = _mm512_add_epi32(ms, _mm512_madd_epi16(mk[k], _mm512_set1_epi32(p->v[k])));
+            const __m512 dyv = _mm512_set1_ps(p->dy);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_mul_ps(dx, dyv), acc[t]);
+            acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(dmx, dyv), acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; t++) _mm512_storeu_ps(s + (size_t)t * lds + 8 * g, acc[t]);
+}
+
+/* x8_q6_K_body on two groups in 512-bit vectors (see x8_q32_pair). */
+L1__AI void x8_q6_K_pair(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp, size_t gbytes,
+                         int64_t g, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
+    const size_t bb = 16 + 128 + 1024 + 512;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(0x30);
+    const uint8_t *gp = xp + (size_t)g * gbytes + (size_t)nb0 * bb, *gq = gp + gbytes;
+    __m512 acc[L1__X8_MAX_TOKENS];
+    for (int t = 0; t < NT; t++)
+        acc[t] = nb0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(s + (size_t)t * lds + 8 * g);
+    for (int64_t b = 0; b < nbc; b++, gp += bb, gq += bb) {
+        prefetch_block(gp + L1__PREFETCH_AHEAD, bb);
+        prefetch_block(gq + L1__PREFETCH_AHEAD, bb);
+        __m512i isum[L1__X8_MAX_TOKENS];
+        for (int t = 0; t < NT; t++) isum[t] = _mm512_setzero_si512();
+        L1__UNROLL for (int h = 0; h < 2; h++)
+            L1__UNROLL for (int half = 0; half < 2; half++)
+                L1__UNROLL for (int k = 0; k < 4; k++) {
+                    __m512i q[4];
+                    L1__UNROLL for (int i = 0; i < 4; i++) {
+                        const int m = 4 * half + i;
+                        const size_t ol = 144 + 512 * (size_t)h + 32 * (size_t)(8 * (k % 2) + m);
+                        const size_t oh = 1168 + 256 * (size_t)h + 32 * (size_t)m;
+                        const __m512i l4 = x8_pair_load(gp + ol, gq + ol);
+                        const __m512i hb = x8_pair_load(gp + oh, gq + oh);
+                        const __m512i lo = k < 2 ? _mm512_and_si512(l4, m4)
+                                                 : _mm512_and_si512(_mm512_srli_epi16(l4, 4), m4);
+                        const __m512i hi = k == 0   ? _mm512_slli_epi16(hb, 4)
+                                           : k == 1 ? _mm512_slli_epi16(hb, 2)
+                                           : k == 2 ? hb
+                                                    : _mm512_srli_epi16(hb, 2);
+                        q[i] = _mm512_or_si512(lo, _mm512_and_si512(hi, m2));
+                    }
+                    const int j = 8 * h + 2 * k + half;
+                    const __m512i sc = _mm512_cvtepi8_epi32(x8_pair_bytes(gp + 16 + 8 * j, gq + 16 + 8 * j));
+                    L1__UNROLL for (int t = 0; t < NT; t++) {
+                        const int8_t *ya = ys[t][nb0 + b].qs + 128 * h + 32 * k + 16 * half;
+                        __m512i a0 = _mm512_set1_epi32(prep[t * X8_CHUNKK + b].v[j]), a1 = _mm512_setzero_si512();
+                        a0 = _mm512_dpbusd_epi32(a0, q[0], bcast4_512(ya));
+                        a1 = _mm512_dpbusd_epi32(a1, q[1], bcast4_512(ya + 4));
+                        a0 = _mm512_dpbusd_epi32(a0, q[2], bcast4_512(ya + 8));
+                        a1 = _mm512_dpbusd_epi32(a1, q[3], bcast4_512(ya + 12));
+                        isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(_mm512_add_epi32(a0, a1), sc));
+                    }
+                }
+        const __m512 dx = x8_pair_f16(gp, gq, 0);
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            const __m512 dyv = _mm512_set1_ps(prep[t * X8_CHUNKK + b].dy);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_mul_ps(dx, dyv), acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; t++) _mm512_storeu_ps(s + (size_t)t * lds + 8 * g, acc[t]);
+}
+#endif
+
 L1__AI void x8_k_bodies(int is_q6, int nt, int64_t b0, int64_t nbc, float *s, size_t lds, const void *xp,
                         size_t gbytes, int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
-#define X8_Q6_K_BODY(NT) x8_q6_K_body(NT, b0, nbc, s, lds, xp, gbytes, ng, prep, ys)
-#define X8_Q4_K_BODY(NT) x8_q4_K_body(NT, b0, nbc, s, lds, xp, gbytes, ng, prep, ys)
+    int64_t np = 0; /* pairs of groups taken by the AVX-512 pair bodies (tokens > 1, as for Q4_0) */
+#if L1__X86_VNNI
+    np = nt > 1 ? ng / 2 : 0;
+    /* At most X8_K_PAIR_TOKENS tokens a pass: the K bodies hold more
+     * per token (sub-block sums, their scaled total, the float sum) than
+     * 32 registers take for 8 tokens. */
+#define X8_Q6_K_PAIR(NT) x8_q6_K_pair(NT, b0, nbc, s + (size_t)t0 * lds, lds, xp, gbytes, g, prep + t0 * X8_CHUNKK, ys + t0)
+#define X8_Q4_K_PAIR(NT) x8_q4_K_pair(NT, b0, nbc, s + (size_t)t0 * lds, lds, xp, gbytes, g, prep + t0 * X8_CHUNKK, ys + t0)
+    for (int64_t g = 0; g < 2 * np; g += 2)
+        for (int t0 = 0; t0 < nt; t0 += X8_K_PAIR_TOKENS) {
+            const int pt = nt - t0 < X8_K_PAIR_TOKENS ? nt - t0 : X8_K_PAIR_TOKENS;
+            if (is_q6)
+                X8_BY_NT(pt, X8_Q6_K_PAIR);
+            else
+                X8_BY_NT(pt, X8_Q4_K_PAIR);
+        }
+#undef X8_Q6_K_PAIR
+#undef X8_Q4_K_PAIR
+#endif
+    if (2 * np == ng) return;
+    const uint8_t *rest = (const uint8_t *)xp + (size_t)(2 * np) * gbytes;
+    float *sr = s + 16 * np;
+#define X8_Q6_K_BODY(NT) x8_q6_K_body(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
+#define X8_Q4_K_BODY(NT) x8_q4_K_body(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
     if (is_q6)
         X8_BY_NT(nt, X8_Q6_K_BODY);
     else
