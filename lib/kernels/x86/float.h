@@ -200,41 +200,68 @@ FX_INLINE float fx_kv_at(const void *row, int64_t i, bool f16) {
     return f16 ? l1__f16_to_f32(((const uint16_t *)row)[i]) : ((const float *)row)[i];
 }
 
+/* Positions 0..3 of sc (scaled) from the four chains a0..a3 of rows r[0..3],
+ * the tail past dv (d not a multiple of 8) added in scalar order. */
+FX_INLINE void fx_scores_store4(float *sc, __m256 a0, __m256 a1, __m256 a2, __m256 a3, const void *const *r,
+                                const float *q, int64_t dv, int64_t d, float scale, bool f16) {
+    __m128 s4 = fx_hsum4(a0, a1, a2, a3);
+    if (dv < d) {
+        float t[4] = {0};
+        for (int64_t i = dv; i < d; i++)
+            for (int u = 0; u < 4; u++) t[u] += fx_kv_at(r[u], i, f16) * q[i];
+        s4 = _mm_add_ps(s4, _mm_loadu_ps(t));
+    }
+    _mm_storeu_ps(sc, _mm_mul_ps(s4, _mm_set1_ps(scale)));
+}
+
 /* sc[j] = scale * q . k_j for j < nb, the rows of k row_stride bytes
- * apart; four rows at a time share the loads of q. */
+ * apart.  Each row's sum is one chain of fused multiply-adds over 8-lane
+ * slices, then the lanes are added (fx_hsum4); eight rows at a time keep
+ * eight chains in flight, which the multiply-add latency needs (four
+ * measured half the throughput), and share the loads of q.  Every row
+ * gets the same operations in the same order whatever its place. */
 FX_INLINE void fx_scores(const float *q, const uint8_t *k, size_t stride, int64_t nb, int64_t d,
                          float scale, bool f16, float *sc) {
     const int64_t dv = d - d % 8;
     int64_t j = 0;
+    for (; j + 8 <= nb; j += 8) {
+        const void *r[8];
+        for (int u = 0; u < 8; u++) r[u] = k + (size_t)(j + u) * stride;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int64_t i = 0; i < dv; i += 8) {
+            const __m256 qv = _mm256_loadu_ps(q + i);
+            a0 = _mm256_fmadd_ps(fx_load_kv(r[0], i, f16), qv, a0);
+            a1 = _mm256_fmadd_ps(fx_load_kv(r[1], i, f16), qv, a1);
+            a2 = _mm256_fmadd_ps(fx_load_kv(r[2], i, f16), qv, a2);
+            a3 = _mm256_fmadd_ps(fx_load_kv(r[3], i, f16), qv, a3);
+            a4 = _mm256_fmadd_ps(fx_load_kv(r[4], i, f16), qv, a4);
+            a5 = _mm256_fmadd_ps(fx_load_kv(r[5], i, f16), qv, a5);
+            a6 = _mm256_fmadd_ps(fx_load_kv(r[6], i, f16), qv, a6);
+            a7 = _mm256_fmadd_ps(fx_load_kv(r[7], i, f16), qv, a7);
+        }
+        fx_scores_store4(sc + j, a0, a1, a2, a3, r, q, dv, d, scale, f16);
+        fx_scores_store4(sc + j + 4, a4, a5, a6, a7, r + 4, q, dv, d, scale, f16);
+    }
     for (; j + 4 <= nb; j += 4) {
-        const void *r0 = k + (size_t)j * stride, *r1 = k + (size_t)(j + 1) * stride;
-        const void *r2 = k + (size_t)(j + 2) * stride, *r3 = k + (size_t)(j + 3) * stride;
+        const void *r[4];
+        for (int u = 0; u < 4; u++) r[u] = k + (size_t)(j + u) * stride;
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (int64_t i = 0; i < dv; i += 8) {
             const __m256 qv = _mm256_loadu_ps(q + i);
-            a0 = _mm256_fmadd_ps(fx_load_kv(r0, i, f16), qv, a0);
-            a1 = _mm256_fmadd_ps(fx_load_kv(r1, i, f16), qv, a1);
-            a2 = _mm256_fmadd_ps(fx_load_kv(r2, i, f16), qv, a2);
-            a3 = _mm256_fmadd_ps(fx_load_kv(r3, i, f16), qv, a3);
+            a0 = _mm256_fmadd_ps(fx_load_kv(r[0], i, f16), qv, a0);
+            a1 = _mm256_fmadd_ps(fx_load_kv(r[1], i, f16), qv, a1);
+            a2 = _mm256_fmadd_ps(fx_load_kv(r[2], i, f16), qv, a2);
+            a3 = _mm256_fmadd_ps(fx_load_kv(r[3], i, f16), qv, a3);
         }
-        __m128 s4 = fx_hsum4(a0, a1, a2, a3);
-        if (dv < d) {
-            float t[4] = {0};
-            for (int64_t i = dv; i < d; i++) {
-                t[0] += fx_kv_at(r0, i, f16) * q[i];
-                t[1] += fx_kv_at(r1, i, f16) * q[i];
-                t[2] += fx_kv_at(r2, i, f16) * q[i];
-                t[3] += fx_kv_at(r3, i, f16) * q[i];
-            }
-            s4 = _mm_add_ps(s4, _mm_loadu_ps(t));
-        }
-        _mm_storeu_ps(sc + j, _mm_mul_ps(s4, _mm_set1_ps(scale)));
+        fx_scores_store4(sc + j, a0, a1, a2, a3, r, q, dv, d, scale, f16);
     }
     for (; j < nb; j++) {
         const void *r = k + (size_t)j * stride;
         __m256 a0 = _mm256_setzero_ps();
         for (int64_t i = 0; i < dv; i += 8) a0 = _mm256_fmadd_ps(fx_load_kv(r, i, f16), _mm256_loadu_ps(q + i), a0);
-        float t = fx_hsum(a0);
+        /* The lane sum of fx_hsum4, so that a row's score is the same
+         * bits in a group of four or alone. */
+        float t = _mm_cvtss_f32(fx_hsum4(a0, a0, a0, a0));
         for (int64_t i = dv; i < d; i++) t += fx_kv_at(r, i, f16) * q[i];
         sc[j] = t * scale;
     }
