@@ -159,6 +159,19 @@ L1__AI __m512i x8_pair_load(const uint8_t *p, const uint8_t *q) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(loadu256(p)), loadu256(q), 1);
 }
 
+/* The pair's 16 f16 row scales at byte offset off of each group-block. */
+L1__AI __m512 x8_pair_f16(const uint8_t *p, const uint8_t *q, size_t off) {
+    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(p + off))),
+                                                   _mm_loadu_si128((const __m128i *)(q + off)), 1));
+}
+
+/* Four activation bytes broadcast to every 32-bit lane. */
+L1__AI __m512i bcast4_512(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
 L1__AI void x8_q32_pair(int is_q8, int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp,
                         size_t gbytes, int64_t g, const x8_q32_prep *prep, const l1__block_q8_0 *const *ys) {
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
@@ -175,27 +188,20 @@ L1__AI void x8_q32_pair(int is_q8, int NT, int64_t nb0, int64_t nbc, float *s, s
         if (is_q8) {
             L1__UNROLL for (int m = 0; m < 8; m++) {
                 const __m512i w = x8_pair_load(gp + 16 + 32 * m, gq + 16 + 32 * m);
-                L1__UNROLL for (int t = 0; t < NT; t++) {
-                    int32_t y;
-                    memcpy(&y, ys[t][nb0 + b].qs + 4 * m, 4);
-                    is[t] = _mm512_dpbusd_epi32(is[t], w, _mm512_set1_epi32(y));
-                }
+                L1__UNROLL for (int t = 0; t < NT; t++)
+                    is[t] = _mm512_dpbusd_epi32(is[t], w, bcast4_512(ys[t][nb0 + b].qs + 4 * m));
             }
         } else {
             L1__UNROLL for (int m = 0; m < 4; m++) {
                 const __m512i w = x8_pair_load(gp + 16 + 32 * m, gq + 16 + 32 * m);
                 const __m512i wl = _mm512_and_si512(w, m4), wh = _mm512_and_si512(_mm512_srli_epi16(w, 4), m4);
                 L1__UNROLL for (int t = 0; t < NT; t++) {
-                    int32_t yl, yh;
-                    memcpy(&yl, ys[t][nb0 + b].qs + 4 * m, 4);
-                    memcpy(&yh, ys[t][nb0 + b].qs + 16 + 4 * m, 4);
-                    is[t] = _mm512_dpbusd_epi32(is[t], wl, _mm512_set1_epi32(yl));
-                    is[t] = _mm512_dpbusd_epi32(is[t], wh, _mm512_set1_epi32(yh));
+                    is[t] = _mm512_dpbusd_epi32(is[t], wl, bcast4_512(ys[t][nb0 + b].qs + 4 * m));
+                    is[t] = _mm512_dpbusd_epi32(is[t], wh, bcast4_512(ys[t][nb0 + b].qs + 16 + 4 * m));
                 }
             }
         }
-        const __m512 dx = _mm512_cvtph_ps(_mm256_inserti128_si256(
-            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)gp)), _mm_loadu_si128((const __m128i *)gq), 1));
+        const __m512 dx = x8_pair_f16(gp, gq, 0);
         L1__UNROLL for (int t = 0; t < NT; t++) {
             const __m512 sc = _mm512_mul_ps(dx, _mm512_set1_ps(prep[t * X8_CHUNK32 + b].dy));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[t]), sc, acc[t]);
@@ -378,18 +384,6 @@ L1__AI void x8_k_prepare(int is_q6, const l1__block_q8_K *yb, x8_k_prep *p) {
 /* 8 bytes at p then 8 at q: a pair's per-row bytes (scales, mins). */
 L1__AI __m128i x8_pair_bytes(const uint8_t *p, const uint8_t *q) {
     return _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)p), _mm_loadl_epi64((const __m128i *)q));
-}
-
-/* The pair's 16 f16 row scales at byte offset off of each group-block. */
-L1__AI __m512 x8_pair_f16(const uint8_t *p, const uint8_t *q, size_t off) {
-    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(p + off))),
-                                                   _mm_loadu_si128((const __m128i *)(q + off)), 1));
-}
-
-L1__AI __m512i bcast4_512(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
 }
 
 /* x8_q4_K_body on two groups in 512-bit vectors (see x8_q32_pair). */
