@@ -7,10 +7,12 @@
 #   IK_BENCH=/path/to/ik_llama.cpp/build/bin/llama-bench \
 #       bench/peers.sh [-p 512] [-n 128] [-d 0] [-r 3] [-t 2] MODEL.gguf...
 #
-# Without IK_BENCH (or with a path that is not an executable), and with
-# -d (its llama-bench has no depth option), the ik_llama.cpp rows are
-# skipped, with a line saying so.  How to build
-# ik_llama.cpp for it: bench/README.md.
+# With -d D, ik_llama.cpp's generation row is its "-gp D,N" test (tgN@ppD:
+# N tokens generated after a prompt of D, only the generation timed), the
+# same measure as l1's and llama.cpp's "tgN @ dD"; its prefill row is the
+# empty-context ppP.  Without IK_BENCH (or with a path that is not an
+# executable) the ik_llama.cpp rows are skipped, with a line saying so.
+# How to build ik_llama.cpp for it: bench/README.md.
 set -eu
 P=512 N=128 D=0 R=3 T=2
 files=()
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
     -d) D=$2; shift 2 ;;
     -r) R=$2; shift 2 ;;
     -t) T=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "peers: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) files+=("$1"); shift ;;
     esac
@@ -35,11 +37,14 @@ for f in "${files[@]}"; do
     [ -r "$f" ] || { echo "peers: cannot read $f" >&2; exit 1; }
     echo "## $f"
     L1_REF_LIB="$REF_LIB" "$DRIVER" "$f" -p "$P" -n "$N" -d "$D" -r "$R" -t "$T" | grep '|'
-    if [ "$D" != 0 ]; then
-        echo "ik_llama.cpp: skipped (its llama-bench has no depth option)"
-    elif [ -n "${IK_BENCH:-}" ] && [ -x "$IK_BENCH" ]; then
+    if [ -n "${IK_BENCH:-}" ] && [ -x "$IK_BENCH" ]; then
         echo "ik_llama.cpp:"
-        "$IK_BENCH" -m "$f" -p "$P" -n "$N" -r "$R" -t "$T" -rtr 1 -fa 1 2>/dev/null | grep -E "pp$P|tg$N"
+        if [ "$D" != 0 ]; then
+            "$IK_BENCH" -m "$f" -p "$P" -n 0 -gp "$D,$N" -r "$R" -t "$T" -rtr 1 -fa 1 2>/dev/null |
+                grep -E "pp$P|tg$N@pp$D"
+        else
+            "$IK_BENCH" -m "$f" -p "$P" -n "$N" -r "$R" -t "$T" -rtr 1 -fa 1 2>/dev/null | grep -E "pp$P|tg$N"
+        fi
     else
         echo "ik_llama.cpp: skipped (set IK_BENCH to its llama-bench)"
     fi
