@@ -214,47 +214,36 @@ FX_INLINE void fx_scores_store4(float *sc, __m256 a0, __m256 a1, __m256 a2, __m2
     _mm_storeu_ps(sc, _mm_mul_ps(s4, _mm_set1_ps(scale)));
 }
 
+/* The scaled scores of the n rows (4 or 8) from k on, into sc: one chain
+ * of fused multiply-adds per row over 8-lane slices, sharing each load of
+ * q, then the lanes added four rows at a time (fx_hsum4). */
+FX_INLINE void fx_scores_rows(int n, const float *q, const uint8_t *k, size_t stride, int64_t dv, int64_t d,
+                              float scale, bool f16, float *sc) {
+    const void *r[8];
+    __m256 a[8];
+    L1__UNROLL for (int u = 0; u < n; u++) {
+        r[u] = k + (size_t)u * stride;
+        a[u] = _mm256_setzero_ps();
+    }
+    for (int64_t i = 0; i < dv; i += 8) {
+        const __m256 qv = _mm256_loadu_ps(q + i);
+        L1__UNROLL for (int u = 0; u < n; u++) a[u] = _mm256_fmadd_ps(fx_load_kv(r[u], i, f16), qv, a[u]);
+    }
+    L1__UNROLL for (int u = 0; u < n; u += 4)
+        fx_scores_store4(sc + u, a[u], a[u + 1], a[u + 2], a[u + 3], r + u, q, dv, d, scale, f16);
+}
+
 /* sc[j] = scale * q . k_j for j < nb, the rows of k row_stride bytes
- * apart.  Each row's sum is one chain of fused multiply-adds over 8-lane
- * slices, then the lanes are added (fx_hsum4); eight rows at a time keep
- * eight chains in flight, which the multiply-add latency needs (four
- * measured half the throughput), and share the loads of q.  Every row
- * gets the same operations in the same order whatever its place. */
+ * apart.  Eight rows at a time keep eight multiply-add chains in flight,
+ * which the multiply-add latency needs (four measured half the
+ * throughput); every row's score is the same bits in a pass of eight, of
+ * four or alone. */
 FX_INLINE void fx_scores(const float *q, const uint8_t *k, size_t stride, int64_t nb, int64_t d,
                          float scale, bool f16, float *sc) {
     const int64_t dv = d - d % 8;
     int64_t j = 0;
-    for (; j + 8 <= nb; j += 8) {
-        const void *r[8];
-        for (int u = 0; u < 8; u++) r[u] = k + (size_t)(j + u) * stride;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        for (int64_t i = 0; i < dv; i += 8) {
-            const __m256 qv = _mm256_loadu_ps(q + i);
-            a0 = _mm256_fmadd_ps(fx_load_kv(r[0], i, f16), qv, a0);
-            a1 = _mm256_fmadd_ps(fx_load_kv(r[1], i, f16), qv, a1);
-            a2 = _mm256_fmadd_ps(fx_load_kv(r[2], i, f16), qv, a2);
-            a3 = _mm256_fmadd_ps(fx_load_kv(r[3], i, f16), qv, a3);
-            a4 = _mm256_fmadd_ps(fx_load_kv(r[4], i, f16), qv, a4);
-            a5 = _mm256_fmadd_ps(fx_load_kv(r[5], i, f16), qv, a5);
-            a6 = _mm256_fmadd_ps(fx_load_kv(r[6], i, f16), qv, a6);
-            a7 = _mm256_fmadd_ps(fx_load_kv(r[7], i, f16), qv, a7);
-        }
-        fx_scores_store4(sc + j, a0, a1, a2, a3, r, q, dv, d, scale, f16);
-        fx_scores_store4(sc + j + 4, a4, a5, a6, a7, r + 4, q, dv, d, scale, f16);
-    }
-    for (; j + 4 <= nb; j += 4) {
-        const void *r[4];
-        for (int u = 0; u < 4; u++) r[u] = k + (size_t)(j + u) * stride;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int64_t i = 0; i < dv; i += 8) {
-            const __m256 qv = _mm256_loadu_ps(q + i);
-            a0 = _mm256_fmadd_ps(fx_load_kv(r[0], i, f16), qv, a0);
-            a1 = _mm256_fmadd_ps(fx_load_kv(r[1], i, f16), qv, a1);
-            a2 = _mm256_fmadd_ps(fx_load_kv(r[2], i, f16), qv, a2);
-            a3 = _mm256_fmadd_ps(fx_load_kv(r[3], i, f16), qv, a3);
-        }
-        fx_scores_store4(sc + j, a0, a1, a2, a3, r, q, dv, d, scale, f16);
-    }
+    for (; j + 8 <= nb; j += 8) fx_scores_rows(8, q, k + (size_t)j * stride, stride, dv, d, scale, f16, sc + j);
+    for (; j + 4 <= nb; j += 4) fx_scores_rows(4, q, k + (size_t)j * stride, stride, dv, d, scale, f16, sc + j);
     for (; j < nb; j++) {
         const void *r = k + (size_t)j * stride;
         __m256 a0 = _mm256_setzero_ps();
