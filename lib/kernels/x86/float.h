@@ -248,11 +248,12 @@ FX_INLINE void fx_scores(const float *q, const uint8_t *k, size_t stride, int64_
         const void *r = k + (size_t)j * stride;
         __m256 a0 = _mm256_setzero_ps();
         for (int64_t i = 0; i < dv; i += 8) a0 = _mm256_fmadd_ps(fx_load_kv(r, i, f16), _mm256_loadu_ps(q + i), a0);
-        /* The lane sum of fx_hsum4, so that a row's score is the same
-         * bits in a group of four or alone. */
-        float t = _mm_cvtss_f32(fx_hsum4(a0, a0, a0, a0));
+        /* The lane sum of fx_hsum4 plus the tail summed from zero, as
+         * fx_scores_store4 does, so that a row's score is the same bits in
+         * a pass of four or eight or alone. */
+        float t = 0.0f;
         for (int64_t i = dv; i < d; i++) t += fx_kv_at(r, i, f16) * q[i];
-        sc[j] = t * scale;
+        sc[j] = (_mm_cvtss_f32(fx_hsum4(a0, a0, a0, a0)) + t) * scale;
     }
 }
 
