@@ -33,6 +33,13 @@
  * Output: a Markdown table on stdout; -o FILE writes the cells as CSV and,
  * next to it (FILE with .svg), a plot of accuracy and mean length against N.
  *
+ * With --draft D (D = auto or 1..16) it measures speculative decoding
+ * instead: each problem is answered under max-soft at N = 256 with drafts
+ * off and with D, the two in alternating order, and the table gives
+ * whether the texts are identical, the decode speed of each (generated
+ * tokens over decode time, summed over the problems), their ratio and how
+ * many drafted tokens were accepted.
+ *
  *   build/release/bench/budget_eval -m examples/reasoner.gguf [-n 500] [-o budget.csv]
  */
 #include <stdint.h>
@@ -254,6 +261,51 @@ static l1_gen_params policy_params(int policy, int32_t n, float temp, uint64_t s
 
 static double pct(int a, int n) { return n ? 100.0 * a / n : 0.0; }
 
+/* --draft: each problem with drafts off and with `draft`, alternating
+ * which goes first; returns nonzero on a failed generation or when a
+ * response differs. */
+static int draft_speed(l1_ctx *ctx, const problem *probs, int n, float temp, uint64_t seed, int32_t draft) {
+    static texts t[2];
+    double ms[2] = {0, 0};
+    long toks[2] = {0, 0}, drafted = 0, accepted = 0;
+    int differ = 0;
+    for (int i = 0; i < n; i++) {
+        char q[64];
+        snprintf(q, sizeof q, "What is %ld %c %ld?", probs[i].a, probs[i].op, probs[i].b);
+        for (int r = 0; r < 2; r++) {
+            const int w = (i + r) % 2; /* 0: off, 1: drafts */
+            l1_gen_params gp = policy_params(0, 256, temp, seed * 1000003u + (uint64_t)i);
+            gp.draft = w ? draft : 0;
+            memset(&t[w], 0, sizeof t[w]);
+            l1_gen_result res;
+            if (l1_generate(ctx, q, &gp, collect, &t[w], &res) != L1_OK) {
+                fprintf(stderr, "budget_eval: %s: %s\n", q, l1_last_error());
+                return 1;
+            }
+            ms[w] += res.decode_ms;
+            toks[w] += res.decode_tokens;
+            if (w) {
+                drafted += res.draft_tokens;
+                accepted += res.draft_accepted;
+            }
+        }
+        if (strcmp(t[0].think, t[1].think) || strcmp(t[0].answer, t[1].answer)) {
+            fprintf(stderr, "budget_eval: %s: the response with drafts differs\n", q);
+            differ++;
+        }
+    }
+    const double tps0 = ms[0] > 0 ? toks[0] * 1e3 / ms[0] : 0, tps1 = ms[1] > 0 ? toks[1] * 1e3 / ms[1] : 0;
+    printf("%d problems, max-soft N = 256, %s\n\n", n, temp > 0 ? "sampled" : "greedy");
+    printf("| draft | identical | tokens | decode t/s off | decode t/s on | on / off | drafted | accepted |\n"
+           "|---|---|---|---|---|---|---|---|\n");
+    char d[16];
+    if (draft == L1_DRAFT_AUTO) snprintf(d, sizeof d, "auto");
+    else snprintf(d, sizeof d, "%d", (int)draft);
+    printf("| %s | %d / %d | %ld | %.1f | %.1f | %.3f | %ld | %ld (%.1f%%) |\n", d, n - differ, n, toks[1], tps0,
+           tps1, tps0 > 0 ? tps1 / tps0 : 0.0, drafted, accepted, drafted ? 100.0 * accepted / drafted : 0.0);
+    return differ != 0 || toks[0] != toks[1];
+}
+
 static void print_row(FILE *f, const char *policy, const char *budget, const cell *c, int csv) {
     double mean = c->n ? (double)c->sum_len / c->n : 0.0;
     if (csv) {
@@ -338,12 +390,15 @@ static void usage(void) {
                     "  --temp   sampling temperature (default 0: greedy)\n"
                     "  --samples K  also score the majority of K responses decoded together (max-soft,\n"
                     "           2 <= K <= 64), next to their single-sample accuracy\n"
-                    "  -o       write the cells as CSV to FILE and the plot to FILE with .svg\n");
+                    "  -o       write the cells as CSV to FILE and the plot to FILE with .svg\n"
+                    "  --draft D  measure speculative decoding instead (D = auto or 1..16): each problem\n"
+                    "           with drafts off and with D; identical texts, decode speed, acceptance\n");
 }
 
 int main(int argc, char **argv) {
     const char *model_path = "examples/reasoner.gguf", *csv_path = NULL;
     int n_problems = 500, n_threads = 1, n_samples = 0;
+    int32_t draft = 0;
     uint64_t seed = 1;
     float temp = 0.0f;
     for (int i = 1; i < argc; i++) {
@@ -363,13 +418,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "-t")) n_threads = atoi(v);
         else if (!strcmp(a, "--samples")) n_samples = atoi(v);
         else if (!strcmp(a, "-o")) csv_path = v;
+        else if (!strcmp(a, "--draft")) draft = strcmp(v, "auto") ? atoi(v) : L1_DRAFT_AUTO;
         else {
             usage();
             return 2;
         }
         i++;
     }
-    if (n_problems < 1 || n_threads < 1 || !(temp >= 0.0f) || (n_samples && (n_samples < 2 || n_samples > 64))) {
+    if (n_problems < 1 || n_threads < 1 || !(temp >= 0.0f) || (n_samples && (n_samples < 2 || n_samples > 64)) ||
+        (draft != L1_DRAFT_AUTO && (draft < 0 || draft > L1_DRAFT_MAX))) {
         usage();
         return 2;
     }
@@ -395,6 +452,10 @@ int main(int argc, char **argv) {
 
     static cell cells[N_POLICIES][N_BUDGETS], off, kind[N_POLICIES][N_OPS][MAX_DIGITS];
     int rc = 0;
+    if (draft) {
+        rc = draft_speed(ctx, probs, n_problems, temp, seed, draft);
+        goto done;
+    }
     for (int pi = 0; pi < N_POLICIES && !rc; pi++)
         for (int j = 0; j < N_BUDGETS && !rc; j++) {
             for (int i = 0; i < n_problems && !rc; i++) {

@@ -555,7 +555,18 @@ typedef struct l1_gen_params {
     l1_abort_fn abort_fn;     /* polled between layers and between tokens, also during the
                                  prompt's evaluation; nonzero = stop (finish aborted); may be NULL */
     void *abort_user;
+
+    /* Speed. */
+    int32_t draft;            /* speculative decoding by prompt lookup: the most tokens drafted per
+                                 forward step from the response's own earlier text and verified
+                                 together (the tokens are the ones decoding one at a time gives,
+                                 sampled or greedy); L1_DRAFT_AUTO (-1, default) = adapted up to
+                                 L1_DRAFT_MAX, 0 = off, 1..L1_DRAFT_MAX = at most that many.  Not
+                                 used by responses stepped together (l1_gen_step, l1_generate_n) */
 } l1_gen_params;
+
+#define L1_DRAFT_AUTO (-1)
+#define L1_DRAFT_MAX 16
 
 /* Defaults as documented above: temperature 0.6, top-p 0.95, budget off. */
 L1_API l1_gen_params l1_gen_default_params(void);
@@ -611,6 +622,10 @@ typedef struct l1_gen_result {
     double close_ms;        /* the close (`</think>`, the model's or forced) */
     double first_answer_ms; /* the model's first answer token after the close */
     double end_ms;          /* the end of the response */
+    /* Speculative decoding: tokens drafted and evaluated beside the
+     * response's own, and how many of them it went on to generate. */
+    int32_t draft_tokens;
+    int32_t draft_accepted;
 } l1_gen_result;
 
 /* Renders `prompt` as the response would see it and generates the

@@ -42,8 +42,8 @@
 #include "kernels/matmul.h"
 
 /* Steps of at least this many tokens take the reference's tiled f32 flash
- * attention; shorter ones its f16-accumulating vector path. */
-#define REF_ATTN_TILE 64
+ * attention; shorter ones its f16-accumulating vector path (forward.h). */
+#define REF_ATTN_TILE L1__CTX_ATTN_TILE
 /* A decode-mode query over at least this many positions splits them into
  * chunks (attend_worker); the reference splits from the same length. */
 #define SPLIT_MIN 512
@@ -294,6 +294,7 @@ int32_t l1__ctx_seq_n_past(const l1_ctx *ctx, int32_t seq) {
     return seq >= 0 && seq < ctx->n_seq ? ctx->n_past[seq] : 0;
 }
 int32_t l1__ctx_n_ctx(const l1_ctx *ctx) { return ctx->n_ctx; }
+int32_t l1__ctx_n_batch(const l1_ctx *ctx) { return ctx->n_batch; }
 int32_t l1__ctx_n_vocab(const l1_ctx *ctx) { return ctx->model->hp.n_vocab; }
 const l1_model *l1__ctx_model(const l1_ctx *ctx) { return ctx->model; }
 
@@ -1034,9 +1035,10 @@ l1_status l1__ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t 
     return run_eval(ctx, "l1_ctx_eval", tokens, NULL, 0, NULL, n, how, NULL, poll, poll_user);
 }
 
-l1_status l1__ctx_eval_seq(l1_ctx *ctx, int32_t seq, const l1_token *tokens, int32_t n, l1_abort_fn poll,
-                           void *poll_user) {
-    return run_eval(ctx, "l1_ctx_eval", tokens, NULL, seq, NULL, n, KEEP_LAST, NULL, poll, poll_user);
+l1_status l1__ctx_eval_seq(l1_ctx *ctx, int32_t seq, const l1_token *tokens, int32_t n, uint32_t flags,
+                           l1_abort_fn poll, void *poll_user) {
+    const keep how = (flags & L1_EVAL_ALL_LOGITS) ? KEEP_ALL : KEEP_LAST;
+    return run_eval(ctx, "l1_ctx_eval", tokens, NULL, seq, NULL, n, how, NULL, poll, poll_user);
 }
 
 l1_status l1__ctx_decode(l1_ctx *ctx, const l1_batch *b, l1_abort_fn poll, void *poll_user) {

@@ -16,6 +16,13 @@
 #include "model/model.h"
 #include "kernels/threadpool.h"
 
+/* A sequence with this many tokens or more in one step takes the tiled F32
+ * attention; fewer (decode) the F16-accumulating path, whose results for a
+ * token do not depend on how many of its sequence's tokens share the step,
+ * so evaluating k < L1__CTX_ATTN_TILE tokens at once gives each the logits
+ * it gets alone, bit for bit (what speculative decoding relies on). */
+#define L1__CTX_ATTN_TILE 64
+
 struct l1_ctx {
     const l1_model *model;
     const l1__kernels *kern;
@@ -37,7 +44,7 @@ struct l1_ctx {
     int32_t *tok_seq;       /* sequence */
     int32_t *tok_pos;       /* position in it */
     int32_t *tok_part;      /* split decode query: its slot in attn_part, else -1 */
-    uint8_t *tok_f32;       /* attention in F32 mode (its sequence has REF_ATTN_TILE tokens in the step) */
+    uint8_t *tok_f32;       /* attention in F32 mode (its sequence has L1__CTX_ATTN_TILE tokens in the step) */
     int64_t *tok_first;     /* (n_batch + 1) first attention task of each token */
     int32_t part_slots;     /* split decode queries attn_part holds */
     /* The tokens of the current eval (grown like the logits): */
@@ -61,6 +68,11 @@ struct l1_ctx {
     float *attn_part;       /* split attention records of a decode step (forward.c) */
     float *logits;          /* (logits_rows, n_vocab) */
     int32_t logits_rows;    /* rows allocated in logits (>= 1) */
+
+    /* Kept for the generate layer's speculative decoding (generate.c): the
+     * time in ms of a one-token evaluation and the time each further token
+     * of the sequence adds to it, measured on this context (0 = not yet). */
+    double t_eval_one, t_eval_extra;
 
     /* Outputs of the last eval. */
     int32_t n_out;          /* tokens of the last eval; 0 = no logits */
@@ -92,18 +104,20 @@ l1_status l1__ctx_eval(l1_ctx *ctx, const l1_token *tokens, int32_t n, uint32_t 
  * here), with the same abort hook as l1__ctx_eval. */
 l1_status l1__ctx_decode(l1_ctx *ctx, const l1_batch *batch, l1_abort_fn poll, void *poll_user);
 const float *l1__ctx_batch_logits(const l1_ctx *ctx, int32_t i);
-/* l1__ctx_eval of sequence seq (the last token's logits kept): the same
- * steps as sequence 0 evaluated alone. */
-l1_status l1__ctx_eval_seq(l1_ctx *ctx, int32_t seq, const l1_token *tokens, int32_t n, l1_abort_fn poll,
-                           void *poll_user);
+/* l1__ctx_eval of sequence seq (flags as l1_ctx_eval's): the same steps
+ * as sequence 0 evaluated alone. */
+l1_status l1__ctx_eval_seq(l1_ctx *ctx, int32_t seq, const l1_token *tokens, int32_t n, uint32_t flags,
+                           l1_abort_fn poll, void *poll_user);
 int32_t l1__ctx_seq_n_past(const l1_ctx *ctx, int32_t seq);
 int32_t l1__ctx_n_seq(const l1_ctx *ctx);
 l1_status l1__ctx_seq_truncate(l1_ctx *ctx, int32_t seq, int32_t n_keep);
 l1_status l1__ctx_seq_copy(l1_ctx *ctx, int32_t src, int32_t dst, int32_t n);
 
-/* Length (of sequence 0), capacity, vocabulary size and model of a context. */
+/* Length (of sequence 0), capacity, tokens per forward step, vocabulary
+ * size and model of a context. */
 int32_t l1__ctx_n_past(const l1_ctx *ctx);
 int32_t l1__ctx_n_ctx(const l1_ctx *ctx);
+int32_t l1__ctx_n_batch(const l1_ctx *ctx);
 int32_t l1__ctx_n_vocab(const l1_ctx *ctx);
 const l1_model *l1__ctx_model(const l1_ctx *ctx);
 

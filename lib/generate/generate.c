@@ -26,6 +26,22 @@
  * never evaluated.  The generator remembers which tokens it placed in the
  * cache so the next prompt (a chat's history) evaluates only what differs.
  *
+ * Speculative decoding by prompt lookup: when the pending tokens are
+ * evaluated, the text so far (prompt and response) is searched for the
+ * latest earlier occurrence of its last NGRAM_MAX..NGRAM_MIN tokens, and
+ * the tokens that followed it there are evaluated too, as drafts, with
+ * the logits of every position kept.  Each next token is then chosen
+ * exactly as without drafts (budget, masks, sampler, from the same logits:
+ * a step of fewer than L1__CTX_ATTN_TILE tokens gives every token the bits
+ * it gets alone); while it equals the next draft, that draft is already in
+ * the cache and the next logits are ready, so no evaluation is needed.
+ * The first token that differs drops the remaining drafts from the cache.
+ * So the tokens, greedy or sampled with a seed, are those of plain
+ * decoding, and every one goes through the controller and the stop checks
+ * one by one.  A drafted token is sampled from p itself, so the draft's
+ * acceptance rule (accept x with probability p(x), else sample from p
+ * without x) holds by construction.
+ *
  * Cancellation: the generator evaluates through the forward layer's abort
  * hook (l1__ctx_eval's poll, forward.h), which checks the l1_gen_abort
  * flag and the params' abort_fn beside the context's own abort_fn, so an
@@ -51,6 +67,16 @@
 #define DEFAULT_TRANSITION "\n\n**Final Answer**\n"
 #define MAX_PENDING (2 * L1__BUDGET_MAX_TRANSITION + 4)
 #define QUEUE 6
+/* Prompt lookup: the longest and shortest suffixes searched. */
+#define NGRAM_MAX 4
+#define NGRAM_MIN 2
+/* L1_DRAFT_AUTO (plan_draft): the draft length of the first measuring
+ * round, the weight of a new sample in the running means, and how many
+ * evaluations without drafts pass before one draft is tried again. */
+#define DRAFT_PROBE 4
+#define DRAFT_EMA 0.125
+#define DRAFT_RETRY 32
+#define DRAFT_PRIOR 0.5
 
 typedef struct event {
     l1_piece p;
@@ -98,6 +124,17 @@ struct l1_gen {
     bool prev_forced;              /* the last emitted token was the controller's */
     char tail[8];                  /* the model's last text bytes of this phase (spelled closes) */
     size_t n_tail;
+
+    /* Speculative decoding (the header comment). */
+    l1_token draft[L1_DRAFT_MAX];  /* evaluated after the last pending tokens */
+    int32_t n_draft, draft_i;      /* draft[draft_i..n_draft) not yet compared */
+    bool draft_live;               /* the context's logits row draft_row is the next position's */
+    int32_t draft_row;             /* -1 = the last row */
+    /* L1_DRAFT_AUTO's share of compared drafts that were accepted (a
+     * running mean; DRAFT_PRIOR before any); its times are the context's
+     * (t_eval_one, t_eval_extra). */
+    double p_accept;
+    int32_t undrafted;             /* evaluations since the last draft */
 };
 
 static double now_ms(void) {
@@ -268,7 +305,7 @@ l1_gen_params l1__gen_default_params(void) {
                            .min_p = sp.min_p, .repeat_penalty = sp.repeat_penalty,
                            .presence_penalty = sp.presence_penalty, .frequency_penalty = sp.frequency_penalty,
                            .penalty_window = sp.penalty_window, .seed = sp.seed, .budget_mode = L1_BUDGET_OFF,
-                           .think_prefix = -1};
+                           .think_prefix = -1, .draft = L1_DRAFT_AUTO};
 }
 
 /* The sampler's parameters are the sampling fields of l1_gen_params. */
@@ -292,6 +329,9 @@ l1_status l1__gen_check_params(const l1_gen_params *p, int32_t n_vocab) {
                          (int)p->reserve, (int)p->window);
     if (p->max_tokens < 0)
         return l1__error(L1_ERR_INVALID_ARG, "gen params: max_tokens %d is negative", (int)p->max_tokens);
+    if (p->draft < L1_DRAFT_AUTO || p->draft > L1_DRAFT_MAX)
+        return l1__error(L1_ERR_INVALID_ARG, "gen params: draft %d outside [%d, %d] (-1 = automatic, 0 = off)",
+                         (int)p->draft, L1_DRAFT_AUTO, L1_DRAFT_MAX);
     if (p->n_bias < 0 || (p->n_bias > 0 && !p->bias))
         return l1__error(L1_ERR_INVALID_ARG, "gen params: n_bias %d with bias %s", (int)p->n_bias,
                          p->bias ? "set" : "NULL");
@@ -334,6 +374,7 @@ l1_status l1__gen_new(l1_ctx *ctx, l1_gen **out) {
     g->tok = tok;
     g->n_vocab = l1__ctx_n_vocab(ctx);
     g->think_open = l1__tokenizer_role(tok, L1_SPECIAL_THINK_OPEN);
+    g->p_accept = DRAFT_PRIOR;
     atomic_init(&g->abort_flag, 0);
     g->max_piece = l1__detok_max_out(tok);
     g->text_cap = g->max_piece + L1__GEN_MAX_STOP_LEN + 16;
@@ -393,9 +434,10 @@ static int poll_abort(void *user) {
 
 static bool abort_between_tokens(l1_gen *g) { return poll_abort(g) || l1__ctx_abort_requested(g->ctx); }
 
-/* Evaluates tokens[0..n) and records them as cached. */
-static l1_status eval(l1_gen *g, const l1_token *tokens, int32_t n) {
-    l1_status st = l1__ctx_eval_seq(g->ctx, g->seq, tokens, n, poll_abort, g);
+/* Evaluates tokens[0..n) (flags as l1_ctx_eval's) and records them as
+ * cached. */
+static l1_status eval(l1_gen *g, const l1_token *tokens, int32_t n, uint32_t flags) {
+    l1_status st = l1__ctx_eval_seq(g->ctx, g->seq, tokens, n, flags, poll_abort, g);
     if (st == L1_OK) {
         memcpy(g->cache + g->n_cache, tokens, (size_t)n * sizeof *tokens);
         g->n_cache += n;
@@ -428,9 +470,101 @@ static bool flush_text(l1_gen *g, l1_phase phase) {
     return stop;
 }
 
+/* ---- speculative decoding ------------------------------------------------------------- */
+
+/* The kmax tokens that followed the latest earlier occurrence of the last
+ * m tokens of s[0..n) (m from NGRAM_MAX down to NGRAM_MIN, the first m
+ * that occurs), into out; returns kmax, or 0 when no suffix occurs.  A
+ * continuation that reaches the end of s goes on with the tokens it has
+ * drafted, so a loop in the text is drafted as far as kmax. */
+static int32_t lookup_draft(const l1_token *s, int32_t n, int32_t kmax, l1_token *out) {
+    for (int32_t m = NGRAM_MAX; m >= NGRAM_MIN; m--) {
+        if (n <= m) continue;
+        const l1_token *suf = s + n - m;
+        for (int32_t j = n - m - 1; j >= 0; j--) {
+            if (s[j] != suf[0] || memcmp(s + j, suf, (size_t)m * sizeof *s)) continue;
+            for (int32_t i = 0; i < kmax; i++) {
+                const int32_t at = j + m + i; /* < n + i: in s or already in out */
+                out[i] = at < n ? s[at] : out[at - n];
+            }
+            return kmax;
+        }
+    }
+    return 0;
+}
+
+/* A running mean of times, 0 before the first. */
+static double ema(double mean, double x) { return mean > 0 ? mean + DRAFT_EMA * (x - mean) : x; }
+
+/* L1_DRAFT_AUTO's length.  A draft at depth j (the j-th token of a draft)
+ * is accepted with probability about p^j (p: the measured acceptance of a
+ * compared draft) and saves a one-token evaluation when it is, so it pays
+ * when p^j t_one > t_extra: the length is the largest such j.  Before
+ * both times are measured: none, then DRAFT_PROBE; after DRAFT_RETRY
+ * evaluations without drafts, one (acceptance changes with the text). */
+static int32_t auto_draft_len(const l1_gen *g) {
+    const double t_one = g->ctx->t_eval_one, t_extra = g->ctx->t_eval_extra;
+    if (t_one <= 0) return 0;
+    if (t_extra <= 0) return DRAFT_PROBE;
+    int32_t k = 0;
+    for (double pj = g->p_accept; k < L1_DRAFT_MAX && pj * t_one > t_extra; pj *= g->p_accept) k++;
+    return k == 0 && g->undrafted >= DRAFT_RETRY ? 1 : k;
+}
+
+/* Drafts for the evaluation of the pending tokens, into g->draft: as many
+ * as the settings, the context's room, the step size that keeps decode
+ * attention (L1__CTX_ATTN_TILE) and max_tokens allow.  The text searched
+ * is the cache's tokens then the pending ones (copied after them: the
+ * cache array has room for n_ctx tokens, and they are checked to fit). */
+static int32_t plan_draft(l1_gen *g) {
+    int32_t k = g->params.draft == L1_DRAFT_AUTO ? auto_draft_len(g) : g->params.draft;
+    if (g->batched || k <= 0) return 0;
+    const int32_t room = l1__ctx_n_ctx(g->ctx) - l1__ctx_seq_n_past(g->ctx, g->seq) - g->n_pending;
+    const int32_t step = L1__CTX_ATTN_TILE - 1 < l1__ctx_n_batch(g->ctx) ? L1__CTX_ATTN_TILE - 1 : l1__ctx_n_batch(g->ctx);
+    if (g->n_cache != l1__ctx_seq_n_past(g->ctx, g->seq)) return 0; /* the sequence was used outside */
+    if (k > room) k = room;
+    if (k > step - g->n_pending) k = step - g->n_pending;
+    if (g->params.max_tokens > 0 && k > g->params.max_tokens - g->n_out) k = g->params.max_tokens - g->n_out;
+    if (k <= 0) return 0;
+    memcpy(g->cache + g->n_cache, g->pending, (size_t)g->n_pending * sizeof *g->pending);
+    return lookup_draft(g->cache, g->n_cache + g->n_pending, k, g->draft);
+}
+
+/* Ends a round of drafts: removes the drafts not accepted from the cache. */
+static l1_status drop_drafts(l1_gen *g) {
+    const int32_t left = g->n_draft - g->draft_i;
+    g->n_draft = g->draft_i = 0;
+    g->draft_live = false;
+    if (left == 0) return L1_OK;
+    const int32_t n_past = l1__ctx_seq_n_past(g->ctx, g->seq);
+    if (left > n_past || left > g->n_cache)
+        return l1__error(L1_ERR_INTERNAL, "gen: the context lost %d drafted tokens (used outside the generator?)", left);
+    g->n_cache -= left;
+    return l1__ctx_seq_truncate(g->ctx, g->seq, n_past - left);
+}
+
+/* Settles the response's next token `tok` against the drafts: *in_cache
+ * when it is the next draft (already evaluated, its successor's logits in
+ * the next row), else the round ends. */
+static l1_status take_draft(l1_gen *g, l1_token tok, bool *in_cache) {
+    *in_cache = false;
+    if (!g->draft_live) return L1_OK;
+    const bool hit = g->draft_i < g->n_draft && tok == g->draft[g->draft_i];
+    if (g->draft_i < g->n_draft) g->p_accept += DRAFT_EMA * ((hit ? 1.0 : 0.0) - g->p_accept);
+    if (hit) {
+        g->draft_i++;
+        g->draft_row++;
+        g->res.draft_accepted++;
+        *in_cache = true;
+        return L1_OK;
+    }
+    return drop_drafts(g);
+}
+
 /* Ends the response, flushing the text unless a stop string matched. */
 static void finish(l1_gen *g, l1_finish why) {
     if (g->done) return;
+    (void)drop_drafts(g); /* the cache keeps only the response's tokens */
     l1__budget_stop(&g->budget, why);
     g->done = true;
     if (l1__budget_finish(&g->budget) != L1_FINISH_STOP && flush_text(g, l1__budget_phase(&g->budget)))
@@ -559,7 +693,20 @@ static l1_status flush_pending(l1_gen *g, bool *ended) {
         g->need_eval = true;
         return L1_OK;
     }
-    l1_status st = eval(g, g->pending, g->n_pending);
+    const int32_t k = plan_draft(g), n = g->n_pending;
+    l1_token tokens[MAX_PENDING + L1_DRAFT_MAX];
+    memcpy(tokens, g->pending, (size_t)n * sizeof *tokens);
+    memcpy(tokens + n, g->draft, (size_t)k * sizeof *tokens);
+    const double t0 = now_ms();
+    l1_status st = eval(g, tokens, n + k, k ? L1_EVAL_ALL_LOGITS : 0);
+    const double t = now_ms() - t0;
+    l1_ctx *c = g->ctx;
+    if (st == L1_OK && n == 1) { /* L1_DRAFT_AUTO's times */
+        if (k == 0) c->t_eval_one = ema(c->t_eval_one, t);
+        else if (c->t_eval_one > 0)
+            c->t_eval_extra = ema(c->t_eval_extra, t > c->t_eval_one ? (t - c->t_eval_one) / k : 1e-6);
+    }
+    g->undrafted = k ? 0 : g->undrafted + 1;
     if (st == L1_ERR_ABORTED) {
         finish(g, L1_FINISH_ABORTED);
         *ended = true;
@@ -567,6 +714,11 @@ static l1_status flush_pending(l1_gen *g, bool *ended) {
     }
     if (st != L1_OK) return st;
     g->n_pending = 0;
+    g->n_draft = k;
+    g->draft_i = 0;
+    g->draft_row = k ? n - 1 : -1;
+    g->draft_live = true;
+    g->res.draft_tokens += k;
     return L1_OK;
 }
 
@@ -582,19 +734,26 @@ static l1_status step(l1_gen *g) {
         l1_status st;
         if (!g->logits_ready) {
             bool ended;
-            st = flush_pending(g, &ended);
-            if (st != L1_OK || ended || g->need_eval) return st;
-            const float *lg = l1__ctx_logits(g->ctx, -1);
+            if (!g->draft_live) {
+                st = flush_pending(g, &ended);
+                if (st != L1_OK || ended || g->need_eval) return st;
+            }
+            const float *lg = l1__ctx_logits(g->ctx, g->draft_live ? g->draft_row : -1);
             if (!lg) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
             memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
         }
-        g->logits_ready = false;
         (void)l1__budget_before_sample(&g->budget, g->logits);
         if (g->params.budget_mode != L1_BUDGET_OFF && !l1__budget_close_allowed(&g->budget))
             l1__gen_mask_spelled_close(g->tok, g->flags, g->n_vocab, g->tail, g->n_tail, g->logits);
         if ((st = l1__sampler_sample(g->sampler, g->logits, &tok))) return st;
         forced = l1__budget_after_sample(&g->budget, &tok);
     }
+    /* The logits are used: the next position's come from the next draft
+     * row or an evaluation of the pending tokens. */
+    g->logits_ready = false;
+    bool in_cache;
+    l1_status st = take_draft(g, tok, &in_cache);
+    if (st != L1_OK) return st;
     l1_phase phase0 = l1__budget_phase(&g->budget);
     bool opened0 = l1__budget_opened(&g->budget);
     l1__sampler_accept(g->sampler, tok);
@@ -603,8 +762,10 @@ static l1_status step(l1_gen *g) {
     if (g->n_out == 1) g->res.first_token_ms = since_begin(g);
     if (phase0 == L1_PHASE_ANSWER && !forced && g->res.first_answer_ms == 0.0)
         g->res.first_answer_ms = since_begin(g);
-    if (g->n_pending == MAX_PENDING) return l1__error(L1_ERR_INTERNAL, "gen: pending tokens overflow");
-    g->pending[g->n_pending++] = tok;
+    if (!in_cache) {
+        if (g->n_pending == MAX_PENDING) return l1__error(L1_ERR_INTERNAL, "gen: pending tokens overflow");
+        g->pending[g->n_pending++] = tok;
+    }
     emit(g, tok, forced, phase0, opened0);
     if (!g->done && l1__budget_done(&g->budget)) finish(g, l1__budget_finish(&g->budget));
     return L1_OK;
@@ -716,7 +877,7 @@ static l1_status prefill(l1_gen *g, const l1_token *prompt, int32_t n) {
     g->res.prompt_reused = keep;
     g->res.prefill_tokens = n - keep;
     double t0 = now_ms();
-    st = eval(g, prompt + keep, n - keep);
+    st = eval(g, prompt + keep, n - keep, 0);
     g->res.prefill_ms = now_ms() - t0;
     if (st == L1_OK) { /* kept: another sequence's evaluation may come before the first token */
         const float *lg = l1__ctx_logits(g->ctx, -1);
@@ -750,6 +911,8 @@ static l1_status begin_response(l1_gen *g, const l1_gen_params *p, const l1_toke
     g->stop.close_on = l1__budget_phase(&g->budget) == L1_PHASE_THINKING;
     g->prev_forced = false;
     g->n_tail = 0;
+    g->n_draft = g->draft_i = 0;
+    g->draft_live = false;
     l1__detok_init(&g->detok, g->tok);
     g->active = true;
     if (shared) {
@@ -925,6 +1088,14 @@ l1_status l1__gen_step_group(l1_gen *const *gens, int32_t n) {
     for (int32_t i = 0; i < n; i++) {
         l1_gen *g = gens[i];
         if (!g->active) continue;
+        if (g->draft_live) { /* stepped alone before: its next logits are kept, its drafts dropped */
+            const float *lg = l1__ctx_logits(g->ctx, g->draft_row);
+            if (!lg) return l1__error(L1_ERR_INTERNAL, "l1_gen_step: generator %d lost its logits", i);
+            memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
+            l1_status st = drop_drafts(g);
+            if (st != L1_OK) return st;
+            g->logits_ready = true;
+        }
         g->batched = true;
         l1_status st = L1_OK;
         while (st == L1_OK && !g->done && !g->need_eval && g->ev_n == 0) st = step(g);

@@ -51,8 +51,13 @@ void l1cli_gen_usage(FILE *f) {
             "  --raw                 send the prompt as is (no chat format; = --template raw)\n"
             "  --think-prefix WHEN   auto | yes | no: end the prompt with \"<think>\\n\" (default auto)\n"
             "  --hide-thinking       print the answer only\n"
+            "speed:\n"
+            "  --draft N             speculative decoding by prompt lookup: draft up to N tokens (1-%d)\n"
+            "                        from the text so far and verify them in one step; the output is\n"
+            "                        unchanged (default auto: adapted, up to %d; 0 = off)\n"
             "Values may be attached: --think=64, -t2.  Ctrl-C stops the generation, prints\n"
-            "the summary and exits with status 130.\n");
+            "the summary and exits with status 130.\n",
+            L1_DRAFT_MAX, L1_DRAFT_MAX);
 }
 
 static bool parse_enum(const char *cmd, const char *opt, const char *v, const char *const *names, int n,
@@ -99,7 +104,7 @@ static int float_arg(const char *cmd, const char *opt, const char *v, double lo,
 enum {
     O_TEMP = L1CLI_OPT_LONG, O_TOP_K, O_TOP_P, O_MIN_P, O_REPEAT, O_PRESENCE, O_FREQUENCY, O_PENALTY_WINDOW,
     O_SEED, O_THINK, O_RESERVE, O_WINDOW, O_BUDGET, O_SENTENCE, O_THINK_PREFIX, O_TRANSITION, O_BIAS,
-    O_STOP, O_RAW, O_HIDE, O_KV, O_OVER_TRAIN, O_CLOSE_TEXT, O_TEMPLATE
+    O_STOP, O_RAW, O_HIDE, O_KV, O_OVER_TRAIN, O_CLOSE_TEXT, O_TEMPLATE, O_DRAFT
 };
 
 const struct option l1cli_gen_longopts[] = {
@@ -133,6 +138,7 @@ const struct option l1cli_gen_longopts[] = {
     {"stop", required_argument, NULL, O_STOP},
     {"raw", no_argument, NULL, O_RAW},
     {"hide-thinking", no_argument, NULL, O_HIDE},
+    {"draft", required_argument, NULL, O_DRAFT},
     {NULL, 0, NULL, 0},
 };
 
@@ -197,6 +203,9 @@ int l1cli_gen_option(const char *cmd, int c, const char *v, l1cli_gen_opts *o) {
         return o->stops[o->n_stop++] = v, 1;
     case O_RAW: return o->gp.template_mode = L1_TEMPLATE_RAW, 1;
     case O_HIDE: return o->hide_thinking = true, 1;
+    case O_DRAFT:
+        if (v && !strcmp(v, "auto")) return p->draft = L1_DRAFT_AUTO, 1;
+        return int_arg(cmd, "--draft", v, 0, L1_DRAFT_MAX, &p->draft);
     default: return -1;
     }
 }
@@ -345,6 +354,7 @@ void l1cli_summary(const char *cmd, const l1_gen_result *r, double load_ms) {
         if (r->close_ms > 0) fprintf(stderr, ", answer %.1f t/s", answer_tps(r));
     }
     if (r->answer_truncated) fprintf(stderr, " | answer truncated by N");
+    if (r->draft_tokens > 0) fprintf(stderr, " | drafts %d of %d accepted", r->draft_accepted, r->draft_tokens);
     fprintf(stderr, " | finish %s\n", l1_finish_name(r->finish));
 }
 
@@ -362,6 +372,8 @@ void l1cli_result_json_members(l1cli_json *j, const l1cli_stream *s, const l1_ge
     l1cli_json_str(j, "close_kind", close_kind(r));
     l1cli_json_bool(j, "answer_truncated", r->answer_truncated != 0);
     l1cli_json_str(j, "finish_reason", l1_finish_name(r->finish));
+    l1cli_json_int(j, "draft_tokens", r->draft_tokens);
+    l1cli_json_int(j, "draft_accepted", r->draft_accepted);
     l1cli_json_object(j, "timings");
     l1cli_json_fixed(j, "load_ms", load_ms, 3);
     l1cli_json_fixed(j, "prefill_tps", r->prefill_ms > 0 ? r->prefill_tokens * 1e3 / r->prefill_ms : 0.0, 3);
