@@ -39,12 +39,8 @@ for f in "${files[@]}"; do
     L1_REF_LIB="$REF_LIB" "$DRIVER" "$f" -p "$P" -n "$N" -d "$D" -r "$R" -t "$T" | grep '|'
     if [ -n "${IK_BENCH:-}" ] && [ -x "$IK_BENCH" ]; then
         echo "ik_llama.cpp:"
-        if [ "$D" != 0 ]; then
-            "$IK_BENCH" -m "$f" -p "$P" -n 0 -gp "$D,$N" -r "$R" -t "$T" -rtr 1 -fa 1 2>/dev/null |
-                grep -E "pp$P|tg$N@pp$D"
-        else
-            "$IK_BENCH" -m "$f" -p "$P" -n "$N" -r "$R" -t "$T" -rtr 1 -fa 1 2>/dev/null | grep -E "pp$P|tg$N"
-        fi
+        if [ "$D" != 0 ]; then gen=(-n 0 -gp "$D,$N"); row="tg$N@pp$D"; else gen=(-n "$N"); row="tg$N"; fi
+        "$IK_BENCH" -m "$f" -p "$P" "${gen[@]}" -r "$R" -t "$T" -rtr 1 -fa 1 2>/dev/null | grep -E "pp$P|$row"
     else
         echo "ik_llama.cpp: skipped (set IK_BENCH to its llama-bench)"
     fi

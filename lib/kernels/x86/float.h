@@ -216,13 +216,15 @@ FX_INLINE void fx_scores_store4(float *sc, __m256 a0, __m256 a1, __m256 a2, __m2
 
 /* The scaled scores of the n rows (4 or 8) from k on, into sc: one chain
  * of fused multiply-adds per row over 8-lane slices, sharing each load of
- * q, then the lanes added four rows at a time (fx_hsum4). */
-FX_INLINE void fx_scores_rows(int n, const float *q, const uint8_t *k, size_t stride, int64_t dv, int64_t d,
-                              float scale, bool f16, float *sc) {
+ * q, then the lanes added four rows at a time (fx_hsum4).  Only the first
+ * `live` rows exist: the others read the last live row again (their
+ * scores are written too, and ignored by the caller). */
+FX_INLINE void fx_scores_rows(int n, int live, const float *q, const uint8_t *k, size_t stride, int64_t dv,
+                              int64_t d, float scale, bool f16, float *sc) {
     const void *r[8];
     __m256 a[8];
     L1__UNROLL for (int u = 0; u < n; u++) {
-        r[u] = k + (size_t)u * stride;
+        r[u] = k + (size_t)(u < live ? u : live - 1) * stride;
         a[u] = _mm256_setzero_ps();
     }
     for (int64_t i = 0; i < dv; i += 8) {
@@ -242,18 +244,12 @@ FX_INLINE void fx_scores(const float *q, const uint8_t *k, size_t stride, int64_
                          float scale, bool f16, float *sc) {
     const int64_t dv = d - d % 8;
     int64_t j = 0;
-    for (; j + 8 <= nb; j += 8) fx_scores_rows(8, q, k + (size_t)j * stride, stride, dv, d, scale, f16, sc + j);
-    for (; j + 4 <= nb; j += 4) fx_scores_rows(4, q, k + (size_t)j * stride, stride, dv, d, scale, f16, sc + j);
-    for (; j < nb; j++) {
-        const void *r = k + (size_t)j * stride;
-        __m256 a0 = _mm256_setzero_ps();
-        for (int64_t i = 0; i < dv; i += 8) a0 = _mm256_fmadd_ps(fx_load_kv(r, i, f16), _mm256_loadu_ps(q + i), a0);
-        /* The lane sum of fx_hsum4 plus the tail summed from zero, as
-         * fx_scores_store4 does, so that a row's score is the same bits in
-         * a pass of four or eight or alone. */
-        float t = 0.0f;
-        for (int64_t i = dv; i < d; i++) t += fx_kv_at(r, i, f16) * q[i];
-        sc[j] = (_mm_cvtss_f32(fx_hsum4(a0, a0, a0, a0)) + t) * scale;
+    for (; j + 8 <= nb; j += 8) fx_scores_rows(8, 8, q, k + (size_t)j * stride, stride, dv, d, scale, f16, sc + j);
+    for (; j + 4 <= nb; j += 4) fx_scores_rows(4, 4, q, k + (size_t)j * stride, stride, dv, d, scale, f16, sc + j);
+    if (j < nb) { /* the last 1..3 rows: a pass of four over them */
+        float t[4];
+        fx_scores_rows(4, (int)(nb - j), q, k + (size_t)j * stride, stride, dv, d, scale, f16, t);
+        for (int u = 0; u < nb - j; u++) sc[j + u] = t[u];
     }
 }
 
