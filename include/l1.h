@@ -697,12 +697,14 @@ L1_API l1_status l1_gen_begin(l1_gen *gen, const char *prompt, const l1_gen_para
 
 /* The next piece of the response (never an empty L1_PIECE_TEXT); at the end,
  * L1_PIECE_END with its finish, again on every later call.
- * L1_ERR_INVALID_ARG before l1_gen_begin. */
+ * L1_ERR_INVALID_ARG before l1_gen_begin, and when the generator's sequence
+ * was changed by another call (l1_ctx_eval, l1_ctx_truncate, ...) since
+ * the response began: the response then ends (finish aborted). */
 L1_API l1_status l1_gen_next(l1_gen *gen, l1_piece *out);
 
 /* Ends the response (finish aborted if it was still running) and fills
- * *out (may be NULL).  The generated tokens, except the last, stay in the
- * cache for the next turn. */
+ * *out (may be NULL).  The generated tokens stay in the cache for the next
+ * turn (the last one too when drafting evaluated it), and nothing else. */
 L1_API l1_status l1_gen_end(l1_gen *gen, l1_gen_result *out);
 
 /* ---- continuous batching: several generators on one context ------------------ */

@@ -750,6 +750,49 @@ static void same_seed_gives_same_tokens(void **state) {
     l1_ctx_free(ctx);
 }
 
+/* The context's sequence changed under a running response (truncated, or
+ * evaluated by l1_ctx_eval) ends it with an error naming the cause, drafts
+ * off or on, without writing past the generator's record of its tokens
+ * (under ASan this overflowed before); the next response begins normally. */
+static void sequence_changed_during_a_response_is_refused(void **state) {
+    (void)state;
+    for (int mode = 0; mode < 4; mode++) {
+        l1_ctx *ctx = new_ctx(64);
+        l1_gen *g;
+        assert_int_equal(l1_gen_new(ctx, &g), L1_OK);
+        l1_gen_params p = params_seed(5);
+        p.temperature = 0.0f;
+        p.draft = mode & 1 ? 8 : 0;
+        assert_int_equal(l1_gen_begin(g, "Count", &p), L1_OK);
+        l1_piece pc;
+        for (int i = 0; i < 30; i++) assert_int_equal(l1_gen_next(g, &pc), L1_OK);
+        const int32_t before = l1_ctx_n_past(ctx);
+        if (mode < 2) {
+            assert_int_equal(l1_ctx_truncate(ctx, 2), L1_OK);
+        } else {
+            const l1_token t[5] = {0};
+            assert_int_equal(l1_ctx_eval(ctx, t, 5, 0), L1_OK);
+        }
+        const int32_t after = l1_ctx_n_past(ctx);
+        assert_int_equal(l1_gen_next(g, &pc), L1_ERR_INVALID_ARG);
+        assert_non_null(strstr(l1_last_error(), "changed outside the generator"));
+        assert_int_equal(l1_ctx_n_past(ctx), after); /* the other call's sequence is left as it is */
+        assert_true(after != before);
+        l1_gen_result r;
+        assert_int_equal(l1_gen_end(g, &r), L1_OK);
+        assert_int_equal(r.finish, L1_FINISH_ABORTED);
+        p.max_tokens = 8;
+        assert_int_equal(l1_gen_begin(g, "Again", &p), L1_OK);
+        while (l1_gen_next(g, &pc) == L1_OK && pc.kind != L1_PIECE_END) {
+        }
+        assert_int_equal(pc.kind, L1_PIECE_END);
+        assert_int_equal(l1_gen_end(g, &r), L1_OK);
+        assert_int_equal(r.finish, L1_FINISH_MAX_TOKENS);
+        l1_gen_free(g);
+        l1_ctx_free(ctx);
+    }
+}
+
 /* Turn two of a chat on a generator that kept turn one's cache gives the
  * tokens a fresh context gives for the same history. */
 static void chat_prefix_reuse_equals_fresh_evaluation(void **state) {
@@ -863,6 +906,7 @@ int main(void) {
         cmocka_unit_test(abort_flag_stops_decode),
         cmocka_unit_test(abort_flag_stops_prefill),
         cmocka_unit_test(same_seed_gives_same_tokens),
+        cmocka_unit_test(sequence_changed_during_a_response_is_refused),
         cmocka_unit_test(chat_prefix_reuse_equals_fresh_evaluation),
         cmocka_unit_test(invalid_params_are_refused_by_name),
         cmocka_unit_test(piece_flags_mark_sentence_and_line_ends),

@@ -535,10 +535,8 @@ static l1_status drop_drafts(l1_gen *g) {
     const int32_t left = g->n_draft - g->draft_i;
     g->n_draft = g->draft_i = 0;
     g->draft_live = false;
-    if (left == 0) return L1_OK;
     const int32_t n_past = l1__ctx_seq_n_past(g->ctx, g->seq);
-    if (left > n_past || left > g->n_cache)
-        return l1__error(L1_ERR_INTERNAL, "gen: the context lost %d drafted tokens (used outside the generator?)", left);
+    if (left == 0 || n_past != g->n_cache || left > n_past) return L1_OK; /* the sequence is no longer ours (step) */
     g->n_cache -= left;
     return l1__ctx_seq_truncate(g->ctx, g->seq, n_past - left);
 }
@@ -724,6 +722,14 @@ static l1_status flush_pending(l1_gen *g, bool *ended) {
 
 static l1_status step(l1_gen *g) {
     if (g->done) return L1_OK;
+    /* The sequence holds what this generator placed there, or the response
+     * cannot go on (its logits and cache record would be another's). */
+    const int32_t held = l1__ctx_seq_n_past(g->ctx, g->seq);
+    if (held != g->n_cache)
+        return l1__error(L1_ERR_INVALID_ARG,
+                         "gen: sequence %d of the context was changed outside the generator during the response "
+                         "(it holds %d positions, the generator placed %d)",
+                         (int)g->seq, (int)held, (int)g->n_cache);
     if (l1__budget_done(&g->budget)) return finish(g, l1__budget_finish(&g->budget)), L1_OK;
     if (abort_between_tokens(g)) return finish(g, L1_FINISH_ABORTED), L1_OK;
     if (g->params.max_tokens > 0 && g->n_out >= g->params.max_tokens)
