@@ -339,6 +339,58 @@ static void drafted_response_continues_in_group_steps(void **state) {
     l1_model_free(m);
 }
 
+/* Two drafting generators on two sequences of one context, pulled in
+ * turns with l1_gen_next: each one's evaluations (and the truncations that
+ * drop its drafts) replace the other's logits rows between its calls, so
+ * each must evaluate its last token again; each gives the tokens it gives
+ * alone with drafts off. */
+static void drafting_generators_taking_turns_on_one_context(void **state) {
+    (void)state;
+    l1_model *m = synth_model(L1_TYPE_Q8_0);
+    const char *prompts[2] = {"Once upon a time", "Count"};
+    static response alone[2], turns[2];
+    l1_ctx *one = new_ctx(m, 1024, 1, 1);
+    for (int i = 0; i < 2; i++) {
+        l1_gen_params p = l1_gen_default_params();
+        p.temperature = 0.7f;
+        p.seed = 11 + (uint64_t)i;
+        p.max_tokens = 120;
+        p.draft = 0;
+        respond(one, prompts[i], &p, &alone[i]);
+    }
+    l1_ctx_free(one);
+    l1_ctx *ctx = new_ctx(m, 1024, 2, 2);
+    l1_gen *g[2];
+    bool done[2] = {false, false};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(l1_gen_new_seq(ctx, i, &g[i]), L1_OK);
+        l1_gen_params p = l1_gen_default_params();
+        p.temperature = 0.7f;
+        p.seed = 11 + (uint64_t)i;
+        p.max_tokens = 120;
+        p.draft = 5;
+        memset(&turns[i], 0, sizeof turns[i]);
+        assert_int_equal(l1_gen_begin(g[i], prompts[i], &p), L1_OK);
+    }
+    while (!done[0] || !done[1])
+        for (int i = 0; i < 2; i++) {
+            l1_piece pc;
+            if (done[i]) continue;
+            assert_int_equal(l1_gen_next(g[i], &pc), L1_OK);
+            if (pc.kind == L1_PIECE_END) done[i] = true;
+            else take_piece(&turns[i], &pc);
+        }
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(l1_gen_end(g[i], &turns[i].r), L1_OK);
+        keep_tokens(g[i], &turns[i]);
+        assert_same_response(&alone[i], &turns[i]);
+        assert_true(turns[i].r.draft_accepted > 0);
+        l1_gen_free(g[i]);
+    }
+    l1_ctx_free(ctx);
+    l1_model_free(m);
+}
+
 static void draft_outside_its_range_is_refused_by_name(void **state) {
     (void)state;
     l1_model *m = synth_model(L1_TYPE_F32);
@@ -363,6 +415,7 @@ int main(void) {
         cmocka_unit_test(drafts_keep_the_budget_and_the_answers),
         cmocka_unit_test(drafts_at_the_limits_and_across_turns),
         cmocka_unit_test(drafted_response_continues_in_group_steps),
+        cmocka_unit_test(drafting_generators_taking_turns_on_one_context),
         cmocka_unit_test(draft_outside_its_range_is_refused_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -295,6 +295,7 @@ int32_t l1__ctx_seq_n_past(const l1_ctx *ctx, int32_t seq) {
 }
 int32_t l1__ctx_n_ctx(const l1_ctx *ctx) { return ctx->n_ctx; }
 int32_t l1__ctx_n_batch(const l1_ctx *ctx) { return ctx->n_batch; }
+uint64_t l1__ctx_eval_id(const l1_ctx *ctx) { return ctx->eval_id; }
 int32_t l1__ctx_n_vocab(const l1_ctx *ctx) { return ctx->model->hp.n_vocab; }
 const l1_model *l1__ctx_model(const l1_ctx *ctx) { return ctx->model; }
 
@@ -962,6 +963,7 @@ static l1_status run_eval(l1_ctx *c, const char *fn, const l1_token *tokens, con
                           const int32_t *pos, int32_t n, keep how, const int8_t *list, l1_abort_fn poll,
                           void *poll_user) {
     c->n_out = 0; /* whatever happens next, the previous logits are gone */
+    c->eval_id++;
     c->nonfinite = NULL;
     if (!tokens || n < 1) return l1__error(L1_ERR_INVALID_ARG, "%s: NULL tokens, or n < 1", fn);
     l1_status st;

@@ -75,6 +75,7 @@ struct l1_ctx {
     double t_eval_one, t_eval_extra;
 
     /* Outputs of the last eval. */
+    uint64_t eval_id;       /* evaluations begun so far: the logits are those of the eval_id-th */
     int32_t n_out;          /* tokens of the last eval; 0 = no logits */
     const char *nonfinite;  /* first weight whose input held NaN or infinity in this eval, or NULL */
 };
@@ -118,6 +119,9 @@ l1_status l1__ctx_seq_copy(l1_ctx *ctx, int32_t src, int32_t dst, int32_t n);
 int32_t l1__ctx_n_past(const l1_ctx *ctx);
 int32_t l1__ctx_n_ctx(const l1_ctx *ctx);
 int32_t l1__ctx_n_batch(const l1_ctx *ctx);
+/* Evaluations begun on the context so far (l1__ctx_logits gives the last
+ * one's rows, or NULL after a truncation). */
+uint64_t l1__ctx_eval_id(const l1_ctx *ctx);
 int32_t l1__ctx_n_vocab(const l1_ctx *ctx);
 const l1_model *l1__ctx_model(const l1_ctx *ctx);
 

@@ -130,6 +130,7 @@ struct l1_gen {
     int32_t n_draft, draft_i;      /* draft[draft_i..n_draft) not yet compared */
     bool draft_live;               /* the context's logits row draft_row is the next position's */
     int32_t draft_row;             /* -1 = the last row */
+    uint64_t draft_eval;           /* the context's eval_id of those rows */
     /* L1_DRAFT_AUTO's share of compared drafts that were accepted (a
      * running mean; DRAFT_PRIOR before any); its times are the context's
      * (t_eval_one, t_eval_extra). */
@@ -541,6 +542,28 @@ static l1_status drop_drafts(l1_gen *g) {
     return l1__ctx_seq_truncate(g->ctx, g->seq, n_past - left);
 }
 
+/* The next position's logits from the drafted evaluation's rows, or NULL
+ * when another evaluation or a truncation (another generator on the
+ * context, between two l1_gen_next calls) has replaced them. */
+static const float *draft_logits(const l1_gen *g) {
+    if (!g->draft_live || l1__ctx_eval_id(g->ctx) != g->draft_eval) return NULL;
+    return l1__ctx_logits(g->ctx, g->draft_row);
+}
+
+/* The drafted evaluation's rows are gone: the drafts not compared leave
+ * the cache, and so does the last token, which becomes pending again to be
+ * evaluated for its logits (the same bits: a token's logits do not depend
+ * on what shares its step). */
+static l1_status reclaim_logits(l1_gen *g) {
+    l1_status st = drop_drafts(g);
+    if (st != L1_OK) return st;
+    if (g->n_cache < 1 || g->n_pending != 0 || l1__ctx_seq_n_past(g->ctx, g->seq) != g->n_cache)
+        return l1__error(L1_ERR_INTERNAL, "gen: cannot re-evaluate the last token (%d cached, %d pending)",
+                         (int)g->n_cache, (int)g->n_pending);
+    g->pending[g->n_pending++] = g->cache[--g->n_cache];
+    return l1__ctx_seq_truncate(g->ctx, g->seq, g->n_cache);
+}
+
 /* Settles the response's next token `tok` against the drafts: *in_cache
  * when it is the next draft (already evaluated, its successor's logits in
  * the next row), else the round ends. */
@@ -716,6 +739,7 @@ static l1_status flush_pending(l1_gen *g, bool *ended) {
     g->draft_i = 0;
     g->draft_row = k ? n - 1 : -1;
     g->draft_live = true;
+    g->draft_eval = l1__ctx_eval_id(g->ctx);
     g->res.draft_tokens += k;
     return L1_OK;
 }
@@ -739,13 +763,14 @@ static l1_status step(l1_gen *g) {
     if (!forced) {
         l1_status st;
         if (!g->logits_ready) {
-            bool ended;
-            if (!g->draft_live) {
+            const float *lg = draft_logits(g);
+            if (!lg) {
+                bool ended;
+                if (g->draft_live && (st = reclaim_logits(g)) != L1_OK) return st;
                 st = flush_pending(g, &ended);
                 if (st != L1_OK || ended || g->need_eval) return st;
+                if (!(lg = draft_logits(g))) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
             }
-            const float *lg = l1__ctx_logits(g->ctx, g->draft_live ? g->draft_row : -1);
-            if (!lg) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
             memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
         }
         (void)l1__budget_before_sample(&g->budget, g->logits);
@@ -1094,13 +1119,12 @@ l1_status l1__gen_step_group(l1_gen *const *gens, int32_t n) {
     for (int32_t i = 0; i < n; i++) {
         l1_gen *g = gens[i];
         if (!g->active) continue;
-        if (g->draft_live) { /* stepped alone before: its next logits are kept, its drafts dropped */
-            const float *lg = l1__ctx_logits(g->ctx, g->draft_row);
-            if (!lg) return l1__error(L1_ERR_INTERNAL, "l1_gen_step: generator %d lost its logits", i);
-            memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
-            l1_status st = drop_drafts(g);
+        if (g->draft_live) { /* stepped alone before: its next logits are kept, or it evaluates again */
+            const float *lg = draft_logits(g);
+            if (lg) memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
+            l1_status st = lg ? drop_drafts(g) : reclaim_logits(g);
             if (st != L1_OK) return st;
-            g->logits_ready = true;
+            g->logits_ready = lg != NULL;
         }
         g->batched = true;
         l1_status st = L1_OK;
