@@ -287,8 +287,10 @@ symbols: $(SHARED_LIB)
 	@if grep '^l1__' $(BUILD)/symbols.txt; then \
 	    echo "symbols: internal l1__ names are exported" >&2; exit 1; fi
 
+# Only the lines changed since the last commit (staged or not): the tree is
+# not reformatted whole.
 format:
-	clang-format -i include/*.h $(wildcard lib/*/*.[ch] lib/kernels/*/*.[ch]) tools/l1/*.c tests/*.c examples/*.c
+	git clang-format --force HEAD -- include lib tools tests examples bench
 
 clean:
 	rm -rf build/release build/debug build/asan build/ubsan build/tsan build/scalar \
@@ -305,7 +307,7 @@ help:
 	@echo "                  stripped; INSTALL_STRIP=0 keeps debug info)"
 	@echo "make uninstall    remove what install wrote"
 	@echo "make symbols      list exported symbols; fails unless all are l1_*"
-	@echo "make format       clang-format the sources"
+	@echo "make format       clang-format the lines changed since the last commit (.clang-format)"
 	@echo "make clean        remove build outputs (keeps build/reference)"
 	@echo "options: CONFIG=release|debug|asan|ubsan|tsan|scalar|coverage  WERROR=1  ARCH=aarch64"
 	@echo "         TESTS=\"gguf quant\" (only those test binaries)  PARITY=auto|require|skip"
