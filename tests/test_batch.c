@@ -21,47 +21,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "gguf/types.h"
 #include "kernels/kernels.h"
 #include "l1.h"
-#include "tooling/synth.h"
+#include "support/small_models.h"
 
 #define REASONER "examples/reasoner.gguf"
-
-/* A 2-layer synthetic model 256 wide (head_dim 64, 4 query heads over 2
- * KV heads) with matrices of `type`, written to a temporary file and
- * loaded. */
-static l1_model *synth_model(uint32_t type) {
-    char path[96];
-    snprintf(path, sizeof path, "/tmp/l1_test_batch_%d_%u.gguf", (int)getpid(), (unsigned)type);
-    l1__synth_params p;
-    assert_int_equal(l1__synth_preset("tiny", &p), L1_OK);
-    p.n_embd = 256;
-    p.n_ff = 512;
-    p.n_head = 4;
-    p.n_head_kv = 2;
-    p.n_ctx_train = 1024;
-    p.type = type;
-    assert_int_equal(l1__synth_write(&p, path), L1_OK);
-    l1_model *m = NULL;
-    assert_int_equal(l1_model_load(path, NULL, &m), L1_OK);
-    unlink(path);
-    return m;
-}
-
-static l1_ctx *new_ctx(const l1_model *m, int32_t n_ctx, int32_t n_seq, int32_t threads) {
-    l1_ctx_params cp = l1_ctx_default_params();
-    cp.n_ctx = n_ctx;
-    cp.n_seq = n_seq;
-    cp.n_threads = threads;
-    l1_ctx *c = NULL;
-    assert_int_equal(l1_ctx_new(m, &cp, &c), L1_OK);
-    return c;
-}
 
 /* Deterministic token ids in [0, n_vocab). */
 static void fill_tokens(l1_token *t, int32_t n, int32_t n_vocab, uint32_t salt) {
@@ -102,7 +70,7 @@ static void decode_matches_alone(const l1_model *m, int32_t threads, const char 
     float *alone = malloc((size_t)N_SEQ * (N_DECODE + 1) * (size_t)nv * sizeof(float));
     assert_non_null(alone);
     for (int s = 0; s < N_SEQ; s++) {
-        l1_ctx *c = new_ctx(m, 1024, 1, threads);
+        l1_ctx *c = small_ctx(m, 1024, 1, threads);
         assert_int_equal(l1_ctx_eval(c, prompt[s], PROMPT_LEN[s], 0), L1_OK);
         memcpy(alone + ((size_t)s * (N_DECODE + 1)) * nv, l1_ctx_logits(c, -1), (size_t)nv * sizeof(float));
         for (int d = 0; d < N_DECODE - 1; d++) {
@@ -117,7 +85,7 @@ static void decode_matches_alone(const l1_model *m, int32_t threads, const char 
      * one alone (an eval of more than n_batch tokens is cut into steps,
      * and a sequence's steps must be cut where they are alone), then one
      * token of every sequence per batch, then two of each. */
-    l1_ctx *c = new_ctx(m, 1024, N_SEQ, threads);
+    l1_ctx *c = small_ctx(m, 1024, N_SEQ, threads);
     l1_token tok[80];
     int32_t seq[80];
     int32_t n = 0, k0 = 0, k1 = 0;
@@ -187,7 +155,7 @@ static void a_sequence_decoded_in_a_batch_gets_its_logits_alone_bit_for_bit(void
         if (!l1__tier_set((l1__tier)t)) continue; /* not compiled, or not this CPU's */
         tiers++;
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-            l1_model *m = synth_model(types[i]); /* loaded per tier: repacking follows the tier */
+            l1_model *m = small_synth_model("batch", types[i], 1024); /* loaded per tier: repacking follows the tier */
             char label[64];
             snprintf(label, sizeof label, "%s, tier %s", l1__type_name(types[i]), l1__tier_name((l1__tier)t));
             /* 1 to 3 threads on the tier the library picks here; the
@@ -207,7 +175,7 @@ static void a_sequence_decoded_in_a_batch_gets_its_logits_alone_bit_for_bit(void
  * and do change when its own tokens change (so the comparison can fail). */
 static void sequences_never_see_each_other(void **state) {
     (void)state;
-    l1_model *m = synth_model(L1_TYPE_Q8_0);
+    l1_model *m = small_synth_model("batch", L1_TYPE_Q8_0, 1024);
     const int32_t nv = l1_n_vocab(m);
     l1_token a[40], b[40], other[40];
     fill_tokens(a, 40, nv, 1);
@@ -218,7 +186,7 @@ static void sequences_never_see_each_other(void **state) {
     for (int round = 0; round < 3; round++) {
         /* round 0: seq 0 = a, seq 1 = b; round 1: seq 0 = other, seq 1 = b;
          * round 2: seq 0 = a, seq 1 = other. */
-        l1_ctx *c = new_ctx(m, 128, 2, 2);
+        l1_ctx *c = small_ctx(m, 128, 2, 2);
         l1_token tok[80];
         int32_t seq[80];
         for (int i = 0; i < 40; i++) {
@@ -243,14 +211,14 @@ static void sequences_never_see_each_other(void **state) {
 /* One prompt evaluated once and copied: every copy decodes as the original. */
 static void a_copied_prompt_decodes_like_the_original(void **state) {
     (void)state;
-    l1_model *m = synth_model(L1_TYPE_Q4_0);
+    l1_model *m = small_synth_model("batch", L1_TYPE_Q4_0, 1024);
     const int32_t nv = l1_n_vocab(m);
     l1_token p[30], x = 7;
     fill_tokens(p, 30, nv, 9);
-    l1_ctx *alone = new_ctx(m, 64, 1, 2);
+    l1_ctx *alone = small_ctx(m, 64, 1, 2);
     assert_int_equal(l1_ctx_eval(alone, p, 30, 0), L1_OK);
     assert_int_equal(l1_ctx_eval(alone, &x, 1, 0), L1_OK);
-    l1_ctx *c = new_ctx(m, 64, 3, 2);
+    l1_ctx *c = small_ctx(m, 64, 3, 2);
     assert_int_equal(l1_ctx_eval(c, p, 30, 0), L1_OK); /* sequence 0 */
     assert_int_equal(l1_ctx_seq_copy(c, 0, 1, 30), L1_OK);
     assert_int_equal(l1_ctx_seq_copy(c, 0, 2, 30), L1_OK);
@@ -274,8 +242,8 @@ static void a_copied_prompt_decodes_like_the_original(void **state) {
 /* A batch that overflows one sequence is refused whole, naming it. */
 static void a_full_sequence_refuses_the_batch_and_changes_nothing(void **state) {
     (void)state;
-    l1_model *m = synth_model(L1_TYPE_Q8_0);
-    l1_ctx *c = new_ctx(m, 16, 2, 1);
+    l1_model *m = small_synth_model("batch", L1_TYPE_Q8_0, 1024);
+    l1_ctx *c = small_ctx(m, 16, 2, 1);
     l1_token t[16];
     fill_tokens(t, 16, l1_n_vocab(m), 4);
     int32_t s1[15];
@@ -301,7 +269,7 @@ static void a_full_sequence_refuses_the_batch_and_changes_nothing(void **state) 
 
 static void batch_arguments_are_checked(void **state) {
     (void)state;
-    l1_model *m = synth_model(L1_TYPE_Q8_0);
+    l1_model *m = small_synth_model("batch", L1_TYPE_Q8_0, 1024);
     l1_ctx_params cp = l1_ctx_default_params();
     cp.n_ctx = 32;
     cp.n_seq = L1_MAX_SEQ + 1;
@@ -310,7 +278,7 @@ static void batch_arguments_are_checked(void **state) {
     assert_null(c);
     cp.n_seq = -1;
     assert_int_equal(l1_ctx_new(m, &cp, &c), L1_ERR_INVALID_ARG);
-    c = new_ctx(m, 32, 2, 1);
+    c = small_ctx(m, 32, 2, 1);
     assert_int_equal(l1_ctx_n_seq(c), 2);
     assert_int_equal(l1_ctx_decode(c, NULL), L1_ERR_INVALID_ARG);
     assert_int_equal(l1_ctx_decode(NULL, NULL), L1_ERR_INVALID_ARG);
@@ -393,7 +361,7 @@ static void compare_with_alone(const char *prompt, int32_t k, const l1_gen_param
     text *together = calloc((size_t)k, sizeof *together), alone;
     assert_non_null(together);
     for (int32_t i = 0; i < k; i++) together[i].stop_at = stop_at ? stop_at[i] : 0;
-    l1_ctx *c = new_ctx(g_reasoner, n_ctx, k, 2);
+    l1_ctx *c = small_ctx(g_reasoner, n_ctx, k, 2);
     assert_int_equal(l1_generate_n(c, prompt, k, gp, on_seq, together, res), L1_OK);
     l1_ctx_free(c);
     for (int32_t i = 0; i < k; i++) {
@@ -402,7 +370,7 @@ static void compare_with_alone(const char *prompt, int32_t k, const l1_gen_param
         l1_gen_params p1 = *gp;
         p1.seed = gp->seed + (uint64_t)i;
         l1_gen_result r1;
-        l1_ctx *c1 = new_ctx(g_reasoner, n_ctx, 1, 1);
+        l1_ctx *c1 = small_ctx(g_reasoner, n_ctx, 1, 1);
         assert_int_equal(l1_generate(c1, prompt, &p1, on_one, &alone, &r1), L1_OK);
         l1_ctx_free(c1);
         assert_string_equal(alone.s, together[i].s);
@@ -435,7 +403,7 @@ static void k_responses_together_equal_k_responses_alone(void **state) {
     gp.budget = 128;
     compare_with_alone("What is 358 + 47?", 8, &gp, 512, NULL, res);
     text t = {0};
-    l1_ctx *c = new_ctx(g_reasoner, 512, 1, 1);
+    l1_ctx *c = small_ctx(g_reasoner, 512, 1, 1);
     assert_int_equal(l1_generate(c, "What is 358 + 47?", &gp, on_one, &t, NULL), L1_OK);
     l1_ctx_free(c);
     long v;
@@ -480,7 +448,7 @@ static void a_full_context_ends_only_the_response_that_filled_it(void **state) {
         l1_gen_params p1 = gp;
         p1.seed = gp.seed + (uint64_t)i;
         l1_gen_result one;
-        l1_ctx *c = new_ctx(g_reasoner, 512, 1, 1);
+        l1_ctx *c = small_ctx(g_reasoner, 512, 1, 1);
         assert_int_equal(l1_generate(c, q, &p1, NULL, NULL, &one), L1_OK);
         l1_ctx_free(c);
         assert_int_equal(one.finish, L1_FINISH_EOS);
@@ -517,7 +485,7 @@ static void alone_text(const job *j, text *t, l1_gen_result *r) {
     gp.budget_mode = L1_BUDGET_MAX;
     gp.budget = j->budget;
     memset(t, 0, sizeof *t);
-    l1_ctx *c = new_ctx(g_reasoner, 512, 1, 1);
+    l1_ctx *c = small_ctx(g_reasoner, 512, 1, 1);
     assert_int_equal(l1_generate(c, j->prompt, &gp, on_one, t, r), L1_OK);
     l1_ctx_free(c);
 }
@@ -529,7 +497,7 @@ static void responses_join_and_leave_a_running_batch(void **state) {
         {"What is 66 * 9?", 22, 64, 5, 0},
         {"What is 7001 - 2999?", 23, 128, 9, 0},
     };
-    l1_ctx *c = new_ctx(g_reasoner, 512, 3, 2);
+    l1_ctx *c = small_ctx(g_reasoner, 512, 3, 2);
     l1_gen *g[3];
     for (int i = 0; i < 3; i++) assert_int_equal(l1_gen_new_seq(c, i, &g[i]), L1_OK);
     l1_gen *bad = NULL;
@@ -606,7 +574,7 @@ static void responses_join_and_leave_a_running_batch(void **state) {
     assert_int_equal(l1_gen_poll(g[0], NULL), -1);
     assert_int_equal(l1_gen_step(NULL, 1), L1_ERR_INVALID_ARG);
     assert_int_equal(l1_gen_step(g, 0), L1_ERR_INVALID_ARG);
-    l1_ctx *other = new_ctx(g_reasoner, 64, 1, 1);
+    l1_ctx *other = small_ctx(g_reasoner, 64, 1, 1);
     l1_gen *go = NULL;
     assert_int_equal(l1_gen_new_seq(other, 0, &go), L1_OK);
     l1_gen *mixed[2] = {g[1], go};
@@ -625,7 +593,7 @@ static void responses_join_and_leave_a_running_batch(void **state) {
 
 static void generate_n_arguments_are_checked(void **state) {
     (void)state;
-    l1_ctx *c = new_ctx(g_reasoner, 256, 2, 1);
+    l1_ctx *c = small_ctx(g_reasoner, 256, 2, 1);
     l1_gen_result r[3];
     assert_int_equal(l1_generate_n(c, "What is 1 + 1?", 3, NULL, NULL, NULL, r), L1_ERR_INVALID_ARG);
     assert_non_null(strstr(l1_last_error(), "n_seq"));

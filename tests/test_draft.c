@@ -19,45 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "generate/generate.h"
 #include "gguf/types.h"
 #include "l1.h"
-#include "tooling/synth.h"
+#include "support/small_models.h"
 
 #define REASONER "examples/reasoner.gguf"
 #define MAX_OUT 512
-
-static l1_model *synth_model(uint32_t type) {
-    char path[96];
-    snprintf(path, sizeof path, "/tmp/l1_test_draft_%d_%u.gguf", (int)getpid(), (unsigned)type);
-    l1__synth_params p;
-    assert_int_equal(l1__synth_preset("tiny", &p), L1_OK);
-    p.n_embd = 256;
-    p.n_ff = 512;
-    p.n_head = 4;
-    p.n_head_kv = 2;
-    p.n_ctx_train = 2048;
-    p.type = type;
-    assert_int_equal(l1__synth_write(&p, path), L1_OK);
-    l1_model *m = NULL;
-    assert_int_equal(l1_model_load(path, NULL, &m), L1_OK);
-    unlink(path);
-    return m;
-}
-
-static l1_ctx *new_ctx(const l1_model *m, int32_t n_ctx, int32_t n_seq, int32_t threads) {
-    l1_ctx_params cp = l1_ctx_default_params();
-    cp.n_ctx = n_ctx;
-    cp.n_seq = n_seq;
-    cp.n_threads = threads;
-    l1_ctx *c = NULL;
-    assert_int_equal(l1_ctx_new(m, &cp, &c), L1_OK);
-    return c;
-}
 
 /* One response: its tokens, text and result. */
 typedef struct response {
@@ -145,10 +116,10 @@ static void drafts_give_the_tokens_of_plain_decoding(void **state) {
     (void)state;
     const uint32_t types[] = {L1_TYPE_F32, L1_TYPE_Q8_0, L1_TYPE_Q4_0, L1_TYPE_Q4_K};
     for (size_t ti = 0; ti < L1_ARRAY_LEN(types); ti++) {
-        l1_model *m = synth_model(types[ti]);
+        l1_model *m = small_synth_model("draft", types[ti], 2048);
         long drafted = 0, accepted = 0;
         for (int threads = 1; threads <= 2; threads++) {
-            l1_ctx *ctx = new_ctx(m, 1024, 1, threads);
+            l1_ctx *ctx = small_ctx(m, 1024, 1, threads);
             l1_gen_params p = l1_gen_default_params();
             p.max_tokens = 160;
             p.temperature = 0.0f;
@@ -173,7 +144,7 @@ static void drafts_keep_the_budget_and_the_answers(void **state) {
     (void)state;
     l1_model *m = NULL;
     assert_int_equal(l1_model_load(REASONER, NULL, &m), L1_OK);
-    l1_ctx *ctx = new_ctx(m, 512, 1, 2);
+    l1_ctx *ctx = small_ctx(m, 512, 1, 2);
     const struct {
         long a;
         char op;
@@ -213,10 +184,10 @@ static void drafts_keep_the_budget_and_the_answers(void **state) {
  * reuses the first turn's cache, is the same too. */
 static void drafts_at_the_limits_and_across_turns(void **state) {
     (void)state;
-    l1_model *m = synth_model(L1_TYPE_Q8_0);
+    l1_model *m = small_synth_model("draft", L1_TYPE_Q8_0, 2048);
     static response off, on;
     for (int32_t max_tokens = 1; max_tokens <= 9; max_tokens += 4) {
-        l1_ctx *ctx = new_ctx(m, 256, 1, 1);
+        l1_ctx *ctx = small_ctx(m, 256, 1, 1);
         l1_gen_params p = l1_gen_default_params();
         p.temperature = 0.0f;
         p.max_tokens = max_tokens;
@@ -229,7 +200,7 @@ static void drafts_at_the_limits_and_across_turns(void **state) {
         l1_ctx_free(ctx);
     }
     {
-        l1_ctx *ctx = new_ctx(m, 48, 1, 1); /* the prompt is about 10 tokens: the context fills */
+        l1_ctx *ctx = small_ctx(m, 48, 1, 1); /* the prompt is about 10 tokens: the context fills */
         l1_gen_params p = l1_gen_default_params();
         p.temperature = 0.0f;
         p.draft = 0;
@@ -244,7 +215,7 @@ static void drafts_at_the_limits_and_across_turns(void **state) {
     {
         /* A response ended early (l1_gen_end while drafts not yet compared
      * are in the cache): they leave it. */
-        l1_ctx *ctx = new_ctx(m, 1024, 1, 1);
+        l1_ctx *ctx = small_ctx(m, 1024, 1, 1);
         l1_gen *g;
         assert_int_equal(l1_gen_new(ctx, &g), L1_OK);
         l1_gen_params p = l1_gen_default_params();
@@ -271,7 +242,7 @@ static void drafts_at_the_limits_and_across_turns(void **state) {
     /* Two turns on one generator, drafts off and on. */
     static response turn[2][2];
     for (int d = 0; d < 2; d++) {
-        l1_ctx *ctx = new_ctx(m, 1024, 1, 2);
+        l1_ctx *ctx = small_ctx(m, 1024, 1, 2);
         l1_gen *g;
         assert_int_equal(l1_gen_new(ctx, &g), L1_OK);
         l1_gen_params p = l1_gen_default_params();
@@ -301,8 +272,8 @@ static void drafts_at_the_limits_and_across_turns(void **state) {
  * that goes on in l1_gen_step: the tokens of a plain response. */
 static void drafted_response_continues_in_group_steps(void **state) {
     (void)state;
-    l1_model *m = synth_model(L1_TYPE_Q4_0);
-    l1_ctx *ctx = new_ctx(m, 1024, 2, 2);
+    l1_model *m = small_synth_model("draft", L1_TYPE_Q4_0, 2048);
+    l1_ctx *ctx = small_ctx(m, 1024, 2, 2);
     l1_gen_params p = l1_gen_default_params();
     p.temperature = 0.0f;
     p.max_tokens = 150;
@@ -346,10 +317,10 @@ static void drafted_response_continues_in_group_steps(void **state) {
  * alone with drafts off. */
 static void drafting_generators_taking_turns_on_one_context(void **state) {
     (void)state;
-    l1_model *m = synth_model(L1_TYPE_Q8_0);
+    l1_model *m = small_synth_model("draft", L1_TYPE_Q8_0, 2048);
     const char *prompts[2] = {"Once upon a time", "Count"};
     static response alone[2], turns[2];
-    l1_ctx *one = new_ctx(m, 1024, 1, 1);
+    l1_ctx *one = small_ctx(m, 1024, 1, 1);
     for (int i = 0; i < 2; i++) {
         l1_gen_params p = l1_gen_default_params();
         p.temperature = 0.7f;
@@ -359,7 +330,7 @@ static void drafting_generators_taking_turns_on_one_context(void **state) {
         respond(one, prompts[i], &p, &alone[i]);
     }
     l1_ctx_free(one);
-    l1_ctx *ctx = new_ctx(m, 1024, 2, 2);
+    l1_ctx *ctx = small_ctx(m, 1024, 2, 2);
     l1_gen *g[2];
     bool done[2] = {false, false};
     for (int i = 0; i < 2; i++) {
@@ -393,8 +364,8 @@ static void drafting_generators_taking_turns_on_one_context(void **state) {
 
 static void draft_outside_its_range_is_refused_by_name(void **state) {
     (void)state;
-    l1_model *m = synth_model(L1_TYPE_F32);
-    l1_ctx *ctx = new_ctx(m, 128, 1, 1);
+    l1_model *m = small_synth_model("draft", L1_TYPE_F32, 2048);
+    l1_ctx *ctx = small_ctx(m, 128, 1, 1);
     l1_gen *g;
     assert_int_equal(l1_gen_new(ctx, &g), L1_OK);
     const int32_t bad[] = {-2, L1_DRAFT_MAX + 1, INT32_MIN};
