@@ -151,13 +151,16 @@ static int boxed_value(const char *s, long *out) {
     return 1;
 }
 
+/* The user message asking problem p. */
+static void question(const problem *p, char q[64]) { snprintf(q, 64, "What is %ld %c %ld?", p->a, p->op, p->b); }
+
 static int op_index(char op) { return op == '+' ? 0 : op == '-' ? 1 : 2; }
 
 /* Runs one generation and adds it to *c (and to the per-op/digit cell). */
 static int run_one(l1_ctx *ctx, const problem *p, const l1_gen_params *gp, int32_t n_budget, cell *c,
                    cell *by_kind) {
     char q[64];
-    snprintf(q, sizeof q, "What is %ld %c %ld?", p->a, p->op, p->b);
+    question(p, q);
     texts t;
     memset(&t, 0, sizeof t);
     l1_gen_result r;
@@ -203,7 +206,7 @@ static int run_one(l1_ctx *ctx, const problem *p, const l1_gen_params *gp, int32
 static int run_vote(l1_ctx *ctx, const problem *p, const l1_gen_params *gp, int32_t k, vote_texts *vt,
                     int *single, int *majority) {
     char q[64];
-    snprintf(q, sizeof q, "What is %ld %c %ld?", p->a, p->op, p->b);
+    question(p, q);
     memset(vt, 0, sizeof *vt);
     if (l1_generate_n(ctx, q, k, gp, collect_seq, vt, NULL) != L1_OK) {
         fprintf(stderr, "budget_eval: %s: %s\n", q, l1_last_error());
@@ -271,7 +274,7 @@ static int draft_speed(l1_ctx *ctx, const problem *probs, int n, float temp, uin
     int differ = 0;
     for (int i = 0; i < n; i++) {
         char q[64];
-        snprintf(q, sizeof q, "What is %ld %c %ld?", probs[i].a, probs[i].op, probs[i].b);
+        question(&probs[i], q);
         for (int r = 0; r < 2; r++) {
             const int w = (i + r) % 2; /* 0: off, 1: drafts */
             l1_gen_params gp = policy_params(0, 256, temp, seed * 1000003u + (uint64_t)i);

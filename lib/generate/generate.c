@@ -516,13 +516,13 @@ static int32_t auto_draft_len(const l1_gen *g) {
  * as the settings, the context's room, the step size that keeps decode
  * attention (L1__CTX_ATTN_TILE) and max_tokens allow.  The text searched
  * is the cache's tokens then the pending ones (copied after them: the
- * cache array has room for n_ctx tokens, and they are checked to fit). */
+ * cache array has room for n_ctx tokens, step() has checked that the cache
+ * record is the sequence's, and flush_pending that they fit). */
 static int32_t plan_draft(l1_gen *g) {
     int32_t k = g->params.draft == L1_DRAFT_AUTO ? auto_draft_len(g) : g->params.draft;
     if (g->batched || k <= 0) return 0;
     const int32_t room = l1__ctx_n_ctx(g->ctx) - l1__ctx_seq_n_past(g->ctx, g->seq) - g->n_pending;
     const int32_t step = L1__CTX_ATTN_TILE - 1 < l1__ctx_n_batch(g->ctx) ? L1__CTX_ATTN_TILE - 1 : l1__ctx_n_batch(g->ctx);
-    if (g->n_cache != l1__ctx_seq_n_past(g->ctx, g->seq)) return 0; /* the sequence was used outside */
     if (k > room) k = room;
     if (k > step - g->n_pending) k = step - g->n_pending;
     if (g->params.max_tokens > 0 && k > g->params.max_tokens - g->n_out) k = g->params.max_tokens - g->n_out;
