@@ -322,9 +322,7 @@ REASONER_F32 := $(BUILD)/reasoner-f32.gguf
 BUDGET_EVAL_N ?= 500
 .PHONY: reasoner budget-eval
 reasoner: all parity-fetch
-	OPENBLAS_NUM_THREADS=2 nice -n 5 $(PYTHON3) tools/train/train.py --out $(BUILD)/reasoner-phase1-f32.gguf
-	OPENBLAS_NUM_THREADS=2 nice -n 5 $(PYTHON3) tools/train/train.py --out $(REASONER_F32) \
-	    --init-from $(BUILD)/reasoner-phase1-f32.gguf.pt --steps 500 --lr 6e-4 --warmup 10 --stream-seed 2
+	OPENBLAS_NUM_THREADS=2 $(PYTHON3) tools/train/train.py --out $(REASONER_F32)
 	$(CLI) quantize $(REASONER_F32) examples/reasoner.gguf Q8_0
 budget-eval: all $(BUILD)/bench/budget_eval
 	$(BUILD)/bench/budget_eval -m examples/reasoner.gguf -n $(BUDGET_EVAL_N) -o $(BUILD)/budget_eval.csv

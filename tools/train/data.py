@@ -33,65 +33,74 @@ def prompt(a, op, b, budget):
     return BOS + USER + u + ASSISTANT + THINK + "\n"
 
 
+PLACES = ["Ones", "Tens", "Hundreds", "Thousands", "Ten thousands"]
+
+
 def digits_right(x, n):
     return [(x // 10 ** i) % 10 for i in range(n)]
+
+
+def column_lines(cols, carry_word):
+    """The full route's column lines.  cols: (equation, digit written, carry
+    out) from the ones up.  Each line names its place and ends with the digits
+    written so far, so the result is read off the last line, most
+    significant digit first."""
+    lines, so_far = [], ""
+    for k, (eq, d, c) in enumerate(cols):
+        so_far = "%d" % d + so_far
+        tail = ", %s %d" % (carry_word, c) if c else ""
+        lines.append("%s: %s. Write %d%s. So far %s.\n" % (PLACES[k], eq, d, tail, so_far))
+    c = cols[-1][2]
+    if c and carry_word != "borrow":
+        so_far = "%d" % c + so_far
+        lines.append("%s: the carry %d. So far %s.\n" % (PLACES[len(cols)], c, so_far))
+    return lines
 
 
 def add_steps(a, b):
     n = max(len(str(a)), len(str(b)))
     da, db = digits_right(a, n), digits_right(b, n)
-    eqs, lines, c = [], [], 0
+    eqs, cols, c = [], [], 0
     for x, y in zip(da, db):
         s = x + y + c
         eq = "%d+%d=%d" % (x, y, s) if c == 0 else "%d+%d+%d=%d" % (x, y, c, s)
         eqs.append(eq)
-        if s >= 10:
-            lines.append("%s. Write %d, carry 1.\n" % (eq, s - 10))
-        else:
-            lines.append("%s. Write %d.\n" % (eq, s))
         c = 1 if s >= 10 else 0
-    if c:
-        lines.append("Then write the carry 1.\n")
-    return eqs, lines
+        cols.append((eq, s % 10, c))
+    return eqs, column_lines(cols, "carry")
 
 
 def sub_steps(a, b):
     """a >= b."""
     n = len(str(a))
     da, db = digits_right(a, n), digits_right(b, n)
-    eqs, lines, br = [], [], 0
+    eqs, cols, br = [], [], 0
     for x, y in zip(da, db):
         d = x - y - br
         left = "%d-%d" % (x, y) if br == 0 else "%d-%d-1" % (x, y)
         if d < 0:
             eq = "1" + left + "=%d" % (d + 10)
-            lines.append("%s. Write %d, borrow 1.\n" % (eq, d + 10))
             br = 1
         else:
             eq = left + "=%d" % d
-            lines.append("%s. Write %d.\n" % (eq, d))
             br = 0
         eqs.append(eq)
-    return eqs, lines
+        cols.append((eq, d + 10 * br, br))
+    return eqs, column_lines(cols, "borrow")
 
 
 def mul_steps(a, b):
     """b is one digit."""
     n = len(str(a))
     da = digits_right(a, n)
-    eqs, lines, c = [], [], 0
+    eqs, cols, c = [], [], 0
     for x in da:
         s = x * b + c
         eq = "%d*%d=%d" % (x, b, s) if c == 0 else "%d*%d+%d=%d" % (x, b, c, s)
         eqs.append(eq)
-        if s >= 10:
-            lines.append("%s. Write %d, carry %d.\n" % (eq, s % 10, s // 10))
-        else:
-            lines.append("%s. Write %d.\n" % (eq, s))
         c = s // 10
-    if c:
-        lines.append("Then write the carry %d.\n" % c)
-    return eqs, lines
+        cols.append((eq, s % 10, c))
+    return eqs, column_lines(cols, "carry")
 
 
 def routes(a, op, b):
