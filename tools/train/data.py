@@ -14,6 +14,7 @@ none; an example takes the longest route whose whole response fits N.
 """
 import random
 
+import bpe
 from bpe import BOS, EOS, USER, ASSISTANT, THINK, THINK_END
 
 STEP = "Let's think step by step and output the final answer within \\boxed{}."
@@ -51,7 +52,7 @@ def column_lines(cols, carry_word):
         tail = ", %s %d" % (carry_word, c) if c else ""
         lines.append("%s: %s. Write %d%s. So far %s.\n" % (PLACES[k], eq, d, tail, so_far))
     c = cols[-1][2]
-    if c and carry_word != "borrow":
+    if c:
         so_far = "%d" % c + so_far
         lines.append("%s: the carry %d. So far %s.\n" % (PLACES[len(cols)], c, so_far))
     return lines
@@ -186,3 +187,9 @@ def corpus(rng, k):
         for s in rs[:3]:
             out.append(prompt(a, op, b, n) + response(s, c))
     return out
+
+
+def tokenizer(seed, n_merges):
+    """The merges learnt on the corpus of seed: the same for train.py and for
+    evaluate.py, which rebuilds the tokenizer of a checkpoint from them."""
+    return bpe.train(corpus(random.Random(seed), 3000), n_merges)

@@ -18,7 +18,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
 import data  # noqa: E402
-from model import Config, Qwen2  # noqa: E402
+import model  # noqa: E402
+from model import Qwen2  # noqa: E402
 
 
 def main():
@@ -27,18 +28,15 @@ def main():
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--budget", type=int, default=256)
     ap.add_argument("--seed", type=int, default=1234, help="train.py's --seed (the tokenizer)")
+    ap.add_argument("--merges", type=int, default=300, help="train.py's --merges")
     ap.add_argument("--problem-seed", type=int, default=7)
-    ap.add_argument("--embd", type=int, default=192)
-    ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--ff", type=int, default=512)
-    ap.add_argument("--heads", type=int, default=6)
-    ap.add_argument("--heads-kv", type=int, default=2)
+    model.add_shape_args(ap)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--show", type=int, default=0, help="print the first SHOW responses")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    tok = bpe.Tokenizer(bpe.train(data.corpus(random.Random(a.seed), 3000), 300))
-    cfg = Config(len(tok.tokens), n_embd=a.embd, n_layer=a.layers, n_head=a.heads, n_head_kv=a.heads_kv, n_ff=a.ff)
+    tok = bpe.Tokenizer(data.tokenizer(a.seed, a.merges))
+    cfg = model.config_from_args(len(tok.tokens), a)
     net = Qwen2(cfg)
     net.load_state_dict(torch.load(a.checkpoint))
     net.eval()

@@ -22,6 +22,20 @@ class Config:
         self.head_dim = n_embd // n_head
 
 
+def add_shape_args(ap):
+    """The model-shape options of train.py, which evaluate.py repeats to
+    rebuild the network a checkpoint came from."""
+    ap.add_argument("--embd", type=int, default=192)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--ff", type=int, default=512)
+    ap.add_argument("--heads", type=int, default=6)
+    ap.add_argument("--heads-kv", type=int, default=2)
+
+
+def config_from_args(n_vocab, a):
+    return Config(n_vocab, n_embd=a.embd, n_layer=a.layers, n_head=a.heads, n_head_kv=a.heads_kv, n_ff=a.ff)
+
+
 class RMSNorm(nn.Module):
     def __init__(self, d, eps):
         super().__init__()

@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
 import data  # noqa: E402
 import export  # noqa: E402
-from model import Config, Qwen2  # noqa: E402
+import model  # noqa: E402
+from model import Qwen2  # noqa: E402
 
 
 def make_batch(exs):
@@ -56,11 +57,7 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=100)
-    ap.add_argument("--embd", type=int, default=192)
-    ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--ff", type=int, default=512)
-    ap.add_argument("--heads", type=int, default=6)
-    ap.add_argument("--heads-kv", type=int, default=2)
+    model.add_shape_args(ap)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--save-every", type=int, default=200, help="checkpoint OUT.pt every this many steps")
@@ -72,12 +69,12 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     t0 = time.time()
-    merges = bpe.train(data.corpus(random.Random(a.seed), 3000), a.merges)
+    merges = data.tokenizer(a.seed, a.merges)
     tok = bpe.Tokenizer(merges)
     print("vocabulary: %d tokens (%d merges) in %.1f s" % (len(tok.tokens), len(merges), time.time() - t0),
           flush=True)
 
-    cfg = Config(len(tok.tokens), n_embd=a.embd, n_layer=a.layers, n_head=a.heads, n_head_kv=a.heads_kv, n_ff=a.ff)
+    cfg = model.config_from_args(len(tok.tokens), a)
     net = Qwen2(cfg)
     n_par = sum(p.numel() for p in net.parameters())
     print("model: %d parameters" % n_par, flush=True)
