@@ -446,7 +446,7 @@ static void a_full_context_ends_only_the_response_that_filled_it(void **state) {
      * (a sampled response of a small model may also run on until the
      * context is full; the first S from 3 up whose six do not). */
     int32_t shortest = INT32_MAX, longest = 0, prompt = 0;
-    for (gp.seed = 3; gp.seed < 40; gp.seed++) {
+    for (gp.seed = 3; gp.seed < 400; gp.seed++) {
         shortest = INT32_MAX, longest = 0;
         int i = 0;
         for (; i < 6; i++) {
@@ -464,7 +464,7 @@ static void a_full_context_ends_only_the_response_that_filled_it(void **state) {
         }
         if (i == 6) break;
     }
-    assert_true(gp.seed < 40);
+    assert_true(gp.seed < 400); /* 67 with the AVX2 kernels, smaller with AVX-512's */
     assert_true(shortest < longest);
     /* A response of L tokens evaluates L - 1 of them after the prompt:
      * the longest no longer fits, the shortest still does. */
