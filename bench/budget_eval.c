@@ -42,6 +42,7 @@
  *
  *   build/release/bench/budget_eval -m examples/reasoner.gguf [-n 500] [-o budget.csv]
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,31 @@ static const char *const k_policy[N_POLICIES] = {"max-soft", "max-hard", "cut", 
 /* The model's </think>, banned by the "forced" policy. */
 static l1_logit_bias g_ban_close;
 static const char k_ops[N_OPS] = {'+', '-', '*'};
+/* --reserve / --window: the controller's R and W for the max policies
+ * (-2: the library's default). */
+static int32_t g_reserve = -2, g_window = -2;
+/* --policies: which policies run (all by default); "off" runs with all. */
+static bool g_run[N_POLICIES] = {true, true, true, true, true};
+static bool g_all = true;
+
+/* Parses --policies' comma-separated names; nonzero on an unknown one. */
+static int select_policies(const char *list) {
+    for (int pi = 0; pi < N_POLICIES; pi++) g_run[pi] = false;
+    g_all = false;
+    while (*list) {
+        size_t n = strcspn(list, ",");
+        int found = -1;
+        for (int pi = 0; pi < N_POLICIES; pi++)
+            if (strlen(k_policy[pi]) == n && !strncmp(list, k_policy[pi], n)) found = pi;
+        if (found < 0) {
+            fprintf(stderr, "budget_eval: unknown policy '%.*s' in --policies\n", (int)n, list);
+            return 1;
+        }
+        g_run[found] = true;
+        list += n + (list[n] == ',');
+    }
+    return 0;
+}
 /* Generation cap where nothing else bounds the response. */
 #define CAP_TOKENS 400
 
@@ -234,6 +260,8 @@ static l1_gen_params policy_params(int policy, int32_t n, float temp, uint64_t s
     gp.temperature = temp;
     gp.seed = seed;
     gp.budget = n;
+    if (g_reserve != -2) gp.reserve = g_reserve > n ? n : g_reserve;
+    if (g_window != -2) gp.window = g_window;
     switch (policy) {
     case 0: gp.budget_mode = L1_BUDGET_MAX; break;
     case 1:
@@ -353,6 +381,7 @@ static void svg_panel(FILE *f, cell cells[N_POLICIES][N_BUDGETS], int what, doub
         fprintf(f, "'/>\n");
     }
     for (int pi = 0; pi < N_POLICIES; pi++) {
+        if (!g_run[pi]) continue;
         fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", k_colors[pi]);
         for (int j = 0; j < N_BUDGETS; j++) {
             const cell *c = &cells[pi][j];
@@ -393,6 +422,10 @@ static void usage(void) {
                     "  --temp   sampling temperature (default 0: greedy)\n"
                     "  --samples K  also score the majority of K responses decoded together (max-soft,\n"
                     "           2 <= K <= 64), next to their single-sample accuracy\n"
+                    "  --reserve R, --window W  the controller's reserve (at most N) and soft-landing\n"
+                    "           window for the max policies (default: the library's; max-hard keeps none)\n"
+                    "  --policies LIST  only these policies, comma-separated (default all: max-soft,\n"
+                    "           max-hard, cut, instr, forced)\n"
                     "  -o       write the cells as CSV to FILE and the plot to FILE with .svg\n"
                     "  --draft D  measure speculative decoding instead (D = auto or 1..16): each problem\n"
                     "           with drafts off and with D; identical texts, decode speed, acceptance\n");
@@ -421,6 +454,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "-t")) n_threads = atoi(v);
         else if (!strcmp(a, "--samples")) n_samples = atoi(v);
         else if (!strcmp(a, "-o")) csv_path = v;
+        else if (!strcmp(a, "--reserve")) g_reserve = atoi(v);
+        else if (!strcmp(a, "--window")) g_window = atoi(v);
+        else if (!strcmp(a, "--policies")) {
+            if (select_policies(v)) return 2;
+        }
         else if (!strcmp(a, "--draft")) draft = strcmp(v, "auto") ? atoi(v) : L1_DRAFT_AUTO;
         else {
             usage();
@@ -460,7 +498,7 @@ int main(int argc, char **argv) {
         goto done;
     }
     for (int pi = 0; pi < N_POLICIES && !rc; pi++)
-        for (int j = 0; j < N_BUDGETS && !rc; j++) {
+        for (int j = 0; j < N_BUDGETS && !rc && g_run[pi]; j++) {
             for (int i = 0; i < n_problems && !rc; i++) {
                 l1_gen_params gp = policy_params(pi, k_budgets[j], temp, seed * 1000003u + (uint64_t)i);
                 cell *bk = j == N_BUDGETS - 1 ? &kind[pi][op_index(probs[i].op)][probs[i].digits - 1] : NULL;
@@ -468,7 +506,7 @@ int main(int argc, char **argv) {
             }
             fprintf(stderr, "budget_eval: %s N=%d done\n", k_policy[pi], (int)k_budgets[j]);
         }
-    for (int i = 0; i < n_problems && !rc; i++) {
+    for (int i = 0; i < n_problems && !rc && g_all; i++) {
         l1_gen_params gp = policy_params(-1, 0, temp, seed * 1000003u + (uint64_t)i);
         rc = run_one(ctx, &probs[i], &gp, 0, &off, NULL);
     }
@@ -502,15 +540,15 @@ int main(int argc, char **argv) {
            "----------|--------------|\n");
     char nb[16];
     for (int pi = 0; pi < N_POLICIES; pi++)
-        for (int j = 0; j < N_BUDGETS; j++) {
+        for (int j = 0; j < N_BUDGETS && g_run[pi]; j++) {
             snprintf(nb, sizeof nb, "%d", (int)k_budgets[j]);
             print_row(stdout, k_policy[pi], nb, &cells[pi][j], 0);
         }
-    print_row(stdout, "off", "-", &off, 0);
+    if (g_all) print_row(stdout, "off", "-", &off, 0);
     printf("\naccuracy at N = %d per operation and digits of the longer operand:\n\n", (int)k_budgets[N_BUDGETS - 1]);
     printf("| policy   | op | 1 digit | 2 digits | 3 digits | 4 digits |\n|---|---|---|---|---|---|\n");
     for (int pi = 0; pi < N_POLICIES; pi++)
-        for (int o = 0; o < N_OPS; o++) {
+        for (int o = 0; o < N_OPS && g_run[pi]; o++) {
             printf("| %-8s | %c  |", k_policy[pi], k_ops[o]);
             for (int d = 0; d < MAX_DIGITS; d++) {
                 const cell *c = &kind[pi][o][d];
@@ -537,11 +575,11 @@ int main(int argc, char **argv) {
         fprintf(f, "policy,budget,n,accuracy,mean_len,max_len,over_n,answered,natural,boundary,midword,unclosed,"
                    "mean_rel_len_err\n");
         for (int pi = 0; pi < N_POLICIES; pi++)
-            for (int j = 0; j < N_BUDGETS; j++) {
+            for (int j = 0; j < N_BUDGETS && g_run[pi]; j++) {
                 snprintf(nb, sizeof nb, "%d", (int)k_budgets[j]);
                 print_row(f, k_policy[pi], nb, &cells[pi][j], 1);
             }
-        print_row(f, "off", "", &off, 1);
+        if (g_all) print_row(f, "off", "", &off, 1);
         fclose(f);
         char svg[4096];
         size_t n = strlen(csv_path);

@@ -414,8 +414,15 @@ L1_API l1_status l1_ctx_seq_copy(l1_ctx *ctx, int32_t src, int32_t dst, int32_t 
  *    counted as the paper counts them) never exceeds N tokens.  N is first
  *    clamped to what can be generated: the room left in the context after
  *    the prompt (prompt + N <= n_ctx) and max_tokens when set; the result
- *    reports both (budget, budget_effective).  If the model is still
- *    thinking when N - R' tokens are spent (R' the reserve, below), l1 waits
+ *    reports both (budget, budget_effective).  Before l1 acts on a
+ *    response that is still thinking (at the start of the soft-landing
+ *    window below, or at N - R' without one; R' the reserve, below), it
+ *    looks ahead: it runs the model on (at most 256 tokens, taken back out
+ *    of the cache after) to see whether the response ends by itself within
+ *    N, or only its end-of-turn token would fall past N; if so, nothing is
+ *    boosted or forced and the response is the model's own, token for
+ *    token (probe_tokens in the result).  Otherwise, if the model is still
+ *    thinking when N - R' tokens are spent, l1 waits
  *    up to 16 tokens (as the reserve allows, raising the logits of pieces
  *    that start or end a word a little more at each) for a word boundary (the last
  *    piece ends with white space, punctuation or a line, or the next
@@ -427,12 +434,13 @@ L1_API l1_status l1_ctx_seq_copy(l1_ctx *ctx, int32_t src, int32_t dst, int32_t 
  *    ends, never inside a word), so most closes are the model's own.
  *    Reserve: an explicit R is honoured exactly, or the call fails
  *    (L1_ERR_INVALID_ARG, with the reason) when R exceeds the effective N;
- *    the default is min(64, max(N / 4, 8 + close text + transition + 2), N).
+ *    the default is min(64, max(N / 4, 8 + close text + transition + 17), N)
+ *    (room for a wait of 8 tokens, the close and an answer of 16 tokens).
  *    A transition or close text that does not fit the reserve is dropped
  *    whole, never cut.  A forced close is always followed by at least one
  *    answer token when N >= 2.
  *  - mode exact: as max, and thinking may not close before N - R' - W'
- *    (W' = min(window, N / 4)): "Think for 100 tokens." thinks at least 50.
+ *    (W' = min(window, N / 4)): "Think for 100 tokens." thinks at least 46.
  *  - mode off: nothing is enforced; tokens are still counted per phase.
  *
  * A close is the `</think>` token or the text "</think>" spelled from
@@ -626,6 +634,10 @@ typedef struct l1_gen_result {
      * response's own, and how many of them it went on to generate. */
     int32_t draft_tokens;
     int32_t draft_accepted;
+    /* The look-ahead at the close (budget modes): tokens the model was run
+     * ahead of the response to see that it ends within N by itself (then
+     * evaluated again as the response's own); 0 when it did not. */
+    int32_t probe_tokens;
 } l1_gen_result;
 
 /* Renders `prompt` as the response would see it and generates the

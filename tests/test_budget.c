@@ -62,7 +62,7 @@ static plan plan_of(const l1__budget_params *bp) {
         k.Rp = bp->reserve;
     } else {
         int w8 = bp->wait < 8 ? bp->wait : 8;
-        int want = N / 4 > w8 + T + 2 ? N / 4 : w8 + T + 2;
+        int want = N / 4 > w8 + T + 1 + 16 ? N / 4 : w8 + T + 1 + 16; /* 16: the answer's room */
         k.Rp = want < 64 ? want : 64;
         if (N < k.Rp) k.Rp = N;
     }
@@ -72,6 +72,7 @@ static plan plan_of(const l1__budget_params *bp) {
     k.Gp = bp->wait < 8 ? bp->wait : 8; /* no close text in these scripts */
     if (k.Gp > room) k.Gp = room;
     room -= k.Gp;
+    room -= room < 15 ? room : 15; /* 15 more answer tokens before the rest of the wait */
     k.Gp += bp->wait - k.Gp < room ? bp->wait - k.Gp : room;
     k.close_at = N - k.Rp;
     k.window = bp->window < (N / 4 > 1 ? N / 4 : 1) ? bp->window : (N / 4 > 1 ? N / 4 : 1);
@@ -450,7 +451,7 @@ static void budget_n_one_is_the_close_alone(void **state) {
 
 static void budget_small_n_never_cuts_the_transition(void **state) {
     (void)state;
-    /* R' = min(64, max(N/4, min(G, 8) + T + 2), N) = N here (T = 4); the
+    /* R' = min(64, max(N/4, min(G, 8) + T + 1 + 16), N) = N here (T = 4); the
      * transition is kept whole when 2 + T <= R', else dropped whole:
      * N = 2: </think>, then one sampled answer token with EOS masked.
      * N = 5: </think>, no transition (3 slots are not 4), answer sampled.
@@ -540,6 +541,57 @@ static void budget_exact_masks_the_close_before_the_floor(void **state) {
     }
     l1_token tok;
     assert_true(l1__budget_forced_token(&b, &tok));
+}
+
+/* The look-ahead's switch (l1__budget_acts, l1__budget_trust).  N = 400:
+ * R' = 64, W' = 64, so the window starts at 272 and the close is due at
+ * 336.  The controller acts from the window's start; trusted, it neither
+ * boosts `</think>` nor forces the close, yet keeps EOS masked while
+ * thinking and the limit N; trust withdrawn past N - R', the close comes at
+ * once after a word end. */
+static void budget_trusted_model_is_left_alone_until_trust_ends(void **state) {
+    (void)state;
+    l1__budget b;
+    init_max(&b, 400, true);
+    float l[V];
+    for (int n = 0; n < 272; n++) {
+        assert_false(l1__budget_acts(&b));
+        l1__budget_accept(&b, WEND);
+    }
+    assert_true(l1__budget_acts(&b));
+    l1__budget_trust(&b, true);
+    assert_false(l1__budget_acts(&b));
+    l1_token tok;
+    for (int n = 272; n < 350; n++) {
+        memset(l, 0, sizeof l);
+        unsigned did = l1__budget_before_sample(&b, l);
+        assert_false(did & (L1__BOOST_THINK_CLOSE | L1__BOOST_BOUNDARY));
+        assert_true(did & L1__MASK_EOS);
+        assert_true(l[CLOSE] == 0.0f);
+        assert_false(l1__budget_forced_token(&b, &tok));
+        tok = WSTART;
+        assert_false(l1__budget_after_sample(&b, &tok)); /* a word start is no place to close when trusted */
+        l1__budget_accept(&b, WEND);
+    }
+    l1__budget_trust(&b, false);
+    assert_true(l1__budget_forced_token(&b, &tok));
+    assert_int_equal(tok, CLOSE);
+    /* The same run untrusted: the boost from 272 and the close at 336. */
+    l1__budget u;
+    init_max(&u, 400, true);
+    for (int n = 0; n < 336; n++) {
+        memset(l, 0, sizeof l);
+        unsigned did = l1__budget_before_sample(&u, l);
+        if (n >= 272) assert_true(did & L1__BOOST_THINK_CLOSE);
+        assert_false(l1__budget_forced_token(&u, &tok));
+        l1__budget_accept(&u, WEND);
+    }
+    assert_true(l1__budget_forced_token(&u, &tok));
+    /* Trusted to the end: the limit holds, finish "budget". */
+    l1__budget_trust(&b, true);
+    for (int n = 350; n < 400; n++) l1__budget_accept(&b, WEND);
+    assert_true(l1__budget_done(&b));
+    assert_int_equal(l1__budget_finish(&b), L1_FINISH_BUDGET);
 }
 
 static void budget_model_may_open_thinking_once(void **state) {
@@ -798,11 +850,13 @@ static void budget_reserve_is_honoured_or_refused_never_lowered(void **state) {
     bp.reserve = -1;
     assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
     l1__budget_report_get(&b, &r);
-    assert_int_equal(r.reserve_effective, 37); /* min(64, max(150 / 4, min(16, 8) + 4 + 2)) */
+    assert_int_equal(r.reserve_effective, 37); /* min(64, max(150 / 4, min(16, 8) + 4 + 1 + 16)) */
 }
 
 /* Exact mode's floor follows R' and W', which shrink with N: "Think for
- * 100 tokens." thinks for at least 50 (R' = W' = 25). */
+ * 100 tokens." thinks for at least 46 (W' = 100 / 4 = 25 and R' = 29, the
+ * automatic reserve's floor with this 4-token transition: 8 tokens of wait
+ * + 4 + `</think>` + 16 answer tokens, above 100 / 4). */
 static void budget_exact_floor_follows_the_effective_reserve(void **state) {
     (void)state;
     l1__budget_params bp;
@@ -814,7 +868,7 @@ static void budget_exact_floor_follows_the_effective_reserve(void **state) {
     l1__budget b;
     assert_int_equal(l1__budget_init(&b, &bp, &t), L1_OK);
     float l[V];
-    for (int n = 0; n < 50; n++) {
+    for (int n = 0; n < 46; n++) {
         memset(l, 0, sizeof l);
         assert_true(l1__budget_before_sample(&b, l) & L1__MASK_THINK_CLOSE);
         assert_true(isinf(l[CLOSE]) && l[CLOSE] < 0);
@@ -829,7 +883,7 @@ static void budget_exact_floor_follows_the_effective_reserve(void **state) {
     l1__budget_report r;
     l1__budget_report_get(&b, &r);
     assert_int_equal(r.close, L1_CLOSE_NATURAL);
-    assert_int_equal(r.tokens_thinking, 51);
+    assert_int_equal(r.tokens_thinking, 47);
     assert_false(l1__budget_close_allowed(&b)); /* after the close */
 }
 
@@ -932,6 +986,7 @@ int main(void) {
         cmocka_unit_test(budget_wait_raises_the_pieces_that_make_a_boundary),
         cmocka_unit_test(budget_reserve_is_honoured_or_refused_never_lowered),
         cmocka_unit_test(budget_exact_floor_follows_the_effective_reserve),
+        cmocka_unit_test(budget_trusted_model_is_left_alone_until_trust_ends),
         cmocka_unit_test(budget_close_text_precedes_the_forced_close_within_n),
         cmocka_unit_test(budget_reports_an_answer_cut_by_n),
         cmocka_unit_test(budget_spelled_close_ends_thinking_as_the_token_does),

@@ -137,17 +137,21 @@ static void budget_max_never_exceeded_and_forced_close_is_answered(void **state)
             assert_int_equal(l1__tokenize(l1__model_tokenizer(g_model), "\n\nAnswer: ", 10, 0, tr, 32, &nt),
                              L1_OK);
             /* Close forced from N - R' on, within the wait G' for a word
-             * boundary, R' = 24 or min(64, max(N/4, 8 + T + 2), N) as
+             * boundary, R' = 24 or min(64, max(N/4, 8 + T + 1 + 16), N) as
              * budget.h specifies (the prompt did not open thinking, so the
              * model writing <think> first counts as thinking). */
-            int32_t r_eff = N / 4 > 8 + (int32_t)nt + 2 ? N / 4 : 8 + (int32_t)nt + 2;
+            int32_t r_eff = N / 4 > 8 + (int32_t)nt + 17 ? N / 4 : 8 + (int32_t)nt + 17;
             if (r_eff > 64) r_eff = 64;
             if (r_eff > N) r_eff = N;
             if (p.reserve > 0) r_eff = p.reserve;
             /* The transition whole when it fits with the close and one answer token, else none. */
             int32_t te = (int32_t)nt <= r_eff - 2 ? (int32_t)nt : 0;
-            int32_t wait = r_eff - 2 - te < 16 ? r_eff - 2 - te : 16;
-            if (wait < 0) wait = 0;
+            /* 8 tokens of wait, then 15 more answer tokens, then the rest of the wait (16 in all). */
+            int32_t room = r_eff - 2 - te > 0 ? r_eff - 2 - te : 0;
+            int32_t wait = room < 8 ? room : 8;
+            room -= wait;
+            room -= room < 15 ? room : 15;
+            wait += room < 8 ? room : 8;
             assert_int_equal(r.reserve_effective, r_eff);
             if (at < N - r_eff || at > N - r_eff + wait) fail_msg("N %d: close at %d", (int)N, (int)at);
             if (N >= 2) {

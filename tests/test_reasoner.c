@@ -207,15 +207,14 @@ static long pick(uint64_t *s, int max_digits) {
 }
 
 /* Max mode, budgets 16..256, greedy and sampled: no response is longer than
- * N tokens, and from N = ANSWER_FROM_N on every one ends with \boxed{...}.
- * Below that the guarantee is not l1's to give yet: the controller reserves
- * max(N/4, 8 + transition + 2) tokens (the wait for a word boundary, the
- * close and the answer) at small N,
- * and this model's answer after a close ("\n\n**Final Answer**\n\boxed{-1234}"
- * and EOS) takes up to 14 tokens, so a close the model itself makes late
- * (just before the forced one) leaves its answer cut at N.  The shares are
- * measured by bench/budget_eval. */
-#define ANSWER_FROM_N 64
+ * N tokens, and from N = ANSWER_FROM_N on every one ends with \boxed{...}:
+ * a response the model ends by itself within N is left alone (the
+ * look-ahead), and a forced close leaves room for this model's answer
+ * ("\n\n**Final Answer**\n\boxed{-1234}" and EOS: up to 14 tokens with
+ * the close), since the automatic reserve keeps 16 answer tokens after the
+ * transition and a wait of 8.  The shares over 500 problems are measured
+ * by bench/budget_eval. */
+#define ANSWER_FROM_N 16
 static void reasoner_budget_max_never_exceeds_n_and_answers(void **state) {
     fixture *f = *state;
     static const int32_t budgets[] = {16, 24, 32, 48, 64, 96, 128, 256};
@@ -251,11 +250,67 @@ static void reasoner_budget_max_never_exceeds_n_and_answers(void **state) {
     assert_int_equal(n_runs, 6 * 8 * 2);
 }
 
+/* The look-ahead: a response the model ends by itself within N is the
+ * same in max mode as with the instruction alone and generation stopped at
+ * N (the plain cut), token for token, greedy and sampled (the look-ahead
+ * samples on a copy of the sampler's random state); the controller acts
+ * only on responses that would not fit.  The runs where the controller
+ * would have acted (still thinking at the start of the soft-landing window
+ * or at N - R') report probe_tokens; some must, or the test proves
+ * nothing about the look-ahead. */
+static void reasoner_max_mode_leaves_a_response_that_fits_alone(void **state) {
+    fixture *f = *state;
+    static const int32_t budgets[] = {16, 24, 32, 48, 64, 96, 128};
+    uint64_t seed = 77;
+    int fits = 0, probed = 0, runs = 0;
+    for (int k = 0; k < 8; k++) {
+        problem p;
+        int o = (int)(next_u64(&seed) % 3);
+        p.op = o == 0 ? '+' : o == 1 ? '-' : '*';
+        p.a = pick(&seed, p.op == '*' ? 3 : 4);
+        p.b = p.op == '*' ? (long)(next_u64(&seed) % 10) : pick(&seed, 4);
+        for (size_t j = 0; j < sizeof budgets / sizeof budgets[0]; j++) {
+            for (int sampled = 0; sampled < 2; sampled++) {
+                l1_gen_params cut = l1_gen_default_params();
+                cut.temperature = sampled ? 0.8f : 0.0f;
+                cut.seed = (uint64_t)(k * 100 + (int)j);
+                cut.budget_mode = L1_BUDGET_OFF; /* the instruction, nothing enforced */
+                cut.budget = budgets[j];
+                cut.max_tokens = budgets[j];
+                l1_gen_params max = cut;
+                max.budget_mode = L1_BUDGET_MAX;
+                max.max_tokens = 0;
+                static texts tc, tm;
+                l1_gen_result rc, rm;
+                assert_int_equal(ask(f, &p, &cut, &tc, &rc), L1_OK);
+                assert_int_equal(ask(f, &p, &max, &tm, &rm), L1_OK);
+                runs++;
+                if (rc.finish != L1_FINISH_EOS) continue;
+                fits++;
+                probed += rm.probe_tokens > 0;
+                if (strcmp(tc.think, tm.think) || strcmp(tc.answer, tm.answer))
+                    fail_msg("%ld %c %ld, N=%d, %s: the model's own response\n%s</think>%s\nbecame\n%s</think>%s",
+                             p.a, p.op, p.b, (int)budgets[j], sampled ? "sampled" : "greedy", tc.think, tc.answer,
+                             tm.think, tm.answer);
+                assert_int_equal(rm.close, L1_CLOSE_NATURAL);
+                assert_int_equal(rm.finish, L1_FINISH_EOS);
+                assert_int_equal(rm.tokens_thinking + rm.tokens_answer, rc.tokens_thinking + rc.tokens_answer);
+            }
+        }
+    }
+    assert_int_equal(runs, 8 * 7 * 2);
+    fprintf(stderr, "look-ahead: %d of %d responses ended within N by themselves, %d of them looked ahead\n", fits,
+            runs, probed);
+    assert_true(fits >= runs / 2);
+    assert_true(probed >= 10);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reasoner_greedy_answers_are_correct),
         cmocka_unit_test(reasoner_closes_by_itself_without_budget),
         cmocka_unit_test(reasoner_budget_max_never_exceeds_n_and_answers),
+        cmocka_unit_test(reasoner_max_mode_leaves_a_response_that_fits_alone),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -77,6 +77,10 @@
 #define DRAFT_EMA 0.125
 #define DRAFT_RETRY 32
 #define DRAFT_PRIOR 0.5
+/* The longest look-ahead at the close (probe_end): a response with more
+ * than this left of its budget when the close is due is closed without
+ * one. */
+#define PROBE_MAX 256
 
 typedef struct event {
     l1_piece p;
@@ -136,6 +140,13 @@ struct l1_gen {
      * (t_eval_one, t_eval_extra). */
     double p_accept;
     int32_t undrafted;             /* evaluations since the last draft */
+
+    /* The look-ahead at the close (probe_end). */
+    bool probed;                   /* done for this response */
+    l1_token probe[PROBE_MAX];     /* the tokens it foresaw, when they end the response */
+    int32_t n_probe, probe_i;      /* probe[probe_i..n_probe) not yet written */
+    l1__sampler *probe_sampler;    /* a copy of the sampler's state runs the look-ahead */
+    float *probe_logits;           /* (n_vocab) */
 };
 
 static double now_ms(void) {
@@ -382,11 +393,12 @@ l1_status l1__gen_new(l1_ctx *ctx, l1_gen **out) {
     const size_t nv = (size_t)g->n_vocab, nc = (size_t)l1__ctx_n_ctx(ctx);
     g->flags = l1__malloc(nv);
     g->logits = l1__malloc(nv * sizeof *g->logits);
+    g->probe_logits = l1__malloc(nv * sizeof *g->probe_logits);
     g->cache = l1__malloc(nc * sizeof *g->cache);
     g->out = l1__malloc((nc + 1) * sizeof *g->out);
     g->text = l1__malloc(g->text_cap);
     g->piece = l1__malloc(g->max_piece);
-    bool ok = g->flags && g->logits && g->cache && g->out && g->text && g->piece;
+    bool ok = g->flags && g->logits && g->probe_logits && g->cache && g->out && g->text && g->piece;
     for (int i = 0; i < QUEUE && ok; i++) ok = (g->ev[i].buf = l1__malloc(g->text_cap)) != NULL;
     if (!ok) {
         l1__gen_free(g);
@@ -404,7 +416,8 @@ l1_status l1__gen_new(l1_ctx *ctx, l1_gen **out) {
 
 static void response_free(l1_gen *g) {
     l1__sampler_free(g->sampler);
-    g->sampler = NULL;
+    l1__sampler_free(g->probe_sampler);
+    g->sampler = g->probe_sampler = NULL;
     l1__stopper_free(&g->stop);
     g->active = false;
 }
@@ -412,7 +425,7 @@ static void response_free(l1_gen *g) {
 void l1__gen_free(l1_gen *g) {
     response_free(g);
     for (int i = 0; i < QUEUE; i++) l1__free(g->ev[i].buf);
-    void *const owned[] = {g->flags, g->logits, g->cache, g->out, g->text, g->piece, g};
+    void *const owned[] = {g->flags, g->logits, g->probe_logits, g->cache, g->out, g->text, g->piece, g};
     l1__free_each(owned, L1_ARRAY_LEN(owned));
 }
 
@@ -744,6 +757,115 @@ static l1_status flush_pending(l1_gen *g, bool *ended) {
     return L1_OK;
 }
 
+/* Makes g->logits the next position's (logits_ready), from a draft row or
+ * an evaluation of the pending tokens.  Returns with logits_ready false
+ * when the response ended (context full, abort) or, batched, the group
+ * must evaluate first (need_eval). */
+static l1_status next_logits(l1_gen *g) {
+    l1_status st;
+    const float *lg = draft_logits(g);
+    if (!lg) {
+        bool ended;
+        if (g->draft_live && (st = reclaim_logits(g)) != L1_OK) return st;
+        st = flush_pending(g, &ended);
+        if (st != L1_OK || ended || g->need_eval) return st;
+        if (!(lg = draft_logits(g))) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
+    }
+    memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
+    g->logits_ready = true;
+    return L1_OK;
+}
+
+/*
+ * The look-ahead.  When the controller is about to act on the model (the
+ * soft-landing window begins, or the close is due at N - R' when there is
+ * no window; still thinking), the model may well be about to finish: a
+ * model that follows "Think for maximum N tokens." plans its response to
+ * end within N, and pushing or closing it there would cut a route that
+ * fits.  So first the response is run ahead on copies of the sampler's
+ * and the controller's state, the controller trusting the model (no boost,
+ * no forced close, its masks kept), one token at a time from the logits
+ * in g->logits, until it ends (EOS or another end-of-turn token) or
+ * reaches N; the evaluated positions are then removed from the cache.
+ * When it ends within N (or its thinking closed and only the end-of-turn
+ * token falls past N: the whole answer fits, and the response stops at N
+ * without it, as a plain cut at N would), the controller is told to trust
+ * the model and the response goes on as foreseen: the same logits give
+ * the same tokens (greedy, or from the sampler's copied random state), so
+ * the response is the one the model writes without a controller.  When it
+ * does not, the soft landing and the close come as before.  Stop strings
+ * and the spelled-close mask are not applied ahead (a stop string would
+ * only end the response sooner); a token that differs from the foreseen
+ * one ends the trust (step).  The cost: up to W' + R' evaluations (at most
+ * PROBE_MAX), once per response that is still thinking there.  Needs
+ * logits_ready; drops live drafts.
+ */
+/* EOS or another end-of-turn token. */
+static bool ends_turn(const l1_gen *g, l1_token tok) {
+    if (tok == g->budget.t.eos) return true;
+    for (int i = 0; i < g->n_eog; i++)
+        if (tok == g->eog[i]) return true;
+    return false;
+}
+
+static l1_status probe_end(l1_gen *g) {
+    g->probed = true;
+    const int32_t left = g->budget.p.budget - g->budget.n;
+    if (left > PROBE_MAX) return L1_OK;
+    l1_status st = L1_OK;
+    if (g->draft_live && (st = drop_drafts(g)) != L1_OK) return st;
+    if (!g->probe_sampler) {
+        l1__sample_params sp;
+        sample_params(&g->params, &sp);
+        if ((st = l1__sampler_create(&sp, g->n_vocab, &g->probe_sampler)) != L1_OK) return st;
+    }
+    l1__sampler_copy_state(g->probe_sampler, g->sampler);
+    l1__budget b = g->budget;
+    l1__budget_trust(&b, true);
+    const int32_t base = g->n_cache;
+    float *lg = g->probe_logits;
+    memcpy(lg, g->logits, (size_t)g->n_vocab * sizeof *lg);
+    int32_t n = 0;
+    bool ends = false;
+    while (!l1__budget_done(&b) && n < PROBE_MAX) {
+        l1_token tok;
+        if (!l1__budget_forced_token(&b, &tok)) {
+            (void)l1__budget_before_sample(&b, lg);
+            if ((st = l1__sampler_sample(g->probe_sampler, lg, &tok)) != L1_OK) break;
+            (void)l1__budget_after_sample(&b, &tok);
+        }
+        l1__sampler_accept(g->probe_sampler, tok);
+        l1__budget_accept(&b, tok);
+        g->probe[n++] = tok;
+        if (l1__budget_finish(&b) == L1_FINISH_EOS) {
+            ends = true;
+            break;
+        }
+        const bool at_n = l1__budget_done(&b);
+        if (at_n && l1__budget_phase(&b) != L1_PHASE_ANSWER) break;
+        st = l1__ctx_eval_seq(g->ctx, g->seq, &tok, 1, 0, poll_abort, g);
+        if (st != L1_OK) break;
+        memcpy(lg, l1__ctx_logits(g->ctx, -1), (size_t)g->n_vocab * sizeof *lg);
+        if (at_n) { /* the answer is written: does only its end fall past N? */
+            if ((st = l1__sampler_sample(g->probe_sampler, lg, &tok)) == L1_OK) ends = ends_turn(g, tok);
+            break;
+        }
+    }
+    l1_status tr = L1_OK;
+    if (l1__ctx_seq_n_past(g->ctx, g->seq) > base) tr = l1__ctx_seq_truncate(g->ctx, g->seq, base);
+    if (st == L1_ERR_ABORTED) return finish(g, L1_FINISH_ABORTED), tr;
+    if (st == L1_ERR_NUMERIC) st = L1_OK; /* the real step reports it */
+    if (st != L1_OK) return st;
+    if (tr != L1_OK) return tr;
+    if (ends) {
+        g->n_probe = n;
+        g->probe_i = 0;
+        l1__budget_trust(&g->budget, true);
+        g->res.probe_tokens += n;
+    }
+    return L1_OK;
+}
+
 static l1_status step(l1_gen *g) {
     if (g->done) return L1_OK;
     /* The sequence holds what this generator placed there, or the response
@@ -759,20 +881,14 @@ static l1_status step(l1_gen *g) {
     if (g->params.max_tokens > 0 && g->n_out >= g->params.max_tokens)
         return finish(g, L1_FINISH_MAX_TOKENS), L1_OK;
     l1_token tok;
+    l1_status st;
+    if (!g->probed && l1__budget_acts(&g->budget)) {
+        if (!g->logits_ready && ((st = next_logits(g)) != L1_OK || !g->logits_ready)) return st;
+        if ((st = probe_end(g)) != L1_OK || g->done) return st;
+    }
     bool forced = l1__budget_forced_token(&g->budget, &tok);
     if (!forced) {
-        l1_status st;
-        if (!g->logits_ready) {
-            const float *lg = draft_logits(g);
-            if (!lg) {
-                bool ended;
-                if (g->draft_live && (st = reclaim_logits(g)) != L1_OK) return st;
-                st = flush_pending(g, &ended);
-                if (st != L1_OK || ended || g->need_eval) return st;
-                if (!(lg = draft_logits(g))) return l1__error(L1_ERR_INTERNAL, "gen: no logits after an evaluation");
-            }
-            memcpy(g->logits, lg, (size_t)g->n_vocab * sizeof *lg);
-        }
+        if (!g->logits_ready && ((st = next_logits(g)) != L1_OK || !g->logits_ready)) return st;
         (void)l1__budget_before_sample(&g->budget, g->logits);
         if (g->params.budget_mode != L1_BUDGET_OFF && !l1__budget_close_allowed(&g->budget))
             l1__gen_mask_spelled_close(g->tok, g->flags, g->n_vocab, g->tail, g->n_tail, g->logits);
@@ -783,12 +899,20 @@ static l1_status step(l1_gen *g) {
      * row or an evaluation of the pending tokens. */
     g->logits_ready = false;
     bool in_cache;
-    l1_status st = take_draft(g, tok, &in_cache);
-    if (st != L1_OK) return st;
+    if ((st = take_draft(g, tok, &in_cache)) != L1_OK) return st;
     l1_phase phase0 = l1__budget_phase(&g->budget);
     bool opened0 = l1__budget_opened(&g->budget);
+    /* Trusted after a look-ahead: a token it did not foresee (a batch's
+     * logits may differ from a lone sequence's in the last bits) ends the
+     * trust, and the close is due again. */
+    const bool foreseen = g->probe_i < g->n_probe && tok == g->probe[g->probe_i];
+    if (g->n_probe > 0) g->probe_i = foreseen ? g->probe_i + 1 : g->n_probe;
     l1__sampler_accept(g->sampler, tok);
     l1__budget_accept(&g->budget, tok);
+    if (g->n_probe > 0 && !foreseen) {
+        g->n_probe = g->probe_i = 0;
+        l1__budget_trust(&g->budget, false);
+    }
     g->out[g->n_out++] = tok;
     if (g->n_out == 1) g->res.first_token_ms = since_begin(g);
     if (phase0 == L1_PHASE_ANSWER && !forced && g->res.first_answer_ms == 0.0)
@@ -944,6 +1068,8 @@ static l1_status begin_response(l1_gen *g, const l1_gen_params *p, const l1_toke
     g->n_tail = 0;
     g->n_draft = g->draft_i = 0;
     g->draft_live = false;
+    g->probed = false;
+    g->n_probe = g->probe_i = 0;
     l1__detok_init(&g->detok, g->tok);
     g->active = true;
     if (shared) {
@@ -1048,7 +1174,8 @@ static bool wants_eval(l1_gen *g) {
     l1_token tok;
     if (!g->active || g->done || g->logits_ready || g->n_pending == 0) return false;
     if (l1__budget_done(&g->budget) || (g->params.max_tokens > 0 && g->n_out >= g->params.max_tokens)) return false;
-    if (l1__budget_forced_token(&g->budget, &tok)) return false;
+    if (l1__budget_forced_token(&g->budget, &tok) && (g->probed || !l1__budget_acts(&g->budget)))
+        return false;
     return g->n_pending <= l1__ctx_n_ctx(g->ctx) - l1__ctx_seq_n_past(g->ctx, g->seq);
 }
 

@@ -127,7 +127,7 @@ static bool last_ends_word(const l1__budget *b) {
  * once after a word end, or at n = N - R' + G' whatever the last piece. */
 static void update_forcing(l1__budget *b) {
     if (b->p.mode == L1_BUDGET_OFF || b->finish != L1_FINISH_NONE || b->phase != L1_PHASE_THINKING ||
-        b->forced_pos >= 0 || b->n < b->close_at)
+        b->forced_pos >= 0 || b->n < b->close_at || b->trusted)
         return;
     if (last_ends_word(b)) {
         b->forced_pos = 0;
@@ -157,17 +157,19 @@ l1_status l1__budget_init(l1__budget *b, const l1__budget_params *p, const l1__b
     if (p->mode == L1_BUDGET_OFF) return L1_OK;
     const int32_t N = p->budget, T = t->n_transition, C = t->n_close_text;
     /* An automatic reserve takes about a quarter of a small budget, but
-     * room for the wait, the close and one answer token when N allows. */
+     * room for the wait, the close and a short answer when N allows. */
     if (p->reserve > 0) {
         b->reserve_eff = p->reserve;
     } else {
-        int64_t need = (int64_t)(p->wait < L1__BUDGET_RESERVED_WAIT ? p->wait : L1__BUDGET_RESERVED_WAIT) + C + T + 2;
+        int64_t need = (int64_t)(p->wait < L1__BUDGET_RESERVED_WAIT ? p->wait : L1__BUDGET_RESERVED_WAIT) + C + T +
+                       1 + L1__BUDGET_ANSWER_ROOM;
         int32_t want = need > N / 4 ? (int32_t)(need < L1__BUDGET_MAX_TOKENS ? need : L1__BUDGET_MAX_TOKENS) : N / 4;
         b->reserve_eff = min32(min32(L1__BUDGET_DEFAULT_RESERVE, want), N);
     }
     b->close_at = N - b->reserve_eff;
     /* What does not fit is dropped whole, in this order of need: the
-     * transition, 8 tokens of wait, the close text, the rest of the wait. */
+     * transition, 8 tokens of wait, the close text, a short answer, the
+     * rest of the wait. */
     int32_t room = max32(0, b->reserve_eff - 2);
     b->transition_eff = T <= room ? T : 0;
     room -= b->transition_eff;
@@ -175,6 +177,7 @@ l1_status l1__budget_init(l1__budget *b, const l1__budget_params *p, const l1__b
     room -= b->wait_eff;
     b->close_text_eff = C <= room ? C : 0;
     room -= b->close_text_eff;
+    room -= min32(room, L1__BUDGET_ANSWER_ROOM - 1);
     b->wait_eff += min32(p->wait - b->wait_eff, room);
     const int32_t window = min32(p->window, max32(N / 4, 1));
     int64_t tol = p->tolerance >= 0 ? p->tolerance : (int64_t)b->reserve_eff + window;
@@ -199,7 +202,7 @@ bool l1__budget_forced_token(const l1__budget *b, l1_token *tok) {
 
 bool l1__budget_after_sample(l1__budget *b, l1_token *tok) {
     if (b->p.mode == L1_BUDGET_OFF || b->finish != L1_FINISH_NONE || b->phase != L1_PHASE_THINKING ||
-        b->forced_pos >= 0 || b->n < b->close_at || !b->t.flags || *tok < 0 || *tok >= b->t.n_vocab ||
+        b->forced_pos >= 0 || b->n < b->close_at || b->trusted || !b->t.flags || *tok < 0 || *tok >= b->t.n_vocab ||
         *tok == b->t.think_close || !(b->t.flags[*tok] & L1__PIECE_WORD_START))
         return false;
     b->forced_pos = 0;
@@ -239,14 +242,15 @@ unsigned l1__budget_before_sample(const l1__budget *b, float *logits) {
     if (b->n < b->floor) {
         logits[t->think_close] = -INFINITY;
         did |= L1__MASK_THINK_CLOSE;
-    } else if (b->n >= b->window_start && b->n < b->close_at && b->p.boost > 0.0f) {
+    } else if (b->n >= b->window_start && b->n < b->close_at && b->p.boost > 0.0f && !b->trusted) {
         float progress = (float)(b->n - b->window_start + 1) / (float)(b->close_at - b->window_start);
         float f = landing_factor(b);
         if (f > 0.0f) {
             logits[t->think_close] += b->p.boost * progress * progress * f;
             did |= L1__BOOST_THINK_CLOSE;
         }
-    } else if (b->n >= b->close_at && b->forced_pos < 0 && t->flags && b->wait_eff > 0 && b->p.boost > 0.0f) {
+    } else if (b->n >= b->close_at && b->forced_pos < 0 && !b->trusted && t->flags && b->wait_eff > 0 &&
+               b->p.boost > 0.0f) {
         /* Waiting for a word boundary: raise what would make one. */
         const float add = b->p.boost * (float)(b->n - b->close_at + 1) / (float)b->wait_eff;
         for (int32_t i = 0; i < t->n_vocab; i++)
@@ -290,6 +294,22 @@ void l1__budget_accept(l1__budget *b, l1_token tok) {
     else if (b->p.mode != L1_BUDGET_OFF && b->n >= b->p.budget) b->finish = L1_FINISH_BUDGET;
     else if (is_eog(b, tok)) b->finish = L1_FINISH_EOS;
     update_forcing(b);
+}
+
+bool l1__budget_acts(const l1__budget *b) {
+    return b->p.mode != L1_BUDGET_OFF && b->finish == L1_FINISH_NONE && b->phase == L1_PHASE_THINKING &&
+           b->forced_pos <= 0 && !b->trusted && b->n >= min32(b->window_start, b->close_at);
+}
+
+void l1__budget_trust(l1__budget *b, bool on) {
+    if (b->p.mode == L1_BUDGET_OFF || b->forced_pos > 0) return;
+    b->trusted = on;
+    if (on) {
+        b->forced_pos = -1;
+        b->mid_word = false;
+    } else {
+        update_forcing(b);
+    }
 }
 
 void l1__budget_close_spelled(l1__budget *b) {

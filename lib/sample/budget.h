@@ -41,16 +41,20 @@
  * the answer:
  *   - R given (reserve > 0): R' = R; R > N or R < 2 + T is an error (a
  *     reserve that cannot be honoured is never lowered in silence);
- *   - R automatic (reserve = -1): R' = min(64, max(N / 4, min(G, 8) + C + T + 2),
- *     N): a small budget gives about a quarter of itself to the reserve, but
- *     room for 8 tokens of wait, the close and one answer token when N
- *     allows.
+ *   - R automatic (reserve = -1): R' = min(64, max(N / 4, min(G, 8) + C + T
+ *     + 1 + A), N) with A = 16 (L1__BUDGET_ANSWER_ROOM): a small budget gives
+ *     about a quarter of itself to the reserve, but room for 8 tokens of
+ *     wait, the close and a short answer of A tokens when N allows.
  * What does not fit R' is dropped whole, never cut, taken in this order
  * from the R' - 2 tokens besides `</think>` and one answer token: the
  * transition (T' = T or 0), up to 8 tokens of wait, the close text (C' = C
- * or 0), then the rest of the wait (G' <= G in all).  Then:
+ * or 0), A - 1 more answer tokens, then the rest of the wait (G' <= G in
+ * all).  Then:
  *  - the response never exceeds N tokens: when n reaches N the controller
  *    is done (finish "budget");
+ *  - the caller may look ahead first (l1__budget_acts, l1__budget_trust):
+ *    a model that ends its response within N by itself is trusted, and
+ *    nothing below (boost, wait, close) touches it;
  *  - from n = N - R' on, if the model is still thinking, the close is put at
  *    the next word boundary: at once when the last piece ends a word (a
  *    line, a sentence, white space or punctuation: L1__PIECE_WORD_END), else
@@ -137,6 +141,11 @@
 #define L1__BUDGET_DEFAULT_WAIT 16
 /* The part of the wait an automatic reserve always makes room for. */
 #define L1__BUDGET_RESERVED_WAIT 8
+/* The answer tokens (EOS included) an automatic reserve makes room for
+ * after the close and that much wait, and that the rest of the wait never
+ * takes: "\boxed{-1234}" and its end come to 8 tokens on a small
+ * vocabulary, a displayed boxed expression to 15-25. */
+#define L1__BUDGET_ANSWER_ROOM 16
 
 typedef struct l1__budget_params {
     l1_budget_mode mode;
@@ -206,6 +215,7 @@ typedef struct l1__budget {
     int32_t forced_pos; /* next forced token: 0..C'-1 close text, C' = </think>, C'+1.. transition;
                            -1 = none pending */
     bool mid_word;      /* the forced close came without a word boundary */
+    bool trusted;       /* l1__budget_trust: the close is not forced */
     bool opened;        /* a <think> has been seen (prompt or model) */
     bool eos_guard;     /* mask EOS on the next sampled token (after a forced close) */
     l1_token last;      /* last accepted token, -1 at the start */
@@ -242,6 +252,20 @@ unsigned l1__budget_before_sample(const l1__budget *b, float *logits);
  * close goes at that boundary) and returns true; then `*tok` is a forced
  * token to emit and accept as such. */
 bool l1__budget_after_sample(l1__budget *b, l1_token *tok);
+
+/* Whether the controller is about to act on the model: thinking, past the
+ * start of the soft-landing window (or N - R' when there is none), no
+ * forced token written yet and not told to trust the model.  The caller
+ * may then look ahead (generate.c): run the model on copies of its state
+ * and, when the response ends by itself within N, call l1__budget_trust. */
+bool l1__budget_acts(const l1__budget *b);
+
+/* on: the model ends its response within N by itself, so nothing pushes
+ * it: no soft-landing boost, no forced close, no wait; the masks and the
+ * limit N stay.  off (the model went another way than foreseen): the close is due
+ * again, at once after a word end or at N - R' + G' at the latest.  Call
+ * between tokens (not while a forced token is pending). */
+void l1__budget_trust(l1__budget *b, bool on);
 
 /* Records an emitted token: counting, phase, close, finish (EOS or another
  * end-of-turn token, budget). */

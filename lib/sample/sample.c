@@ -144,6 +144,16 @@ static double rng_uniform(uint64_t s[4]) { return (double)(rng_next(s) >> 11) * 
 
 /* ---- life cycle ------------------------------------------------------------ */
 
+void l1__sampler_copy_state(l1__sampler *dst, const l1__sampler *src) {
+    memcpy(dst->rng, src->rng, sizeof dst->rng);
+    dst->ring_len = src->ring_len;
+    dst->ring_pos = src->ring_pos;
+    if (dst->ring && src->ring) {
+        memcpy(dst->ring, src->ring, (size_t)src->p.penalty_window * sizeof *dst->ring);
+        memcpy(dst->count, src->count, (size_t)src->n_vocab * sizeof *dst->count);
+    }
+}
+
 void l1__sampler_reset(l1__sampler *s) {
     if (!s) return;
     uint64_t x = s->p.seed;

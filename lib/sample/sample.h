@@ -80,6 +80,11 @@ void l1__sampler_free(l1__sampler *s);
 /* Forgets the penalty history and reseeds the RNG from the params' seed. */
 void l1__sampler_reset(l1__sampler *s);
 
+/* Makes dst's random state and penalty history those of src; both were
+ * created with the same params and n_vocab (a generator's look-ahead
+ * samples on a copy, generate.c). */
+void l1__sampler_copy_state(l1__sampler *dst, const l1__sampler *src);
+
 /* Draws one token from `logits` (n_vocab entries).  `logits` is scratch:
  * the chain rewrites it in place (bias, penalties, NaN -> -inf).  Does not
  * record the token: call l1__sampler_accept with whatever token is emitted

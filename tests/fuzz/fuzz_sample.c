@@ -157,15 +157,15 @@ static void check_budget(const l1__budget_params *bp, const l1__budget_tokens *b
     if (bp->mode == L1_BUDGET_OFF) return;
     /* R', T', G' and the floor derived here from the parameters as budget.h
      * states them (no close text in this driver, so C' = 0): an explicit
-     * reserve is kept, an automatic one is min(64, max(N/4, min(G, 8) + T + 2), N);
+     * reserve is kept, an automatic one is min(64, max(N/4, min(G, 8) + T + 1 + 16), N);
      * the transition is kept whole when it fits in R' - 2, and the wait
-     * takes what is left of that room. */
+     * takes at most what is left of that room. */
     const int64_t N = bp->budget, T = bt->n_transition;
     int64_t Rp;
     if (bp->reserve > 0) {
         Rp = bp->reserve;
     } else {
-        const int64_t need = (bp->wait < 8 ? bp->wait : 8) + T + 2;
+        const int64_t need = (bp->wait < 8 ? bp->wait : 8) + T + 1 + 16;
         Rp = need > N / 4 ? need : N / 4;
         if (Rp > 64) Rp = 64;
         if (Rp > N) Rp = N;

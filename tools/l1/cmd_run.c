@@ -355,6 +355,7 @@ void l1cli_summary(const char *cmd, const l1_gen_result *r, double load_ms) {
     }
     if (r->answer_truncated) fprintf(stderr, " | answer truncated by N");
     if (r->draft_tokens > 0) fprintf(stderr, " | drafts %d of %d accepted", r->draft_accepted, r->draft_tokens);
+    if (r->probe_tokens > 0) fprintf(stderr, " | looked ahead %d tokens: ends within N", r->probe_tokens);
     fprintf(stderr, " | finish %s\n", l1_finish_name(r->finish));
 }
 
@@ -374,6 +375,7 @@ void l1cli_result_json_members(l1cli_json *j, const l1cli_stream *s, const l1_ge
     l1cli_json_str(j, "finish_reason", l1_finish_name(r->finish));
     l1cli_json_int(j, "draft_tokens", r->draft_tokens);
     l1cli_json_int(j, "draft_accepted", r->draft_accepted);
+    l1cli_json_int(j, "probe_tokens", r->probe_tokens);
     l1cli_json_object(j, "timings");
     l1cli_json_fixed(j, "load_ms", load_ms, 3);
     l1cli_json_fixed(j, "prefill_tps", r->prefill_ms > 0 ? r->prefill_tokens * 1e3 / r->prefill_ms : 0.0, 3);
