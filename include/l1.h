@@ -421,7 +421,7 @@ L1_API l1_status l1_ctx_seq_copy(l1_ctx *ctx, int32_t src, int32_t dst, int32_t 
  *    of the cache after) to see whether the response ends by itself within
  *    N, or only its end-of-turn token would fall past N; if so, nothing is
  *    boosted or forced and the response is the model's own, token for
- *    token (probe_tokens in the result).  Otherwise, if the model is still
+ *    token (the cost: probe_tokens in the result).  Otherwise, if the model is still
  *    thinking when N - R' tokens are spent, l1 waits
  *    up to 16 tokens (as the reserve allows, raising the logits of pieces
  *    that start or end a word a little more at each) for a word boundary (the last
@@ -440,7 +440,8 @@ L1_API l1_status l1_ctx_seq_copy(l1_ctx *ctx, int32_t src, int32_t dst, int32_t 
  *    whole, never cut.  A forced close is always followed by at least one
  *    answer token when N >= 2.
  *  - mode exact: as max, and thinking may not close before N - R' - W'
- *    (W' = min(window, N / 4)): "Think for 100 tokens." thinks at least 46.
+ *    (W' = min(window, N / 4)): "Think for 100 tokens." thinks at least 46
+ *    with a 4-token transition (R' = 29, W' = 25).
  *  - mode off: nothing is enforced; tokens are still counted per phase.
  *
  * A close is the `</think>` token or the text "</think>" spelled from
@@ -634,9 +635,9 @@ typedef struct l1_gen_result {
      * response's own, and how many of them it went on to generate. */
     int32_t draft_tokens;
     int32_t draft_accepted;
-    /* The look-ahead at the close (budget modes): tokens the model was run
-     * ahead of the response to see that it ends within N by itself (then
-     * evaluated again as the response's own); 0 when it did not. */
+    /* The look-ahead (budget modes): tokens the model was run ahead of the
+     * response to see whether it ends within N by itself (its cost; when it
+     * does, they are evaluated again as the response's own). */
     int32_t probe_tokens;
 } l1_gen_result;
 

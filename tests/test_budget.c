@@ -594,6 +594,38 @@ static void budget_trusted_model_is_left_alone_until_trust_ends(void **state) {
     assert_int_equal(l1__budget_finish(&b), L1_FINISH_BUDGET);
 }
 
+/* Trust that ends late (the model went another way than foreseen, two
+ * tokens before N = 100, inside a word): the close comes at once, and the
+ * transition, which no longer fits with an answer token, is dropped whole;
+ * one answer token is still sampled within N. */
+static void budget_trust_ended_late_still_closes_within_n(void **state) {
+    (void)state;
+    l1__budget b;
+    init_max(&b, 100, true);
+    for (int n = 0; n < 98; n++) {
+        if (l1__budget_acts(&b)) l1__budget_trust(&b, true);
+        l1__budget_accept(&b, MID);
+    }
+    l1_token tok;
+    assert_false(l1__budget_forced_token(&b, &tok)); /* trusted: nothing forced */
+    l1__budget_trust(&b, false);
+    assert_true(l1__budget_forced_token(&b, &tok));
+    assert_int_equal(tok, CLOSE);
+    l1__budget_accept(&b, tok);
+    assert_false(l1__budget_forced_token(&b, &tok)); /* no transition: it would leave no answer token */
+    float l[V] = {0};
+    l1__budget_before_sample(&b, l);
+    assert_true(isinf(l[EOS]) && l[EOS] < 0); /* the first answer token is no EOS */
+    l1__budget_accept(&b, 8);
+    assert_true(l1__budget_done(&b));
+    l1__budget_report r;
+    l1__budget_report_get(&b, &r);
+    assert_int_equal(r.used, 100);
+    assert_int_equal(r.close, L1_CLOSE_FORCED);
+    assert_true(r.close_mid_word);
+    assert_int_equal(r.tokens_answer, 1);
+}
+
 static void budget_model_may_open_thinking_once(void **state) {
     (void)state;
     l1__budget b;
@@ -987,6 +1019,7 @@ int main(void) {
         cmocka_unit_test(budget_reserve_is_honoured_or_refused_never_lowered),
         cmocka_unit_test(budget_exact_floor_follows_the_effective_reserve),
         cmocka_unit_test(budget_trusted_model_is_left_alone_until_trust_ends),
+        cmocka_unit_test(budget_trust_ended_late_still_closes_within_n),
         cmocka_unit_test(budget_close_text_precedes_the_forced_close_within_n),
         cmocka_unit_test(budget_reports_an_answer_cut_by_n),
         cmocka_unit_test(budget_spelled_close_ends_thinking_as_the_token_does),

@@ -305,12 +305,83 @@ static void reasoner_max_mode_leaves_a_response_that_fits_alone(void **state) {
     assert_true(probed >= 10);
 }
 
+/* Runs gen to its end, collecting its text into t. */
+static void drain_gen(l1_gen *gen, texts *t, l1_gen_result *r) {
+    memset(t, 0, sizeof *t);
+    l1_piece pc;
+    while (l1_gen_next(gen, &pc) == L1_OK && pc.kind != L1_PIECE_END) collect(&pc, t);
+    assert_int_equal(l1_gen_end(gen, r), L1_OK);
+}
+
+/* The look-ahead samples with the response's own copy of the parameters:
+ * a logit-bias array freed by the caller right after l1_gen_begin (the
+ * header says it is copied) changes nothing, ahead or not (ASan would see
+ * a read of the freed array).  The bias bans the digit 3 and makes this
+ * model's scratchpad longer than N - R' at N = 64, so the response is
+ * looked ahead, and it is the one an unfreed bias gives. */
+static void reasoner_look_ahead_keeps_the_bias_after_the_caller_frees_it(void **state) {
+    fixture *f = *state;
+    l1_token three;
+    assert_int_equal(l1_tokenize(f->model, "3", 1, &three, 1, 0), 1);
+    texts t[2];
+    l1_gen_result r[2];
+    for (int freed = 0; freed < 2; freed++) {
+        l1_logit_bias *bias = malloc(sizeof *bias);
+        assert_non_null(bias);
+        *bias = (l1_logit_bias){three, -1.0f / 0.0f};
+        l1_gen_params gp = l1_gen_default_params();
+        gp.temperature = 0.7f;
+        gp.seed = 9;
+        gp.budget_mode = L1_BUDGET_MAX;
+        gp.budget = 64;
+        gp.bias = bias;
+        gp.n_bias = 1;
+        l1_gen *gen;
+        assert_int_equal(l1_gen_new(f->ctx, &gen), L1_OK);
+        assert_int_equal(l1_gen_begin(gen, "What is 4721 + 1856?", &gp), L1_OK);
+        if (freed) free(bias);
+        drain_gen(gen, &t[freed], &r[freed]);
+        if (!freed) free(bias);
+        l1_gen_free(gen);
+        assert_null(strchr(t[freed].think, '3'));
+    }
+    assert_true(r[0].probe_tokens > 0);
+    assert_int_equal(r[1].probe_tokens, r[0].probe_tokens);
+    assert_string_equal(t[1].think, t[0].think);
+    assert_string_equal(t[1].answer, t[0].answer);
+}
+
+/* A prompt that fills the context leaves the look-ahead no room: the
+ * response ends with context_full, as without a budget, and no error. */
+static void reasoner_full_context_ends_without_a_look_ahead(void **state) {
+    fixture *f = *state;
+    l1_gen_params gp = l1_gen_default_params();
+    gp.temperature = 0.0f;
+    gp.budget_mode = L1_BUDGET_MAX;
+    gp.budget = 32;
+    texts t;
+    l1_gen_result r;
+    const problem p = {12, 34, '+'};
+    assert_int_equal(ask(f, &p, &gp, &t, &r), L1_OK);
+    l1_ctx_params cp = l1_ctx_default_params();
+    cp.n_ctx = r.prompt_tokens;
+    l1_ctx *small;
+    assert_int_equal(l1_ctx_new(f->model, &cp, &small), L1_OK);
+    fixture g = {f->model, small};
+    assert_int_equal(ask(&g, &p, &gp, &t, &r), L1_OK);
+    assert_int_equal(r.finish, L1_FINISH_CONTEXT_FULL);
+    assert_int_equal(r.probe_tokens, 0);
+    l1_ctx_free(small);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reasoner_greedy_answers_are_correct),
         cmocka_unit_test(reasoner_closes_by_itself_without_budget),
         cmocka_unit_test(reasoner_budget_max_never_exceeds_n_and_answers),
         cmocka_unit_test(reasoner_max_mode_leaves_a_response_that_fits_alone),
+        cmocka_unit_test(reasoner_look_ahead_keeps_the_bias_after_the_caller_frees_it),
+        cmocka_unit_test(reasoner_full_context_ends_without_a_look_ahead),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -77,9 +77,9 @@
 #define DRAFT_EMA 0.125
 #define DRAFT_RETRY 32
 #define DRAFT_PRIOR 0.5
-/* The longest look-ahead at the close (probe_end): a response with more
- * than this left of its budget when the close is due is closed without
- * one. */
+/* The longest look-ahead (probe_end): while a response has more than this
+ * left of its budget, the look-ahead waits (the controller may act
+ * meanwhile: a soft-landing window longer than PROBE_MAX - R'). */
 #define PROBE_MAX 256
 
 typedef struct event {
@@ -796,9 +796,13 @@ static l1_status next_logits(l1_gen *g) {
  * does not, the soft landing and the close come as before.  Stop strings
  * and the spelled-close mask are not applied ahead (a stop string would
  * only end the response sooner); a token that differs from the foreseen
- * one ends the trust (step).  The cost: up to W' + R' evaluations (at most
- * PROBE_MAX), once per response that is still thinking there.  Needs
- * logits_ready; drops live drafts.
+ * one ends the trust (step).  The spelled-close mask not applied ahead
+ * can only make a foreseen token differ (the trust then ends); a close
+ * the model spells from ordinary tokens is not seen ahead (no trust).
+ * The cost: up to W' + R' evaluations (at most PROBE_MAX), once per
+ * response that is still thinking there, counted in probe_tokens; in a
+ * group (l1_gen_step) the others wait for them.  Needs logits_ready;
+ * drops live drafts.
  */
 /* EOS or another end-of-turn token. */
 static bool ends_turn(const l1_gen *g, l1_token tok) {
@@ -809,17 +813,18 @@ static bool ends_turn(const l1_gen *g, l1_token tok) {
 }
 
 static l1_status probe_end(l1_gen *g) {
-    g->probed = true;
     const int32_t left = g->budget.p.budget - g->budget.n;
-    if (left > PROBE_MAX) return L1_OK;
+    if (left > PROBE_MAX) return L1_OK; /* looked at later, when no more is left */
+    g->probed = true;
+    /* N is clamped to the context's room, so the positions fit; a prompt
+     * that filled the context leaves none (the step then ends the
+     * response with context_full). */
+    if (left > l1__ctx_n_ctx(g->ctx) - g->n_cache) return L1_OK;
     l1_status st = L1_OK;
     if (g->draft_live && (st = drop_drafts(g)) != L1_OK) return st;
-    if (!g->probe_sampler) {
-        l1__sample_params sp;
-        sample_params(&g->params, &sp);
-        if ((st = l1__sampler_create(&sp, g->n_vocab, &g->probe_sampler)) != L1_OK) return st;
-    }
-    l1__sampler_copy_state(g->probe_sampler, g->sampler);
+    if (!g->probe_sampler) st = l1__sampler_clone(g->sampler, &g->probe_sampler);
+    else l1__sampler_copy_state(g->probe_sampler, g->sampler);
+    if (st != L1_OK) return st;
     l1__budget b = g->budget;
     l1__budget_trust(&b, true);
     const int32_t base = g->n_cache;
@@ -857,11 +862,11 @@ static l1_status probe_end(l1_gen *g) {
     if (st == L1_ERR_NUMERIC) st = L1_OK; /* the real step reports it */
     if (st != L1_OK) return st;
     if (tr != L1_OK) return tr;
+    g->res.probe_tokens += n;
     if (ends) {
         g->n_probe = n;
         g->probe_i = 0;
         l1__budget_trust(&g->budget, true);
-        g->res.probe_tokens += n;
     }
     return L1_OK;
 }

@@ -123,6 +123,17 @@ static bool last_ends_word(const l1__budget *b) {
                                                                  L1__PIECE_SENTENCE_END));
 }
 
+/* The forced sequence starts now: what of it no longer fits in N with one
+ * answer token is dropped whole, the close text first, then the
+ * transition.  The reserve makes this a no-op, except after a trust that
+ * ended late (l1__budget_trust). */
+static void start_close(l1__budget *b) {
+    const int32_t left = b->p.budget - b->n;
+    if (b->close_text_eff + 1 + b->transition_eff + 1 > left) b->close_text_eff = 0;
+    if (1 + b->transition_eff + 1 > left) b->transition_eff = 0;
+    b->forced_pos = 0;
+}
+
 /* From n = N - R' on, while still thinking: the forced sequence starts at
  * once after a word end, or at n = N - R' + G' whatever the last piece. */
 static void update_forcing(l1__budget *b) {
@@ -130,9 +141,9 @@ static void update_forcing(l1__budget *b) {
         b->forced_pos >= 0 || b->n < b->close_at || b->trusted)
         return;
     if (last_ends_word(b)) {
-        b->forced_pos = 0;
+        start_close(b);
     } else if (b->n >= b->close_at + b->wait_eff) {
-        b->forced_pos = 0;
+        start_close(b);
         b->mid_word = true;
     }
 }
@@ -205,7 +216,7 @@ bool l1__budget_after_sample(l1__budget *b, l1_token *tok) {
         b->forced_pos >= 0 || b->n < b->close_at || b->trusted || !b->t.flags || *tok < 0 || *tok >= b->t.n_vocab ||
         *tok == b->t.think_close || !(b->t.flags[*tok] & L1__PIECE_WORD_START))
         return false;
-    b->forced_pos = 0;
+    start_close(b);
     return l1__budget_forced_token(b, tok);
 }
 
@@ -297,8 +308,9 @@ void l1__budget_accept(l1__budget *b, l1_token tok) {
 }
 
 bool l1__budget_acts(const l1__budget *b) {
+    const int32_t from = b->p.boost > 0.0f ? min32(b->window_start, b->close_at) : b->close_at;
     return b->p.mode != L1_BUDGET_OFF && b->finish == L1_FINISH_NONE && b->phase == L1_PHASE_THINKING &&
-           b->forced_pos <= 0 && !b->trusted && b->n >= min32(b->window_start, b->close_at);
+           b->forced_pos <= 0 && !b->trusted && b->n >= from;
 }
 
 void l1__budget_trust(l1__budget *b, bool on) {
@@ -307,9 +319,9 @@ void l1__budget_trust(l1__budget *b, bool on) {
     if (on) {
         b->forced_pos = -1;
         b->mid_word = false;
-    } else {
-        update_forcing(b);
+        return;
     }
+    update_forcing(b);
 }
 
 void l1__budget_close_spelled(l1__budget *b) {

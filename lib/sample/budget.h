@@ -254,7 +254,8 @@ unsigned l1__budget_before_sample(const l1__budget *b, float *logits);
 bool l1__budget_after_sample(l1__budget *b, l1_token *tok);
 
 /* Whether the controller is about to act on the model: thinking, past the
- * start of the soft-landing window (or N - R' when there is none), no
+ * start of the soft-landing window (or N - R' when there is none or its
+ * boost is 0), no
  * forced token written yet and not told to trust the model.  The caller
  * may then look ahead (generate.c): run the model on copies of its state
  * and, when the response ends by itself within N, call l1__budget_trust. */
@@ -262,9 +263,12 @@ bool l1__budget_acts(const l1__budget *b);
 
 /* on: the model ends its response within N by itself, so nothing pushes
  * it: no soft-landing boost, no forced close, no wait; the masks and the
- * limit N stay.  off (the model went another way than foreseen): the close is due
- * again, at once after a word end or at N - R' + G' at the latest.  Call
- * between tokens (not while a forced token is pending). */
+ * limit N stay.  off (the model went another way than foreseen): the
+ * controller acts again; past N - R' the close is due at once after a word
+ * end, else after the rest of the wait (none left past N - R' + G': at
+ * once, mid-word), with the close text and then the transition dropped
+ * whole when they and one answer token no longer fit in what is left of
+ * N.  Call between tokens (not while a forced token is pending). */
 void l1__budget_trust(l1__budget *b, bool on);
 
 /* Records an emitted token: counting, phase, close, finish (EOS or another

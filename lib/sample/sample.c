@@ -154,6 +154,12 @@ void l1__sampler_copy_state(l1__sampler *dst, const l1__sampler *src) {
     }
 }
 
+l1_status l1__sampler_clone(const l1__sampler *src, l1__sampler **out) {
+    l1_status st = l1__sampler_create(&src->p, src->n_vocab, out); /* src->p.bias is src's own copy */
+    if (st == L1_OK) l1__sampler_copy_state(*out, src);
+    return st;
+}
+
 void l1__sampler_reset(l1__sampler *s) {
     if (!s) return;
     uint64_t x = s->p.seed;

@@ -80,6 +80,10 @@ void l1__sampler_free(l1__sampler *s);
 /* Forgets the penalty history and reseeds the RNG from the params' seed. */
 void l1__sampler_reset(l1__sampler *s);
 
+/* A new sampler with src's params (its own copy of the bias) and n_vocab,
+ * in src's state (l1__sampler_copy_state).  Free with l1__sampler_free. */
+l1_status l1__sampler_clone(const l1__sampler *src, l1__sampler **out);
+
 /* Makes dst's random state and penalty history those of src; both were
  * created with the same params and n_vocab (a generator's look-ahead
  * samples on a copy, generate.c). */

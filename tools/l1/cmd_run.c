@@ -355,7 +355,7 @@ void l1cli_summary(const char *cmd, const l1_gen_result *r, double load_ms) {
     }
     if (r->answer_truncated) fprintf(stderr, " | answer truncated by N");
     if (r->draft_tokens > 0) fprintf(stderr, " | drafts %d of %d accepted", r->draft_accepted, r->draft_tokens);
-    if (r->probe_tokens > 0) fprintf(stderr, " | looked ahead %d tokens: ends within N", r->probe_tokens);
+    if (r->probe_tokens > 0) fprintf(stderr, " | looked ahead %d tokens", r->probe_tokens);
     fprintf(stderr, " | finish %s\n", l1_finish_name(r->finish));
 }
 
