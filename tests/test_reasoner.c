@@ -206,6 +206,16 @@ static long pick(uint64_t *s, int max_digits) {
     return (long)(next_u64(s) % (uint64_t)pow10[d]);
 }
 
+/* A problem of the task's kinds: +, - of up to 4 digits, * of up to 3 x 1. */
+static problem random_problem(uint64_t *seed) {
+    problem p;
+    int o = (int)(next_u64(seed) % 3);
+    p.op = o == 0 ? '+' : o == 1 ? '-' : '*';
+    p.a = pick(seed, p.op == '*' ? 3 : 4);
+    p.b = p.op == '*' ? (long)(next_u64(seed) % 10) : pick(seed, 4);
+    return p;
+}
+
 /* Max mode, budgets 16..256, greedy and sampled: no response is longer than
  * N tokens, and from N = ANSWER_FROM_N on every one ends with \boxed{...}:
  * a response the model ends by itself within N is left alone (the
@@ -221,11 +231,7 @@ static void reasoner_budget_max_never_exceeds_n_and_answers(void **state) {
     uint64_t seed = 14;
     int n_runs = 0;
     for (int k = 0; k < 6; k++) {
-        problem p;
-        int o = (int)(next_u64(&seed) % 3);
-        p.op = o == 0 ? '+' : o == 1 ? '-' : '*';
-        p.a = pick(&seed, p.op == '*' ? 3 : 4);
-        p.b = p.op == '*' ? (long)(next_u64(&seed) % 10) : pick(&seed, 4);
+        const problem p = random_problem(&seed);
         for (size_t j = 0; j < sizeof budgets / sizeof budgets[0]; j++) {
             for (int sampled = 0; sampled < 2; sampled++) {
                 l1_gen_params gp = l1_gen_default_params();
@@ -264,11 +270,7 @@ static void reasoner_max_mode_leaves_a_response_that_fits_alone(void **state) {
     uint64_t seed = 77;
     int fits = 0, probed = 0, runs = 0;
     for (int k = 0; k < 8; k++) {
-        problem p;
-        int o = (int)(next_u64(&seed) % 3);
-        p.op = o == 0 ? '+' : o == 1 ? '-' : '*';
-        p.a = pick(&seed, p.op == '*' ? 3 : 4);
-        p.b = p.op == '*' ? (long)(next_u64(&seed) % 10) : pick(&seed, 4);
+        const problem p = random_problem(&seed);
         for (size_t j = 0; j < sizeof budgets / sizeof budgets[0]; j++) {
             for (int sampled = 0; sampled < 2; sampled++) {
                 l1_gen_params cut = l1_gen_default_params();
