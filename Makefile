@@ -119,7 +119,21 @@ CLI := $(BUILD)/l1
 all: lib $(CLI) $(EXAMPLE_BIN)
 lib: $(STATIC_LIB) $(SHARED_LIB)
 
-$(BUILD)/%.o: %.c
+# make -j runs check-deps beside the compiles: when a package they need is
+# missing, they wait for it (a cross build's objects need the cross
+# compiler; the test support objects and binaries need cmocka).  Only then:
+# a phony prerequisite would make every build look out of date.
+ifneq ($(RUNNER),)
+  ifeq ($(shell command -v $(CC) 2>/dev/null),)
+    OBJ_ORDER := check-deps
+  endif
+endif
+CMOCKA_FILE := $(if $(RUNNER),/usr/lib/aarch64-linux-gnu/libcmocka.so,/usr/include/cmocka.h)
+ifeq ($(wildcard $(CMOCKA_FILE)),)
+  $(TEST_SUPPORT_OBJ) $(TEST_BIN): | check-deps
+endif
+
+$(BUILD)/%.o: %.c | $(OBJ_ORDER)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA_FLAGS_$(lastword $(subst _, ,$(basename $(notdir $<))))) -c $< -o $@
 
