@@ -804,14 +804,6 @@ static l1_status next_logits(l1_gen *g) {
  * group (l1_gen_step) the others wait for them.  Needs logits_ready;
  * drops live drafts.
  */
-/* EOS or another end-of-turn token. */
-static bool ends_turn(const l1_gen *g, l1_token tok) {
-    if (tok == g->budget.t.eos) return true;
-    for (int i = 0; i < g->n_eog; i++)
-        if (tok == g->eog[i]) return true;
-    return false;
-}
-
 static l1_status probe_end(l1_gen *g) {
     const int32_t left = g->budget.p.budget - g->budget.n;
     if (left > PROBE_MAX) return L1_OK; /* looked at later, when no more is left */
@@ -852,7 +844,7 @@ static l1_status probe_end(l1_gen *g) {
         if (st != L1_OK) break;
         memcpy(lg, l1__ctx_logits(g->ctx, -1), (size_t)g->n_vocab * sizeof *lg);
         if (at_n) { /* the answer is written: does only its end fall past N? */
-            if ((st = l1__sampler_sample(g->probe_sampler, lg, &tok)) == L1_OK) ends = ends_turn(g, tok);
+            if ((st = l1__sampler_sample(g->probe_sampler, lg, &tok)) == L1_OK) ends = l1__budget_ends_turn(&b, tok);
             break;
         }
     }

@@ -277,6 +277,10 @@ static bool is_eog(const l1__budget *b, l1_token tok) {
     return false;
 }
 
+bool l1__budget_ends_turn(const l1__budget *b, l1_token tok) {
+    return (tok == b->t.eos && tok >= 0) || is_eog(b, tok);
+}
+
 void l1__budget_accept(l1__budget *b, l1_token tok) {
     if (b->finish != L1_FINISH_NONE) return;
     const l1__budget_tokens *t = &b->t;

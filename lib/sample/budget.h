@@ -271,6 +271,10 @@ bool l1__budget_acts(const l1__budget *b);
  * N.  Call between tokens (not while a forced token is pending). */
 void l1__budget_trust(l1__budget *b, bool on);
 
+/* Whether tok is EOS or another end-of-turn token (what ends a response
+ * in l1__budget_accept). */
+bool l1__budget_ends_turn(const l1__budget *b, l1_token tok);
+
 /* Records an emitted token: counting, phase, close, finish (EOS or another
  * end-of-turn token, budget). */
 void l1__budget_accept(l1__budget *b, l1_token tok);
