@@ -209,7 +209,8 @@ check-deps:
 	@tools/ensure-deps.sh cmocka cmake curl $(if $(RUNNER),qemu cmocka-arm64) \
 	    $(if $(wildcard build/reference/.ok),bench-compare)
 
-test: check-deps all $(TEST_BIN)
+# bench/budget_eval serves the reasoner's budget check (tests/checks).
+test: check-deps all $(TEST_BIN) $(BUILD)/bench/budget_eval
 	@BUILDROOT=$(BUILDROOT) BUILD=$(BUILD) RUNNER="$(RUNNER)" CONFIG=$(CONFIG) ARCH=$(ARCH) CC="$(CC)" \
 	    PARITY=$(PARITY) tests/run.sh $(TEST_BIN)
 

@@ -428,13 +428,42 @@ static void usage(void) {
                     "           max-hard, cut, instr, forced)\n"
                     "  -o       write the cells as CSV to FILE and the plot to FILE with .svg\n"
                     "  --draft D  measure speculative decoding instead (D = auto or 1..16): each problem\n"
-                    "           with drafts off and with D; identical texts, decode speed, acceptance\n");
+                    "           with drafts off and with D; identical texts, decode speed, acceptance\n"
+                    "  --check  exit 1 unless max mode (max-soft, max-hard) keeps every response within N,\n"
+                    "           ends every one with \\boxed{...}, never closes mid-word, and (when cut runs)\n"
+                    "           is at least as accurate as the plain cut at every N\n");
+}
+
+/* --check: the budget issue's promises for max mode over every problem
+ * and budget that ran; each broken one is named on stderr.  Returns the
+ * number broken. */
+static int check_max_mode(cell cells[N_POLICIES][N_BUDGETS]) {
+    int broken = 0;
+    for (int pi = 0; pi < 2; pi++) {
+        if (!g_run[pi]) continue;
+        for (int j = 0; j < N_BUDGETS; j++) {
+            const cell *c = &cells[pi][j], *cut = &cells[2][j];
+            const char *what = NULL;
+            int k = 0;
+            if (c->over) what = "over N", k = c->over;
+            else if (c->answered < c->n) what = "without \\boxed{...}", k = c->n - c->answered;
+            else if (c->midword) what = "closed mid-word", k = c->midword;
+            else if (g_run[2] && c->correct < cut->correct)
+                what = "fewer right than the plain cut", k = cut->correct - c->correct;
+            if (!what) continue;
+            fprintf(stderr, "budget_eval: check: %s at N=%d: %d of %d responses %s\n", k_policy[pi],
+                    (int)k_budgets[j], k, c->n, what);
+            broken++;
+        }
+    }
+    return broken;
 }
 
 int main(int argc, char **argv) {
     const char *model_path = "examples/reasoner.gguf", *csv_path = NULL;
     int n_problems = 500, n_threads = 1, n_samples = 0;
     int32_t draft = 0;
+    bool check = false;
     uint64_t seed = 1;
     float temp = 0.0f;
     for (int i = 1; i < argc; i++) {
@@ -442,6 +471,10 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage();
             return 0;
+        }
+        if (!strcmp(a, "--check")) {
+            check = true;
+            continue;
         }
         if (!v) {
             usage();
@@ -465,6 +498,10 @@ int main(int argc, char **argv) {
             return 2;
         }
         i++;
+    }
+    if (check && !g_run[0] && !g_run[1]) {
+        fprintf(stderr, "budget_eval: --check needs max-soft or max-hard among --policies\n");
+        return 2;
     }
     if (n_problems < 1 || n_threads < 1 || !(temp >= 0.0f) || (n_samples && (n_samples < 2 || n_samples > 64)) ||
         (draft != L1_DRAFT_AUTO && (draft < 0 || draft > L1_DRAFT_MAX))) {
@@ -591,6 +628,11 @@ int main(int argc, char **argv) {
         } else {
             fprintf(stderr, "budget_eval: wrote %s and %s\n", csv_path, svg);
         }
+    }
+    if (check) {
+        int broken = check_max_mode(cells);
+        if (broken) rc = 1;
+        else fprintf(stderr, "budget_eval: check: max mode kept every promise on %d problems\n", n_problems);
     }
 done:
     free(probs);
