@@ -313,8 +313,10 @@ static void tile_kernel_bit_identical_every_shape(void **state) {
             free(x);
         }
     }
-    /* The x86 tiers have tile kernels for the types of the common files. */
+    /* The x86 tiers have tile kernels for the types of the common files,
+     * NEON for every quantized type. */
     if (l1__tier_supported(L1_TIER_AVX2)) assert_true(checked >= 7);
+    if (l1__tier_supported(L1_TIER_NEON)) assert_true(checked >= 12);
     assert_null(l1__kernels_scalar()->dot_tile[L1_TYPE_Q4_K]);
 }
 

@@ -149,8 +149,10 @@ static void x8_kernels_bit_identical_to_definition(void **state) {
                 }
         }
     }
-    /* The x86 tiers have x8 kernels for Q4_0, Q4_K, Q6_K (and Q8_0 with VNNI). */
+    /* The x86 tiers have x8 kernels for Q4_0, Q4_K, Q6_K (and Q8_0 with
+     * VNNI); NEON for all four. */
     if (l1__tier_supported(L1_TIER_AVX2)) assert_true(kernels >= 3);
+    if (l1__tier_supported(L1_TIER_NEON)) assert_true(kernels >= 4);
 }
 
 /* The definition is a dot product: within f32 rounding of the double

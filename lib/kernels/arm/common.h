@@ -17,6 +17,11 @@
 #include "base/fp16.h"
 #include "kernels/kernels.h"
 
+#define L1__AI static inline __attribute__((always_inline))
+/* Loops over tokens, rows and vectors with constant trip counts: unrolled,
+ * so what depends only on the weights is computed once for all tokens. */
+#define L1__UNROLL _Pragma("GCC unroll 8")
+
 /* ---- primitives ------------------------------------------------------------ */
 
 static inline float f16(uint16_t h) { return l1__f16_to_f32(h); }

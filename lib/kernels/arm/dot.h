@@ -141,42 +141,92 @@ static inline void codes_iq4_nl(const l1__block_iq4_nl *b, int8x16_t *c0, int8x1
     *c0 = vqtbl1q_s8(cb, lo), *c1 = vqtbl1q_s8(cb, hi);
 }
 
-#define NEON_DOT32(T, XT)                                                                     \
-    static void vec_dot_##T(int64_t n, float *s, const void *vx, const void *vy) {              \
-        const XT *x = vx;                                                                     \
-        const l1__block_q8_0 *y = vy;                                                         \
-        float32x4_t acc = vdupq_n_f32(0.0f);                                                  \
-        for (int64_t i = 0; i < n / L1_QK32; i++) {                                           \
-            int8x16_t c0, c1;                                                                 \
-            codes_##T(&x[i], &c0, &c1);                                                       \
-            const int32x4_t p = dot16(dot16(vdupq_n_s32(0), c0, vld1q_s8(y[i].qs)), c1, vld1q_s8(y[i].qs + 16)); \
-            acc = scale_acc(acc, p, f16(x[i].d) * f16(y[i].d));                               \
-        }                                                                                     \
-        *s = vaddvq_f32(acc);                                                                 \
+/* Every quantized dot of this tier is a walk over blocks: T_blk adds one
+ * block's product to the running state of one (row, token) product, and
+ * the state's final value is the result.  vec_dot_T and vec_dot_tile_T
+ * (kernels.h: rows x tokens, each weight block unpacked once for all
+ * tokens, as the compiler evaluates what T_blk computes from the weight
+ * block alone once for the four tokens) make the same calls in the same
+ * order for each product, so they agree bit for bit. */
+typedef struct {
+    float32x4_t acc;
+} q32_state;
+
+static inline void q32_init(q32_state *st) { st->acc = vdupq_n_f32(0.0f); }
+static inline float q32_final(const q32_state *st) { return vaddvq_f32(st->acc); }
+
+/* The offset formats (Q4_1, Q5_1) add their m * s terms apart. */
+typedef struct {
+    float32x4_t acc;
+    float msum;
+} q32o_state;
+
+static inline void q32o_init(q32o_state *st) { st->acc = vdupq_n_f32(0.0f), st->msum = 0.0f; }
+static inline float q32o_final(const q32o_state *st) { return vaddvq_f32(st->acc) + st->msum; }
+
+typedef struct {
+    float sum;
+} k_state;
+
+static inline void k_init(k_state *st) { st->sum = 0.0f; }
+static inline float k_final(const k_state *st) { return st->sum; }
+
+#define NEON_KERNELS(T, XT, YT, QK, ST)                                                               \
+    static void vec_dot_##T(int64_t n, float *s, const void *vx, const void *vy) {                     \
+        const XT *x = vx;                                                                            \
+        const YT *y = vy;                                                                            \
+        ST##_state st;                                                                               \
+        ST##_init(&st);                                                                              \
+        for (int64_t i = 0; i < n / (QK); i++) T##_blk(&st, &x[i], &y[i]);                            \
+        *s = ST##_final(&st);                                                                        \
+    }                                                                                                \
+    L1__AI void T##_tile_n(int64_t n, float *s, size_t lds, const uint8_t *x, size_t bx,             \
+                           const uint8_t *y, size_t by, int nr, int nt) {                              \
+        ST##_state st[L1__DOT_MAX_ROWS][L1__DOT_MAX_TOKENS];                                         \
+        for (int r = 0; r < nr; r++)                                                                 \
+            for (int t = 0; t < nt; t++) ST##_init(&st[r][t]);                                       \
+        for (int64_t i = 0; i < n / (QK); i++)                                                       \
+            L1__UNROLL for (int r = 0; r < nr; r++) {                                                \
+                const XT *xb = (const XT *)(x + (size_t)r * bx) + i;                                 \
+                L1__UNROLL for (int t = 0; t < nt; t++)                                              \
+                    T##_blk(&st[r][t], xb, (const YT *)(y + (size_t)t * by) + i);                    \
+            }                                                                                        \
+        for (int r = 0; r < nr; r++)                                                                 \
+            for (int t = 0; t < nt; t++) s[(size_t)t * lds + r] = ST##_final(&st[r][t]);             \
+    }                                                                                                \
+    static void vec_dot_tile_##T(int64_t n, float *s, size_t lds, const void *x, size_t bx,          \
+                                 const void *y, size_t by, int nr, int nt) {                         \
+        if (nr == L1__DOT_MAX_ROWS && nt == L1__DOT_MAX_TOKENS)                                      \
+            T##_tile_n(n, s, lds, x, bx, y, by, L1__DOT_MAX_ROWS, L1__DOT_MAX_TOKENS);               \
+        else                                                                                         \
+            T##_tile_n(n, s, lds, x, bx, y, by, nr, nt);                                             \
     }
 
-#define NEON_DOT32_OFFSET(T, XT)                                                              \
-    static void vec_dot_##T(int64_t n, float *s, const void *vx, const void *vy) {              \
-        const XT *x = vx;                                                                     \
-        const l1__block_q8_1 *y = vy;                                                         \
-        float32x4_t acc = vdupq_n_f32(0.0f);                                                  \
-        float msum = 0.0f;                                                                    \
-        for (int64_t i = 0; i < n / L1_QK32; i++) {                                           \
-            int8x16_t c0, c1;                                                                 \
-            codes_##T(&x[i], &c0, &c1);                                                       \
-            const int32x4_t p = dot16(dot16(vdupq_n_s32(0), c0, vld1q_s8(y[i].qs)), c1, vld1q_s8(y[i].qs + 16)); \
-            acc = scale_acc(acc, p, f16(x[i].d) * f16(y[i].d));                               \
-            msum += f16(x[i].m) * f16(y[i].s);                                                \
-        }                                                                                     \
-        *s = vaddvq_f32(acc) + msum;                                                          \
-    }
+#define NEON_BLK32(T, XT)                                                                     \
+    static inline void T##_blk(q32_state *st, const XT *x, const l1__block_q8_0 *y) {          \
+        int8x16_t c0, c1;                                                                     \
+        codes_##T(x, &c0, &c1);                                                               \
+        const int32x4_t p = dot16(dot16(vdupq_n_s32(0), c0, vld1q_s8(y->qs)), c1, vld1q_s8(y->qs + 16)); \
+        st->acc = scale_acc(st->acc, p, f16(x->d) * f16(y->d));                               \
+    }                                                                                         \
+    NEON_KERNELS(T, XT, l1__block_q8_0, L1_QK32, q32)
 
-NEON_DOT32(q8_0, l1__block_q8_0)
-NEON_DOT32(q4_0, l1__block_q4_0)
-NEON_DOT32(q5_0, l1__block_q5_0)
-NEON_DOT32(iq4_nl, l1__block_iq4_nl)
-NEON_DOT32_OFFSET(q4_1, l1__block_q4_1)
-NEON_DOT32_OFFSET(q5_1, l1__block_q5_1)
+#define NEON_BLK32_OFFSET(T, XT)                                                              \
+    static inline void T##_blk(q32o_state *st, const XT *x, const l1__block_q8_1 *y) {         \
+        int8x16_t c0, c1;                                                                     \
+        codes_##T(x, &c0, &c1);                                                               \
+        const int32x4_t p = dot16(dot16(vdupq_n_s32(0), c0, vld1q_s8(y->qs)), c1, vld1q_s8(y->qs + 16)); \
+        st->acc = scale_acc(st->acc, p, f16(x->d) * f16(y->d));                               \
+        st->msum += f16(x->m) * f16(y->s);                                                    \
+    }                                                                                         \
+    NEON_KERNELS(T, XT, l1__block_q8_1, L1_QK32, q32o)
+
+NEON_BLK32(q8_0, l1__block_q8_0)
+NEON_BLK32(q4_0, l1__block_q4_0)
+NEON_BLK32(q5_0, l1__block_q5_0)
+NEON_BLK32(iq4_nl, l1__block_iq4_nl)
+NEON_BLK32_OFFSET(q4_1, l1__block_q4_1)
+NEON_BLK32_OFFSET(q5_1, l1__block_q5_1)
 
 /* ---- K formats × Q8_K ---------------------------------------------------------- */
 
@@ -203,86 +253,77 @@ static inline int32_t dot32(uint8x16_t q0, uint8x16_t q1, const int8_t *y) {
     return vaddvq_s32(p);
 }
 
-static void vec_dot_q4_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q4_K *x = vx;
-    const l1__block_q8_K *y = vy;
+static inline void q4_K_blk(k_state *st, const l1__block_q4_K *x, const l1__block_q8_K *y) {
     const uint8x16_t m4 = vdupq_n_u8(0x0F);
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        k4_scales_mins(x[i].scales, sc, mn);
-        int32_t isum = 0;
-        for (int c = 0; c < 4; c++) {
-            const uint8x16_t b0 = vld1q_u8(x[i].qs + 32 * c), b1 = vld1q_u8(x[i].qs + 32 * c + 16);
-            const int8_t *yq = y[i].qs + 64 * c;
-            isum += sc[2 * c] * dot32(vandq_u8(b0, m4), vandq_u8(b1, m4), yq);
-            isum += sc[2 * c + 1] * dot32(vshrq_n_u8(b0, 4), vshrq_n_u8(b1, 4), yq + 32);
-        }
-        const float dy = y[i].d;
-        sum += dy * f16(x[i].d) * (float)isum - dy * f16(x[i].dmin) * (float)k4_msum(mn, y[i].bsums);
+    float sum = st->sum;
+    uint8_t sc[8], mn[8];
+    k4_scales_mins(x->scales, sc, mn);
+    int32_t isum = 0;
+    for (int c = 0; c < 4; c++) {
+        const uint8x16_t b0 = vld1q_u8(x->qs + 32 * c), b1 = vld1q_u8(x->qs + 32 * c + 16);
+        const int8_t *yq = y->qs + 64 * c;
+        isum += sc[2 * c] * dot32(vandq_u8(b0, m4), vandq_u8(b1, m4), yq);
+        isum += sc[2 * c + 1] * dot32(vshrq_n_u8(b0, 4), vshrq_n_u8(b1, 4), yq + 32);
     }
-    *s = sum;
+    const float dy = y->d;
+    sum += dy * f16(x->d) * (float)isum - dy * f16(x->dmin) * (float)k4_msum(mn, y->bsums);
+    st->sum = sum;
 }
+NEON_KERNELS(q4_K, l1__block_q4_K, l1__block_q8_K, L1_QK_K, k)
 
-static void vec_dot_q5_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q5_K *x = vx;
-    const l1__block_q8_K *y = vy;
+static inline void q5_K_blk(k_state *st, const l1__block_q5_K *x, const l1__block_q8_K *y) {
     const uint8x16_t m4 = vdupq_n_u8(0x0F), ten = vdupq_n_u8(0x10);
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        k4_scales_mins(x[i].scales, sc, mn);
-        const uint8x16_t h0 = vld1q_u8(x[i].qh), h1 = vld1q_u8(x[i].qh + 16);
-        int32_t isum = 0;
-        for (int c = 0; c < 4; c++) {
-            const uint8x16_t b0 = vld1q_u8(x[i].qs + 32 * c), b1 = vld1q_u8(x[i].qs + 32 * c + 16);
-            /* Bit 2c of qh[l] -> 0x10 of value 64c + l; bit 2c + 1 -> value 64c + 32 + l. */
-            const uint8x16_t bl = vdupq_n_u8((uint8_t)(1u << (2 * c))), bh = vdupq_n_u8((uint8_t)(2u << (2 * c)));
-            const uint8x16_t l0 = vorrq_u8(vandq_u8(b0, m4), vandq_u8(vtstq_u8(h0, bl), ten));
-            const uint8x16_t l1 = vorrq_u8(vandq_u8(b1, m4), vandq_u8(vtstq_u8(h1, bl), ten));
-            const uint8x16_t u0 = vorrq_u8(vshrq_n_u8(b0, 4), vandq_u8(vtstq_u8(h0, bh), ten));
-            const uint8x16_t u1 = vorrq_u8(vshrq_n_u8(b1, 4), vandq_u8(vtstq_u8(h1, bh), ten));
-            const int8_t *yq = y[i].qs + 64 * c;
-            isum += sc[2 * c] * dot32(l0, l1, yq) + sc[2 * c + 1] * dot32(u0, u1, yq + 32);
-        }
-        const float dy = y[i].d;
-        sum += dy * f16(x[i].d) * (float)isum - dy * f16(x[i].dmin) * (float)k4_msum(mn, y[i].bsums);
+    float sum = st->sum;
+    uint8_t sc[8], mn[8];
+    k4_scales_mins(x->scales, sc, mn);
+    const uint8x16_t h0 = vld1q_u8(x->qh), h1 = vld1q_u8(x->qh + 16);
+    int32_t isum = 0;
+    for (int c = 0; c < 4; c++) {
+        const uint8x16_t b0 = vld1q_u8(x->qs + 32 * c), b1 = vld1q_u8(x->qs + 32 * c + 16);
+        /* Bit 2c of qh[l] -> 0x10 of value 64c + l; bit 2c + 1 -> value 64c + 32 + l. */
+        const uint8x16_t bl = vdupq_n_u8((uint8_t)(1u << (2 * c))), bh = vdupq_n_u8((uint8_t)(2u << (2 * c)));
+        const uint8x16_t l0 = vorrq_u8(vandq_u8(b0, m4), vandq_u8(vtstq_u8(h0, bl), ten));
+        const uint8x16_t l1 = vorrq_u8(vandq_u8(b1, m4), vandq_u8(vtstq_u8(h1, bl), ten));
+        const uint8x16_t u0 = vorrq_u8(vshrq_n_u8(b0, 4), vandq_u8(vtstq_u8(h0, bh), ten));
+        const uint8x16_t u1 = vorrq_u8(vshrq_n_u8(b1, 4), vandq_u8(vtstq_u8(h1, bh), ten));
+        const int8_t *yq = y->qs + 64 * c;
+        isum += sc[2 * c] * dot32(l0, l1, yq) + sc[2 * c + 1] * dot32(u0, u1, yq + 32);
     }
-    *s = sum;
+    const float dy = y->d;
+    sum += dy * f16(x->d) * (float)isum - dy * f16(x->dmin) * (float)k4_msum(mn, y->bsums);
+    st->sum = sum;
 }
+NEON_KERNELS(q5_K, l1__block_q5_K, l1__block_q8_K, L1_QK_K, k)
 
 /* sum over 16 signed codes times y. */
 static inline int32_t dot16s(int8x16_t q, const int8_t *y) {
     return vaddvq_s32(dot16(vdupq_n_s32(0), q, vld1q_s8(y)));
 }
 
-static void vec_dot_q6_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q6_K *x = vx;
-    const l1__block_q8_K *y = vy;
+static inline void q6_K_blk(k_state *st, const l1__block_q6_K *x, const l1__block_q8_K *y) {
     const uint8x16_t m4 = vdupq_n_u8(0x0F), m2 = vdupq_n_u8(0x30);
     const int8x16_t off = vdupq_n_s8(32);
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int32_t isum = 0;
-        for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = x[i].ql + 64 * h, *qh = x[i].qh + 32 * h;
-            const int8_t *sc = x[i].scales + 8 * h;
-            const int8_t *yq = y[i].qs + 128 * h;
-            for (int l = 0; l < 32; l += 16) { /* sub-blocks 8h + l/16 + {0, 2, 4, 6} */
-                const uint8x16_t a = vld1q_u8(ql + l), b = vld1q_u8(ql + 32 + l), hb = vld1q_u8(qh + l);
-                const int8x16_t q0 = vsubq_s8(s8(vorrq_u8(vandq_u8(a, m4), vandq_u8(vshlq_n_u8(hb, 4), m2))), off);
-                const int8x16_t q1 = vsubq_s8(s8(vorrq_u8(vandq_u8(b, m4), vandq_u8(vshlq_n_u8(hb, 2), m2))), off);
-                const int8x16_t q2 = vsubq_s8(s8(vorrq_u8(vshrq_n_u8(a, 4), vandq_u8(hb, m2))), off);
-                const int8x16_t q3 = vsubq_s8(s8(vorrq_u8(vshrq_n_u8(b, 4), vandq_u8(vshrq_n_u8(hb, 2), m2))), off);
-                const int k = l / 16;
-                isum += sc[k] * dot16s(q0, yq + l) + sc[k + 2] * dot16s(q1, yq + 32 + l) +
-                        sc[k + 4] * dot16s(q2, yq + 64 + l) + sc[k + 6] * dot16s(q3, yq + 96 + l);
-            }
+    float sum = st->sum;
+    int32_t isum = 0;
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *ql = x->ql + 64 * h, *qh = x->qh + 32 * h;
+        const int8_t *sc = x->scales + 8 * h;
+        const int8_t *yq = y->qs + 128 * h;
+        for (int l = 0; l < 32; l += 16) { /* sub-blocks 8h + l/16 + {0, 2, 4, 6} */
+            const uint8x16_t a = vld1q_u8(ql + l), b = vld1q_u8(ql + 32 + l), hb = vld1q_u8(qh + l);
+            const int8x16_t q0 = vsubq_s8(s8(vorrq_u8(vandq_u8(a, m4), vandq_u8(vshlq_n_u8(hb, 4), m2))), off);
+            const int8x16_t q1 = vsubq_s8(s8(vorrq_u8(vandq_u8(b, m4), vandq_u8(vshlq_n_u8(hb, 2), m2))), off);
+            const int8x16_t q2 = vsubq_s8(s8(vorrq_u8(vshrq_n_u8(a, 4), vandq_u8(hb, m2))), off);
+            const int8x16_t q3 = vsubq_s8(s8(vorrq_u8(vshrq_n_u8(b, 4), vandq_u8(vshrq_n_u8(hb, 2), m2))), off);
+            const int k = l / 16;
+            isum += sc[k] * dot16s(q0, yq + l) + sc[k + 2] * dot16s(q1, yq + 32 + l) +
+                    sc[k + 4] * dot16s(q2, yq + 64 + l) + sc[k + 6] * dot16s(q3, yq + 96 + l);
         }
-        sum += f16(x[i].d) * y[i].d * (float)isum;
     }
-    *s = sum;
+    sum += f16(x->d) * y->d * (float)isum;
+    st->sum = sum;
 }
+NEON_KERNELS(q6_K, l1__block_q6_K, l1__block_q8_K, L1_QK_K, k)
 
 /* The 2-bit codes of group k (< 4) of one 32-byte half of a Q2_K/Q3_K
  * block (its bytes b0, b1): values 32v .. 32v + 31 as two u8 vectors. */
@@ -292,67 +333,58 @@ static inline void k2_codes(uint8x16_t b0, uint8x16_t b1, int k, uint8x16_t *c0,
     *c0 = vandq_u8(vshlq_u8(b0, shift), m2), *c1 = vandq_u8(vshlq_u8(b1, shift), m2);
 }
 
-static void vec_dot_q3_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q3_K *x = vx;
-    const l1__block_q8_K *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int scv[16];
-        for (int k = 0; k < 16; k++) scv[k] = l1__q3_scale(x[i].scales, k);
-        const uint8x16_t hm0 = vld1q_u8(x[i].hmask), hm1 = vld1q_u8(x[i].hmask + 16);
-        int32_t isum = 0;
-        for (int v = 0; v < 8; v++) { /* values 32v .. 32v + 31: sub-blocks 2v, 2v + 1 */
-            uint8x16_t c0, c1;
-            k2_codes(vld1q_u8(x[i].qs + 32 * (v / 4)), vld1q_u8(x[i].qs + 32 * (v / 4) + 16), v % 4, &c0, &c1);
-            const uint8x16_t bit = vdupq_n_u8((uint8_t)(1u << v));
-            /* Code = q2 - 4 unless the high bit is set: q2 - 4 + 4 * hbit. */
-            const int8x16_t q0 = vsubq_s8(s8(c0), s8(vbicq_u8(vdupq_n_u8(4), vtstq_u8(hm0, bit))));
-            const int8x16_t q1 = vsubq_s8(s8(c1), s8(vbicq_u8(vdupq_n_u8(4), vtstq_u8(hm1, bit))));
-            isum += scv[2 * v] * dot16s(q0, y[i].qs + 32 * v) + scv[2 * v + 1] * dot16s(q1, y[i].qs + 32 * v + 16);
-        }
-        sum += f16(x[i].d) * y[i].d * (float)isum;
+static inline void q3_K_blk(k_state *st, const l1__block_q3_K *x, const l1__block_q8_K *y) {
+    float sum = st->sum;
+    int scv[16];
+    for (int k = 0; k < 16; k++) scv[k] = l1__q3_scale(x->scales, k);
+    const uint8x16_t hm0 = vld1q_u8(x->hmask), hm1 = vld1q_u8(x->hmask + 16);
+    int32_t isum = 0;
+    for (int v = 0; v < 8; v++) { /* values 32v .. 32v + 31: sub-blocks 2v, 2v + 1 */
+        uint8x16_t c0, c1;
+        k2_codes(vld1q_u8(x->qs + 32 * (v / 4)), vld1q_u8(x->qs + 32 * (v / 4) + 16), v % 4, &c0, &c1);
+        const uint8x16_t bit = vdupq_n_u8((uint8_t)(1u << v));
+        /* Code = q2 - 4 unless the high bit is set: q2 - 4 + 4 * hbit. */
+        const int8x16_t q0 = vsubq_s8(s8(c0), s8(vbicq_u8(vdupq_n_u8(4), vtstq_u8(hm0, bit))));
+        const int8x16_t q1 = vsubq_s8(s8(c1), s8(vbicq_u8(vdupq_n_u8(4), vtstq_u8(hm1, bit))));
+        isum += scv[2 * v] * dot16s(q0, y->qs + 32 * v) + scv[2 * v + 1] * dot16s(q1, y->qs + 32 * v + 16);
     }
-    *s = sum;
+    sum += f16(x->d) * y->d * (float)isum;
+    st->sum = sum;
 }
+NEON_KERNELS(q3_K, l1__block_q3_K, l1__block_q8_K, L1_QK_K, k)
 
-static void vec_dot_q2_K(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_q2_K *x = vx;
-    const l1__block_q8_K *y = vy;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int32_t isum = 0, msum = 0;
-        for (int j = 0; j < 16; j++) msum += (x[i].scales[j] >> 4) * y[i].bsums[j];
-        for (int v = 0; v < 8; v++) {
-            uint8x16_t c0, c1;
-            k2_codes(vld1q_u8(x[i].qs + 32 * (v / 4)), vld1q_u8(x[i].qs + 32 * (v / 4) + 16), v % 4, &c0, &c1);
-            isum += (x[i].scales[2 * v] & 0xF) * dot16s(s8(c0), y[i].qs + 32 * v) +
-                    (x[i].scales[2 * v + 1] & 0xF) * dot16s(s8(c1), y[i].qs + 32 * v + 16);
-        }
-        const float dy = y[i].d;
-        sum += dy * f16(x[i].d) * (float)isum - dy * f16(x[i].dmin) * (float)msum;
+static inline void q2_K_blk(k_state *st, const l1__block_q2_K *x, const l1__block_q8_K *y) {
+    float sum = st->sum;
+    int32_t isum = 0, msum = 0;
+    for (int j = 0; j < 16; j++) msum += (x->scales[j] >> 4) * y->bsums[j];
+    for (int v = 0; v < 8; v++) {
+        uint8x16_t c0, c1;
+        k2_codes(vld1q_u8(x->qs + 32 * (v / 4)), vld1q_u8(x->qs + 32 * (v / 4) + 16), v % 4, &c0, &c1);
+        isum += (x->scales[2 * v] & 0xF) * dot16s(s8(c0), y->qs + 32 * v) +
+                (x->scales[2 * v + 1] & 0xF) * dot16s(s8(c1), y->qs + 32 * v + 16);
     }
-    *s = sum;
+    const float dy = y->d;
+    sum += dy * f16(x->d) * (float)isum - dy * f16(x->dmin) * (float)msum;
+    st->sum = sum;
 }
+NEON_KERNELS(q2_K, l1__block_q2_K, l1__block_q8_K, L1_QK_K, k)
 
-static void vec_dot_iq4_xs(int64_t n, float *s, const void *vx, const void *vy) {
-    const l1__block_iq4_xs *x = vx;
-    const l1__block_q8_K *y = vy;
+static inline void iq4_xs_blk(k_state *st, const l1__block_iq4_xs *x, const l1__block_q8_K *y) {
     const int8x16_t cb = vld1q_s8(l1__iq4nl_values);
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n / L1_QK_K; i++) {
-        int32_t isum = 0;
-        for (int j = 0; j < 8; j++) {
-            uint8x16_t lo, hi;
-            nibbles(x[i].qs + 16 * j, &lo, &hi);
-            const int8_t *yq = y[i].qs + 32 * j;
-            const int32x4_t p = dot16(dot16(vdupq_n_s32(0), vqtbl1q_s8(cb, lo), vld1q_s8(yq)), vqtbl1q_s8(cb, hi),
-                                      vld1q_s8(yq + 16));
-            isum += l1__iq4xs_scale(&x[i], j) * vaddvq_s32(p);
-        }
-        sum += f16(x[i].d) * y[i].d * (float)isum;
+    float sum = st->sum;
+    int32_t isum = 0;
+    for (int j = 0; j < 8; j++) {
+        uint8x16_t lo, hi;
+        nibbles(x->qs + 16 * j, &lo, &hi);
+        const int8_t *yq = y->qs + 32 * j;
+        const int32x4_t p = dot16(dot16(vdupq_n_s32(0), vqtbl1q_s8(cb, lo), vld1q_s8(yq)), vqtbl1q_s8(cb, hi),
+                                  vld1q_s8(yq + 16));
+        isum += l1__iq4xs_scale(x, j) * vaddvq_s32(p);
     }
-    *s = sum;
+    sum += f16(x->d) * y->d * (float)isum;
+    st->sum = sum;
 }
+NEON_KERNELS(iq4_xs, l1__block_iq4_xs, l1__block_q8_K, L1_QK_K, k)
 
 /* ---- float formats -------------------------------------------------------------- */
 

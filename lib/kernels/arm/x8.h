@@ -1,0 +1,297 @@
+/*
+ * arm/x8.h - NEON kernels over the x8 weight layouts of repack.h (Q4_0,
+ * Q8_0, Q4_K, Q6_K), for matrix products of 1..8 tokens.
+ *
+ * A call computes s[t * lds + 8g + r] for groups g < ng (8 rows each) and
+ * tokens t < nt, the x8 dot of repack.h bit for bit.  A group is taken as
+ * two halves of 4 rows, one 128-bit vector each: lane r of an integer
+ * accumulator is row r's block sum.  In the x8 layout the 16 bytes of a
+ * half-vector are 4 bytes of each of its 4 rows, so one sdot by lane
+ * (vdotq_laneq_s32: the same 4 activation bytes against every row) adds 4
+ * products to each of the 4 rows, and one 16-byte activation load serves
+ * four such steps.  Weight codes are made signed in the byte domain (Q8_0
+ * xor 0x80, Q4_0 minus 8, Q6_K minus 32), so the integer sums are exact
+ * without correction terms; Q4_K's mins go through the activation group
+ * sums.  Per block each row's float steps are those of the definition:
+ * s = fma((float)isum, d * dy, s), and for Q4_K then s = fma((float)msum,
+ * -(dmin * dy), s), fused (vfmaq/vfmsq).
+ *
+ * Activation scales (and Q4_K's group sums) are prepared once per call for
+ * a chunk of blocks; a call walks the chunks outermost, and between chunks
+ * each row's running sum waits in s (an exact store and reload).
+ */
+#ifndef L1_KERNELS_ARM_X8_H
+#define L1_KERNELS_ARM_X8_H
+
+#include "kernels/arm/common.h"
+#include "kernels/repack.h"
+#include "quant/quant_blocks.h"
+
+#define ARM_X8_CHUNK32 128 /* 32-value blocks per chunk of prepared activation scales */
+#define ARM_X8_CHUNKK 32   /* 256-value blocks per chunk of prepared activation data */
+
+/* The 4 f16 row scales at p, as f32 (exact). */
+L1__AI float32x4_t x8_f16x4(const uint8_t *p) {
+    uint16_t h[4];
+    memcpy(h, p, sizeof h);
+    return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h)));
+}
+
+/* Bytes rh*4 .. rh*4 + 3 of the 8 per-row bytes at p (rows 0-7 of a
+ * group), widened to 32 bits: signed (Q6_K scales) or unsigned (Q4_K). */
+L1__AI int32x4_t x8_s8x4(const uint8_t *p, int rh) {
+    const int16x8_t v = vmovl_s8(vld1_s8((const int8_t *)p));
+    return vmovl_s16(rh ? vget_high_s16(v) : vget_low_s16(v));
+}
+L1__AI int32x4_t x8_u8x4(const uint8_t *p, int rh) {
+    const uint16x8_t v = vmovl_u8(vld1_u8(p));
+    return vreinterpretq_s32_u32(vmovl_u16(rh ? vget_high_u16(v) : vget_low_u16(v)));
+}
+
+/* i += w0 . a[0..3] + w1 . a[4..7] + w2 . a[8..11] + w3 . a[12..15], each
+ * 4-byte group of a against the 4 bytes of every row in w. */
+#define X8_SDOT4(i, w0, w1, w2, w3, a)        \
+    do {                                      \
+        (i) = vdotq_laneq_s32((i), (w0), (a), 0); \
+        (i) = vdotq_laneq_s32((i), (w1), (a), 1); \
+        (i) = vdotq_laneq_s32((i), (w2), (a), 2); \
+        (i) = vdotq_laneq_s32((i), (w3), (a), 3); \
+    } while (0)
+
+/* Runs F(NT) with the token count nt (1..8) as a compile-time constant. */
+#define ARM_X8_BY_NT(nt, F)   \
+    do {                      \
+        switch (nt) {         \
+        case 8: F(8); break;  \
+        case 7: F(7); break;  \
+        case 6: F(6); break;  \
+        case 5: F(5); break;  \
+        case 4: F(4); break;  \
+        case 3: F(3); break;  \
+        case 2: F(2); break;  \
+        default: F(1); break; \
+        }                     \
+    } while (0)
+
+/* The running sums of 4 rows for NT tokens: zero at the first chunk, else
+ * what the previous chunk stored. */
+#define X8_ACC_LOAD(acc, NT, s, lds, first)                                                   \
+    for (int t = 0; t < (NT); t++) (acc)[t] = (first) ? vdupq_n_f32(0.0f) : vld1q_f32((s) + (size_t)t * (lds))
+#define X8_ACC_STORE(acc, NT, s, lds) \
+    for (int t = 0; t < (NT); t++) vst1q_f32((s) + (size_t)t * (lds), (acc)[t])
+
+/* ---- Q4_0 and Q8_0 ---------------------------------------------------------------- */
+
+/* Rows 4rh .. 4rh + 3 of one group over nbc blocks from gp (group-block
+ * layout of repack.h: u16 d[8], then 32-byte vectors m of 8 rows x 4
+ * bytes; Q4_0's low nibbles pair with activation bytes 4m.., high nibbles
+ * with 16 + 4m..; Q8_0's vector m with 4m..). */
+L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int rh,
+                            int first, const float *dy, const l1__block_q8_0 *const *ys) {
+    const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
+    float32x4_t acc[L1__X8_MAX_TOKENS];
+    X8_ACC_LOAD(acc, NT, s, lds, first);
+    for (int64_t b = 0; b < nbc; b++, gp += bb) {
+        int8x16_t w[8];
+        if (is_q8) {
+            L1__UNROLL for (int m = 0; m < 8; m++) w[m] = veorq_s8(vld1q_s8((const int8_t *)gp + 16 + 32 * m + 16 * rh), vdupq_n_s8(-128));
+        } else {
+            L1__UNROLL for (int m = 0; m < 4; m++) {
+                const uint8x16_t v = vld1q_u8(gp + 16 + 32 * m + 16 * rh);
+                w[m] = vsubq_s8(s8(vandq_u8(v, vdupq_n_u8(0x0F))), vdupq_n_s8(8));
+                w[m + 4] = vsubq_s8(s8(vshrq_n_u8(v, 4)), vdupq_n_s8(8));
+            }
+        }
+        const float32x4_t dx = x8_f16x4(gp + 8 * rh);
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            const int8_t *ya = ys[t][b].qs;
+            const int8x16_t a0 = vld1q_s8(ya), a1 = vld1q_s8(ya + 16);
+            int32x4_t i0 = vdupq_n_s32(0), i1 = vdupq_n_s32(0);
+            X8_SDOT4(i0, w[0], w[1], w[2], w[3], a0);
+            X8_SDOT4(i1, w[4], w[5], w[6], w[7], a1);
+            acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(vaddq_s32(i0, i1)), vmulq_n_f32(dx, dy[t * ARM_X8_CHUNK32 + b]));
+        }
+    }
+    X8_ACC_STORE(acc, NT, s, lds);
+}
+
+L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng,
+                      const void *y, size_t by, int nt) {
+    const int64_t nb = n / L1_QK32;
+    const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
+    const l1__block_q8_0 *ys[L1__X8_MAX_TOKENS];
+    float dy[L1__X8_MAX_TOKENS * ARM_X8_CHUNK32];
+    for (int64_t b0 = 0; b0 < nb; b0 += ARM_X8_CHUNK32) {
+        const int64_t nbc = nb - b0 < ARM_X8_CHUNK32 ? nb - b0 : ARM_X8_CHUNK32;
+        for (int t = 0; t < nt; t++) {
+            ys[t] = (const l1__block_q8_0 *)((const uint8_t *)y + (size_t)t * by) + b0;
+            for (int64_t b = 0; b < nbc; b++) dy[t * ARM_X8_CHUNK32 + b] = f16(ys[t][b].d);
+        }
+        for (int64_t g = 0; g < ng; g++) {
+            const uint8_t *gp = (const uint8_t *)xp + (size_t)g * gbytes + (size_t)b0 * bb;
+            for (int rh = 0; rh < 2; rh++) {
+                float *sg = s + 8 * g + 4 * rh;
+#define X8_Q32(NT) x8_q32_rows4(is_q8, NT, nbc, sg, lds, gp, rh, b0 == 0, dy, ys)
+                ARM_X8_BY_NT(nt, X8_Q32);
+#undef X8_Q32
+            }
+        }
+    }
+}
+
+static void x8_q4_0(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
+                    size_t by, int nt) {
+    x8_q32(0, n, s, lds, xp, gbytes, ng, y, by, nt);
+}
+
+static void x8_q8_0(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
+                    size_t by, int nt) {
+    x8_q32(1, n, s, lds, xp, gbytes, ng, y, by, nt);
+}
+
+/* ---- Q4_K and Q6_K ------------------------------------------------------------------ */
+
+typedef struct {
+    float dy;
+    int32_t sum[8]; /* Q4_K: the activation code sum of each 32-value sub-block */
+} x8_k_prep;
+
+/* Q4_K group-block: u16 d[8] at 0, dmin[8] at 16; u8 sc[8][8] at 32 and
+ * mn[8][8] at 96 (sub-block j, row r); qs at 160: chunk c, vector m, row
+ * r: row r's qs[32c + 4m ..], whose low nibbles are values 64c + 4m .. of
+ * sub-block 2c and high nibbles values 64c + 32 + 4m .. of sub-block
+ * 2c + 1. */
+L1__AI void x8_q4_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int rh, int first,
+                             const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
+    const size_t bb = 32 + 128 + 1024;
+    float32x4_t acc[L1__X8_MAX_TOKENS];
+    X8_ACC_LOAD(acc, NT, s, lds, first);
+    for (int64_t b = 0; b < nbc; b++, gp += bb) {
+        int32x4_t isum[L1__X8_MAX_TOKENS];
+        L1__UNROLL for (int t = 0; t < NT; t++) isum[t] = vdupq_n_s32(0);
+        L1__UNROLL for (int c = 0; c < 4; c++) {
+            const int32x4_t sc0 = x8_u8x4(gp + 32 + 8 * (2 * c), rh), sc1 = x8_u8x4(gp + 32 + 8 * (2 * c + 1), rh);
+            L1__UNROLL for (int half = 0; half < 2; half++) {
+                int8x16_t lo[4], hi[4];
+                L1__UNROLL for (int i = 0; i < 4; i++) {
+                    const uint8x16_t v = vld1q_u8(gp + 160 + 256 * c + 32 * (4 * half + i) + 16 * rh);
+                    lo[i] = s8(vandq_u8(v, vdupq_n_u8(0x0F)));
+                    hi[i] = s8(vshrq_n_u8(v, 4));
+                }
+                L1__UNROLL for (int t = 0; t < NT; t++) {
+                    const int8_t *ya = ys[t][b].qs + 64 * c + 16 * half;
+                    int32x4_t a = vdupq_n_s32(0), bq = vdupq_n_s32(0);
+                    X8_SDOT4(a, lo[0], lo[1], lo[2], lo[3], vld1q_s8(ya));
+                    X8_SDOT4(bq, hi[0], hi[1], hi[2], hi[3], vld1q_s8(ya + 32));
+                    isum[t] = vmlaq_s32(vmlaq_s32(isum[t], a, sc0), bq, sc1);
+                }
+            }
+        }
+        int32x4_t mn[8];
+        L1__UNROLL for (int j = 0; j < 8; j++) mn[j] = x8_u8x4(gp + 96 + 8 * j, rh);
+        const float32x4_t dx = x8_f16x4(gp + 8 * rh), dmx = x8_f16x4(gp + 16 + 8 * rh);
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            const x8_k_prep *p = &prep[t * ARM_X8_CHUNKK + b];
+            int32x4_t ms = vmulq_n_s32(mn[0], p->sum[0]);
+            L1__UNROLL for (int j = 1; j < 8; j++) ms = vmlaq_n_s32(ms, mn[j], p->sum[j]);
+            acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(isum[t]), vmulq_n_f32(dx, p->dy));
+            acc[t] = vfmsq_f32(acc[t], vcvtq_f32_s32(ms), vmulq_n_f32(dmx, p->dy));
+        }
+    }
+    X8_ACC_STORE(acc, NT, s, lds);
+}
+
+/* The 6-bit codes (minus 32) of vector m of value range k (0..3) in half h
+ * of a Q6_K group-block: low 4 bits from ql (range k % 2, nibble k / 2),
+ * high 2 bits from qh (bit pair k), moved to bits 4-5. */
+L1__AI int8x16_t x8_q6_codes(const uint8_t *gp, int h, int k, int m, int rh) {
+    const uint8x16_t l4 = vld1q_u8(gp + 144 + 512 * h + 32 * (8 * (k % 2) + m) + 16 * rh);
+    const uint8x16_t hb = vld1q_u8(gp + 1168 + 256 * h + 32 * m + 16 * rh);
+    const uint8x16_t lo = k < 2 ? vandq_u8(l4, vdupq_n_u8(0x0F)) : vshrq_n_u8(l4, 4);
+    const uint8x16_t hi = k == 0   ? vshlq_n_u8(hb, 4)
+                          : k == 1 ? vshlq_n_u8(hb, 2)
+                          : k == 2 ? hb
+                                   : vshrq_n_u8(hb, 2);
+    return vsubq_s8(s8(vorrq_u8(lo, vandq_u8(hi, vdupq_n_u8(0x30)))), vdupq_n_s8(32));
+}
+
+/* Q6_K group-block: u16 d[8] at 0; i8 sc[16][8] at 16; ql at 144 (half h,
+ * vector m < 16, row r: row r's ql[64h + 4m ..]); qh at 1168 (half h,
+ * vector m < 8, row r: row r's qh[32h + 4m ..]).  Sub-block j = 8h + 2k +
+ * m / 4 holds values 128h + 32k + 4m .. */
+L1__AI void x8_q6_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int rh, int first,
+                             const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
+    const size_t bb = 16 + 128 + 1024 + 512;
+    float32x4_t acc[L1__X8_MAX_TOKENS];
+    X8_ACC_LOAD(acc, NT, s, lds, first);
+    for (int64_t b = 0; b < nbc; b++, gp += bb) {
+        int32x4_t isum[L1__X8_MAX_TOKENS];
+        L1__UNROLL for (int t = 0; t < NT; t++) isum[t] = vdupq_n_s32(0);
+        L1__UNROLL for (int h = 0; h < 2; h++)
+            L1__UNROLL for (int k = 0; k < 4; k++)
+                L1__UNROLL for (int half = 0; half < 2; half++) {
+                    int8x16_t q[4];
+                    L1__UNROLL for (int i = 0; i < 4; i++) q[i] = x8_q6_codes(gp, h, k, 4 * half + i, rh);
+                    const int32x4_t sc = x8_s8x4(gp + 16 + 8 * (8 * h + 2 * k + half), rh);
+                    L1__UNROLL for (int t = 0; t < NT; t++) {
+                        int32x4_t a = vdupq_n_s32(0);
+                        X8_SDOT4(a, q[0], q[1], q[2], q[3], vld1q_s8(ys[t][b].qs + 128 * h + 32 * k + 16 * half));
+                        isum[t] = vmlaq_s32(isum[t], a, sc);
+                    }
+                }
+        const float32x4_t dx = x8_f16x4(gp + 8 * rh);
+        L1__UNROLL for (int t = 0; t < NT; t++)
+            acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(isum[t]), vmulq_n_f32(dx, prep[t * ARM_X8_CHUNKK + b].dy));
+    }
+    X8_ACC_STORE(acc, NT, s, lds);
+}
+
+L1__AI void x8_k(int is_q6, int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng,
+                    const void *y, size_t by, int nt) {
+    const int64_t nb = n / L1_QK_K;
+    const size_t bb = is_q6 ? 16 + 128 + 1024 + 512 : 32 + 128 + 1024;
+    const l1__block_q8_K *ys[L1__X8_MAX_TOKENS];
+    x8_k_prep prep[L1__X8_MAX_TOKENS * ARM_X8_CHUNKK];
+    for (int64_t b0 = 0; b0 < nb; b0 += ARM_X8_CHUNKK) {
+        const int64_t nbc = nb - b0 < ARM_X8_CHUNKK ? nb - b0 : ARM_X8_CHUNKK;
+        for (int t = 0; t < nt; t++) {
+            ys[t] = (const l1__block_q8_K *)((const uint8_t *)y + (size_t)t * by) + b0;
+            for (int64_t b = 0; b < nbc; b++) {
+                x8_k_prep *p = &prep[t * ARM_X8_CHUNKK + b];
+                p->dy = ys[t][b].d;
+                for (int j = 0; j < 8; j++) p->sum[j] = ys[t][b].bsums[2 * j] + ys[t][b].bsums[2 * j + 1];
+            }
+        }
+        for (int64_t g = 0; g < ng; g++) {
+            const uint8_t *gp = (const uint8_t *)xp + (size_t)g * gbytes + (size_t)b0 * bb;
+            for (int rh = 0; rh < 2; rh++) {
+                float *sg = s + 8 * g + 4 * rh;
+#define X8_Q4K(NT) x8_q4_K_rows4(NT, nbc, sg, lds, gp, rh, b0 == 0, prep, ys)
+#define X8_Q6K(NT) x8_q6_K_rows4(NT, nbc, sg, lds, gp, rh, b0 == 0, prep, ys)
+                if (is_q6) ARM_X8_BY_NT(nt, X8_Q6K);
+                else ARM_X8_BY_NT(nt, X8_Q4K);
+#undef X8_Q4K
+#undef X8_Q6K
+            }
+        }
+    }
+}
+
+static void x8_q4_K(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
+                    size_t by, int nt) {
+    x8_k(0, n, s, lds, xp, gbytes, ng, y, by, nt);
+}
+
+static void x8_q6_K(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
+                    size_t by, int nt) {
+    x8_k(1, n, s, lds, xp, gbytes, ng, y, by, nt);
+}
+
+static void arm_fill_x8(l1__kernels *k) {
+    k->x8[L1_TYPE_Q4_0] = x8_q4_0;
+    k->x8[L1_TYPE_Q8_0] = x8_q8_0;
+    k->x8[L1_TYPE_Q4_K] = x8_q4_K;
+    k->x8[L1_TYPE_Q6_K] = x8_q6_K;
+}
+
+#endif /* L1_KERNELS_ARM_X8_H */
