@@ -55,7 +55,7 @@ static void pack_block(uint32_t type, const uint8_t *const rows[8], uint8_t *o, 
     case L1_TYPE_Q4_0:
     case L1_TYPE_Q8_0: {
         const int nv = type == L1_TYPE_Q4_0 ? 4 : 8;
-        const uint8_t flip = type == L1_TYPE_Q8_0 ? 0x80 : 0;
+        const uint8_t flip = type == L1_TYPE_Q8_0 ? L1__X8_Q8_FLIP : 0;
         const size_t qs_off = offsetof(l1__block_q8_0, qs); /* the same 2 bytes in Q4_0 */
         for (int r = 0; r < 8; r++) memcpy(o + 2 * r, rows[r], 2);
         const uint8_t *q[8];

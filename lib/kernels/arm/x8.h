@@ -9,8 +9,9 @@
  * half-vector are 4 bytes of each of its 4 rows, so one sdot by lane
  * (vdotq_laneq_s32: the same 4 activation bytes against every row) adds 4
  * products to each of the 4 rows, and one 16-byte activation load serves
- * four such steps.  Weight codes are made signed in the byte domain (Q8_0
- * xor 0x80, Q4_0 minus 8, Q6_K minus 32), so the integer sums are exact
+ * four such steps.  Weight codes are signed bytes (Q8_0's as they are:
+ * L1__X8_Q8_FLIP is 0 here; Q4_0 minus 8, Q6_K minus 32, in the byte
+ * domain), so the integer sums are exact
  * without correction terms; Q4_K's mins go through the activation group
  * sums.  Per block each row's float steps are those of the definition:
  * s = fma((float)isum, d * dy, s), and for Q4_K then s = fma((float)msum,
@@ -26,6 +27,10 @@
 #include "kernels/arm/common.h"
 #include "kernels/repack.h"
 #include "quant/quant_blocks.h"
+
+#if L1__X8_Q8_FLIP != 0
+#  error "the NEON x8 Q8_0 kernel reads the codes unflipped"
+#endif
 
 #define ARM_X8_CHUNK32 128 /* 32-value blocks per chunk of prepared activation scales */
 #define ARM_X8_CHUNKK 32   /* 256-value blocks per chunk of prepared activation data */
@@ -94,7 +99,8 @@ L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
     for (int64_t b = 0; b < nbc; b++, gp += bb) {
         int8x16_t w[8];
         if (is_q8) {
-            L1__UNROLL for (int m = 0; m < 8; m++) w[m] = veorq_s8(vld1q_s8((const int8_t *)gp + 16 + 32 * m + 16 * rh), vdupq_n_s8(-128));
+            /* The codes as they are (L1__X8_Q8_FLIP is 0 on this architecture). */
+            L1__UNROLL for (int m = 0; m < 8; m++) w[m] = vld1q_s8((const int8_t *)gp + 16 + 32 * m + 16 * rh);
         } else {
             L1__UNROLL for (int m = 0; m < 4; m++) {
                 const uint8x16_t v = vld1q_u8(gp + 16 + 32 * m + 16 * rh);
@@ -105,11 +111,11 @@ L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
         const float32x4_t dx = x8_f16x4(gp + 8 * rh);
         L1__UNROLL for (int t = 0; t < NT; t++) {
             const int8_t *ya = ys[t][b].qs;
-            const int8x16_t a0 = vld1q_s8(ya), a1 = vld1q_s8(ya + 16);
-            int32x4_t i0 = vdupq_n_s32(0), i1 = vdupq_n_s32(0);
-            X8_SDOT4(i0, w[0], w[1], w[2], w[3], a0);
-            X8_SDOT4(i1, w[4], w[5], w[6], w[7], a1);
-            acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(vaddq_s32(i0, i1)), vmulq_n_f32(dx, dy[t * ARM_X8_CHUNK32 + b]));
+            /* One chain of 8 sdot: the tokens' chains run side by side. */
+            int32x4_t is = vdupq_n_s32(0);
+            X8_SDOT4(is, w[0], w[1], w[2], w[3], vld1q_s8(ya));
+            X8_SDOT4(is, w[4], w[5], w[6], w[7], vld1q_s8(ya + 16));
+            acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(is), vmulq_n_f32(dx, dy[t * ARM_X8_CHUNK32 + b]));
         }
     }
     X8_ACC_STORE(acc, NT, s, lds);
