@@ -27,6 +27,14 @@ grep -Evq '^(\|.*\||build: [0-9a-zv.]+ \([0-9]+\)|)$' "$tmp/md" && fail "stdout 
 [ "$(wc -l <"$tmp/e")" -eq 1 ] && grep -Eq '^l1 bench: 2 tests of .* in [0-9.]+ s \(load [0-9.]+ s\); read bandwidth [0-9.]+ GB/s' "$tmp/e" ||
     fail "on a pipe stderr should be one closing line: $(cat -A "$tmp/e")"
 
+# --no-roofline: no bandwidth probe (which reads memory for a fixed time),
+# roofline fields 0, and the closing line says so.
+"$L1" bench -m "$M" -p 4 -n 0 -r 1 -t 1 -o jsonl --no-roofline >"$tmp/j" 2>"$tmp/e" ||
+    fail "bench --no-roofline failed: $(cat "$tmp/e")"
+python3 -c 'import json, sys; r = json.loads(open(sys.argv[1]).read()); assert r["roofline_gbps"] == 0 and r["avg_ts"] > 0, r' \
+    "$tmp/j" || fail "--no-roofline record wrong: $(cat "$tmp/j")"
+grep -q 'read bandwidth not measured (--no-roofline)$' "$tmp/e" || fail "--no-roofline closing line: $(cat "$tmp/e")"
+
 # Lists, ranges, repeats, -pg, -d: llama-bench's order (per thread count and
 # depth: prompts, generations, then pairs).
 "$L1" bench -m "$M" -p 8,16 -p 4 -n 2-4+2 -pg 4,2 -d 0,4 -t 1,2 -r 1 -o jsonl --no-repack >"$tmp/j" 2>"$tmp/e" ||

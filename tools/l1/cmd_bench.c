@@ -137,7 +137,7 @@ typedef struct opts {
     out_fmt fmt;
     l1_kv_type kv;
     bool kv_set;
-    bool no_repack, progress, no_warmup;
+    bool no_repack, progress, no_warmup, no_roofline;
 } opts;
 
 /* Appends "a,b-c,d-e+s,f-g*m" to l (llama-bench's range syntax). */
@@ -194,6 +194,8 @@ static void usage(FILE *f) {
             "  -o, --output FORMAT         md, csv, json, jsonl or sql (default md)\n"
             "  --progress                  one stderr line per step (llama-bench's --progress)\n"
             "  --no-warmup                 skip the warm-up run\n"
+            "  --no-roofline               skip the read-bandwidth measurement (it reads memory for a\n"
+            "                              fixed time, so a program's instruction count would vary)\n"
             "  --no-repack                 keep every matrix in place in the mapped file (no 8-row\n"
             "                              interleaved copy on the first evaluation)\n"
             "  -h, --help                  this help\n"
@@ -205,7 +207,7 @@ static void usage(FILE *f) {
 }
 
 static int parse(int argc, char **argv, opts *o) {
-    enum { O_PG = L1CLI_OPT_LONG, O_PROGRESS, O_NO_WARMUP, O_NO_REPACK, O_KV, O_PARALLEL };
+    enum { O_PG = L1CLI_OPT_LONG, O_PROGRESS, O_NO_WARMUP, O_NO_REPACK, O_NO_ROOFLINE, O_KV, O_PARALLEL };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
         {"n-prompt", required_argument, NULL, 'p'},
@@ -226,6 +228,7 @@ static int parse(int argc, char **argv, opts *o) {
         {"progress", no_argument, NULL, O_PROGRESS},
         {"no-warmup", no_argument, NULL, O_NO_WARMUP},
         {"no-repack", no_argument, NULL, O_NO_REPACK},
+        {"no-roofline", no_argument, NULL, O_NO_ROOFLINE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -274,6 +277,7 @@ static int parse(int argc, char **argv, opts *o) {
         case O_PROGRESS: o->progress = true; break;
         case O_NO_WARMUP: o->no_warmup = true; break;
         case O_NO_REPACK: o->no_repack = true; break;
+        case O_NO_ROOFLINE: o->no_roofline = true; break;
         default: return 2;
         }
     }
@@ -832,7 +836,7 @@ int l1cli_bench(int argc, char **argv) {
         }
         int k = 0;
         while (k < n_roof && roof[k][0] != (double)tests[i].threads) k++;
-        if (k == n_roof && n_roof < MAX_LIST) {
+        if (k == n_roof && n_roof < MAX_LIST && !o.no_roofline) {
             step(&r, "read bandwidth", 0);
             roof[n_roof][0] = (double)tests[i].threads;
             roof[n_roof++][1] = read_bandwidth((int)tests[i].threads);
@@ -846,8 +850,9 @@ int l1cli_bench(int argc, char **argv) {
     if (rc == 0) print_footer(&o);
     if (rc == 0 && l1cli_stdout_failed()) rc = l1cli_stdout_finish("bench", 0);
     if (rc == 0) {
-        fprintf(stderr, "l1 bench: %d test%s of %s in %.1f s (load %.2f s%s); read bandwidth", n, n == 1 ? "" : "s",
-                o.model, l1cli_now() - r.t_start, load_s, o.no_repack ? ", no repacking" : "");
+        fprintf(stderr, "l1 bench: %d test%s of %s in %.1f s (load %.2f s%s); read bandwidth%s", n,
+                n == 1 ? "" : "s", o.model, l1cli_now() - r.t_start, load_s, o.no_repack ? ", no repacking" : "",
+                o.no_roofline ? " not measured (--no-roofline)" : "");
         for (int k = 0; k < n_roof; k++)
             fprintf(stderr, "%s %.1f GB/s with %.0f thread%s", k ? "," : "", roof[k][1], roof[k][0],
                     roof[k][0] == 1 ? "" : "s");
