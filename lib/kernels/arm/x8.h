@@ -9,13 +9,13 @@
  * half-vector are 4 bytes of each of its 4 rows, so one sdot by lane
  * (vdotq_laneq_s32: the same 4 activation bytes against every row) adds 4
  * products to each of the 4 rows, and one 16-byte activation load serves
- * four such steps.  Weight codes are signed bytes (Q8_0's as they are:
- * L1__X8_Q8_FLIP is 0 here; Q4_0 minus 8, Q6_K minus 32, in the byte
- * domain), so the integer sums are exact
- * without correction terms; Q4_K's mins go through the activation group
- * sums.  Per block each row's float steps are those of the definition:
- * s = fma((float)isum, d * dy, s), and for Q4_K then s = fma((float)msum,
- * -(dmin * dy), s), fused (vfmaq/vfmsq).
+ * four such steps.  Weight codes are bytes as sdot reads them (Q8_0's
+ * as they are: L1__X8_Q8_FLIP is 0 here; Q6_K's minus 32 in the byte
+ * domain); Q4_0's offset 8 and Q4_K's mins go through the activation code
+ * sums (Q4_0: each token's chain starts from -8 times its block's sum), so
+ * the integer sums are exact.  Per block each row's float steps are those
+ * of the definition: s = fma((float)isum, d * dy, s), and for Q4_K then
+ * s = fma((float)msum, -(dmin * dy), s), fused (vfmaq/vfmsq).
  *
  * Activation scales (and Q4_K's group sums) are prepared once per call for
  * a chunk of blocks; a call walks the chunks outermost, and between chunks
@@ -92,7 +92,7 @@ L1__AI int32x4_t x8_u8x4(const uint8_t *p, int rh) {
  * bytes; Q4_0's low nibbles pair with activation bytes 4m.., high nibbles
  * with 16 + 4m..; Q8_0's vector m with 4m..). */
 L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int rh,
-                            int first, const float *dy, const l1__block_q8_0 *const *ys) {
+                            int first, const float *dy, const int32_t *seed, const l1__block_q8_0 *const *ys) {
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
     float32x4_t acc[L1__X8_MAX_TOKENS];
     X8_ACC_LOAD(acc, NT, s, lds, first);
@@ -103,16 +103,18 @@ L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
             L1__UNROLL for (int m = 0; m < 8; m++) w[m] = vld1q_s8((const int8_t *)gp + 16 + 32 * m + 16 * rh);
         } else {
             L1__UNROLL for (int m = 0; m < 4; m++) {
+                /* Codes 0..15; their offset 8 comes back through the seed. */
                 const uint8x16_t v = vld1q_u8(gp + 16 + 32 * m + 16 * rh);
-                w[m] = vsubq_s8(s8(vandq_u8(v, vdupq_n_u8(0x0F))), vdupq_n_s8(8));
-                w[m + 4] = vsubq_s8(s8(vshrq_n_u8(v, 4)), vdupq_n_s8(8));
+                w[m] = s8(vandq_u8(v, vdupq_n_u8(0x0F)));
+                w[m + 4] = s8(vshrq_n_u8(v, 4));
             }
         }
         const float32x4_t dx = x8_f16x4(gp + 8 * rh);
         L1__UNROLL for (int t = 0; t < NT; t++) {
             const int8_t *ya = ys[t][b].qs;
-            /* One chain of 8 sdot: the tokens' chains run side by side. */
-            int32x4_t is = vdupq_n_s32(0);
+            /* One chain of 8 sdot from the seed: the tokens' chains run
+             * side by side. */
+            int32x4_t is = vld1q_dup_s32(&seed[t * ARM_X8_CHUNK32 + b]);
             X8_SDOT4(is, w[0], w[1], w[2], w[3], vld1q_s8(ya));
             X8_SDOT4(is, w[4], w[5], w[6], w[7], vld1q_s8(ya + 16));
             acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(is), vmulq_n_f32(dx, dy[t * ARM_X8_CHUNK32 + b]));
@@ -127,17 +129,22 @@ L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, s
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
     const l1__block_q8_0 *ys[L1__X8_MAX_TOKENS];
     float dy[L1__X8_MAX_TOKENS * ARM_X8_CHUNK32];
+    int32_t seed[L1__X8_MAX_TOKENS * ARM_X8_CHUNK32]; /* Q4_0: -8 times the activation code sum */
     for (int64_t b0 = 0; b0 < nb; b0 += ARM_X8_CHUNK32) {
         const int64_t nbc = nb - b0 < ARM_X8_CHUNK32 ? nb - b0 : ARM_X8_CHUNK32;
         for (int t = 0; t < nt; t++) {
             ys[t] = (const l1__block_q8_0 *)((const uint8_t *)y + (size_t)t * by) + b0;
-            for (int64_t b = 0; b < nbc; b++) dy[t * ARM_X8_CHUNK32 + b] = f16(ys[t][b].d);
+            for (int64_t b = 0; b < nbc; b++) {
+                dy[t * ARM_X8_CHUNK32 + b] = f16(ys[t][b].d);
+                seed[t * ARM_X8_CHUNK32 + b] =
+                    is_q8 ? 0 : -8 * (vaddlvq_s8(vld1q_s8(ys[t][b].qs)) + vaddlvq_s8(vld1q_s8(ys[t][b].qs + 16)));
+            }
         }
         for (int64_t g = 0; g < ng; g++) {
             const uint8_t *gp = (const uint8_t *)xp + (size_t)g * gbytes + (size_t)b0 * bb;
             for (int rh = 0; rh < 2; rh++) {
                 float *sg = s + 8 * g + 4 * rh;
-#define X8_Q32(NT) x8_q32_rows4(is_q8, NT, nbc, sg, lds, gp, rh, b0 == 0, dy, ys)
+#define X8_Q32(NT) x8_q32_rows4(is_q8, NT, nbc, sg, lds, gp, rh, b0 == 0, dy, seed, ys)
                 ARM_X8_BY_NT(nt, X8_Q32);
 #undef X8_Q32
             }
