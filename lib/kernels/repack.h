@@ -44,6 +44,22 @@
 
 #define L1__X8_ROWS 8
 
+/* Runs F(NT) with an x8 kernel's token count nt (1..L1__X8_MAX_TOKENS) as
+ * a compile-time constant, so each count gets its own unrolled body. */
+#define L1__X8_BY_NT(nt, F)   \
+    do {                      \
+        switch (nt) {         \
+        case 8: F(8); break;  \
+        case 7: F(7); break;  \
+        case 6: F(6); break;  \
+        case 5: F(5); break;  \
+        case 4: F(4); break;  \
+        case 3: F(3); break;  \
+        case 2: F(2); break;  \
+        default: F(1); break; \
+        }                     \
+    } while (0)
+
 /* What Q8_0 codes are xor'ed with in the x8 layout (see above). */
 #if defined(__x86_64__) || defined(__i386__)
 #  define L1__X8_Q8_FLIP 0x80

@@ -63,20 +63,6 @@ L1__AI int32x4_t x8_u8x4(const uint8_t *p, int rh) {
         (i) = vdotq_laneq_s32((i), (w3), (a), 3); \
     } while (0)
 
-/* Runs F(NT) with the token count nt (1..8) as a compile-time constant. */
-#define ARM_X8_BY_NT(nt, F)   \
-    do {                      \
-        switch (nt) {         \
-        case 8: F(8); break;  \
-        case 7: F(7); break;  \
-        case 6: F(6); break;  \
-        case 5: F(5); break;  \
-        case 4: F(4); break;  \
-        case 3: F(3); break;  \
-        case 2: F(2); break;  \
-        default: F(1); break; \
-        }                     \
-    } while (0)
 
 /* The running sums of 4 rows for NT tokens: zero at the first chunk, else
  * what the previous chunk stored. */
@@ -145,7 +131,7 @@ L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, s
             for (int rh = 0; rh < 2; rh++) {
                 float *sg = s + 8 * g + 4 * rh;
 #define X8_Q32(NT) x8_q32_rows4(is_q8, NT, nbc, sg, lds, gp, rh, b0 == 0, dy, seed, ys)
-                ARM_X8_BY_NT(nt, X8_Q32);
+                L1__X8_BY_NT(nt, X8_Q32);
 #undef X8_Q32
             }
         }
@@ -281,8 +267,8 @@ L1__AI void x8_k(int is_q6, int64_t n, float *s, size_t lds, const void *xp, siz
                 float *sg = s + 8 * g + 4 * rh;
 #define X8_Q4K(NT) x8_q4_K_rows4(NT, nbc, sg, lds, gp, rh, b0 == 0, prep, ys)
 #define X8_Q6K(NT) x8_q6_K_rows4(NT, nbc, sg, lds, gp, rh, b0 == 0, prep, ys)
-                if (is_q6) ARM_X8_BY_NT(nt, X8_Q6K);
-                else ARM_X8_BY_NT(nt, X8_Q4K);
+                if (is_q6) L1__X8_BY_NT(nt, X8_Q6K);
+                else L1__X8_BY_NT(nt, X8_Q4K);
 #undef X8_Q4K
 #undef X8_Q6K
             }

@@ -75,21 +75,6 @@ L1__AI void x8_store(float *s, size_t lds, int64_t g, const __m256 *acc, int nt)
         }                                                                                             \
     }
 
-/* Runs F(NT) with the token count nt (1..8) as a compile-time constant, so
- * each count gets its own fully unrolled body. */
-#define X8_BY_NT(nt, F)            \
-    do {                           \
-        switch (nt) {              \
-        case 8: F(8); break;       \
-        case 7: F(7); break;       \
-        case 6: F(6); break;       \
-        case 5: F(5); break;       \
-        case 4: F(4); break;       \
-        case 3: F(3); break;       \
-        case 2: F(2); break;       \
-        default: F(1); break;      \
-        }                          \
-    } while (0)
 #define X8_CHUNKK 32   /* 256-value blocks per chunk */
 
 L1__AI __m256i bcast4(const int8_t *p) {
@@ -217,20 +202,20 @@ L1__AI void x8_q32_bodies(int is_q8, int nt, int64_t b0, int64_t nbc, float *s, 
     /* One token (decode) reads each weight once whatever the shape, and
      * stays with the one-group body tuned for streaming. */
     const int64_t np = nt > 1 ? ng / 2 : 0;
-    for (int64_t g = 0; g < 2 * np; g += 2) X8_BY_NT(nt, X8_Q32_PAIR);
+    for (int64_t g = 0; g < 2 * np; g += 2) L1__X8_BY_NT(nt, X8_Q32_PAIR);
 #undef X8_Q32_PAIR
     if (2 * np == ng) return;
     const uint8_t *last = (const uint8_t *)xp + (size_t)(2 * np) * gbytes;
     float *sl = s + 16 * np;
 #define X8_Q32_BODY(NT) x8_q32_body(is_q8, NT, b0, nbc, sl, lds, last, gbytes, ng - 2 * np, prep, ys)
-    X8_BY_NT(nt, X8_Q32_BODY);
+    L1__X8_BY_NT(nt, X8_Q32_BODY);
 #undef X8_Q32_BODY
 }
 #else
 L1__AI void x8_q32_bodies(int is_q8, int nt, int64_t b0, int64_t nbc, float *s, size_t lds, const void *xp,
                           size_t gbytes, int64_t ng, const x8_q32_prep *prep, const l1__block_q8_0 *const *ys) {
 #define X8_Q32_BODY(NT) x8_q32_body(is_q8, NT, b0, nbc, s, lds, xp, gbytes, ng, prep, ys)
-    X8_BY_NT(nt, X8_Q32_BODY);
+    L1__X8_BY_NT(nt, X8_Q32_BODY);
 #undef X8_Q32_BODY
 }
 #endif
@@ -519,9 +504,9 @@ L1__AI void x8_k_bodies(int is_q6, int nt, int64_t b0, int64_t nbc, float *s, si
         for (int t0 = 0; t0 < nt; t0 += X8_K_PAIR_TOKENS) {
             const int pt = nt - t0 < X8_K_PAIR_TOKENS ? nt - t0 : X8_K_PAIR_TOKENS;
             if (is_q6)
-                X8_BY_NT(pt, X8_Q6_K_PAIR);
+                L1__X8_BY_NT(pt, X8_Q6_K_PAIR);
             else
-                X8_BY_NT(pt, X8_Q4_K_PAIR);
+                L1__X8_BY_NT(pt, X8_Q4_K_PAIR);
         }
 #undef X8_Q6_K_PAIR
 #undef X8_Q4_K_PAIR
@@ -532,9 +517,9 @@ L1__AI void x8_k_bodies(int is_q6, int nt, int64_t b0, int64_t nbc, float *s, si
 #define X8_Q6_K_BODY(NT) x8_q6_K_body(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
 #define X8_Q4_K_BODY(NT) x8_q4_K_body(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
     if (is_q6)
-        X8_BY_NT(nt, X8_Q6_K_BODY);
+        L1__X8_BY_NT(nt, X8_Q6_K_BODY);
     else
-        X8_BY_NT(nt, X8_Q4_K_BODY);
+        L1__X8_BY_NT(nt, X8_Q4_K_BODY);
 #undef X8_Q6_K_BODY
 #undef X8_Q4_K_BODY
 }
