@@ -10,7 +10,8 @@
 # Per token means the difference of two runs divided by their difference
 # in tokens, so loading, repacking and warm-up cancel out: prefill from
 # pp32 and pp64, decode from tg16 and tg48 (llama-bench's and l1 bench's
-# tests, --no-warmup, -r 1, -t 1).  Both builds target
+# tests, --no-warmup, -r 1, -t 1; l1 also --no-roofline, since its
+# bandwidth probe reads memory for a fixed time).  Both builds target
 # armv8.2-a+dotprod+fp16 (the NEON tier's features).  The files have
 # L1-Qwen-1.5B's layer shapes with 4 layers and the small built-in
 # vocabulary (l1 synth --preset l1-1.5b --layers 4), so the layers, not
