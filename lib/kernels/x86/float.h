@@ -424,6 +424,73 @@ FX_INLINE void fx_accumulate3_d128(float *a0, float *a1, float *a2, const float 
 #undef FX_ACC3_STORE
 #endif
 
+#if !defined(__AVX512F__)
+/* The scaled scores of nh (1..3) heads over the nb rows of k, into
+ * sc + h * FX_ATTN_BLOCK: four rows at a time, 4 x nh multiply-add chains
+ * (12 of the 16 ymm registers at nh = 3), each 8-lane slice of K read
+ * once (and widened from f16 in registers) for the nh heads.  Every chain
+ * is fx_scores_rows' chain of its row and head, finished by the same
+ * fx_scores_store4: the same bits.  Rows past nb read the last row again
+ * and their scores go to a scratch array. */
+FX_INLINE void fx_scores_heads(int nh, const float *q, int64_t q_stride, const uint8_t *k, size_t stride,
+                               int64_t nb, int64_t d, float scale, bool f16, float *sc) {
+    const int64_t dv = d - d % 8;
+    for (int64_t j = 0; j < nb; j += 4) {
+        const int live = nb - j < 4 ? (int)(nb - j) : 4;
+        const void *r[4];
+        __m256 a[3][4];
+        L1__UNROLL for (int u = 0; u < 4; u++) r[u] = k + (size_t)(j + (u < live ? u : live - 1)) * stride;
+        L1__UNROLL for (int h = 0; h < 3; h++) L1__UNROLL for (int u = 0; u < 4; u++) a[h][u] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < dv; i += 8) {
+            L1__UNROLL for (int u = 0; u < 4; u++) {
+                const __m256 kv = fx_load_kv(r[u], i, f16);
+                L1__UNROLL for (int h = 0; h < 3; h++)
+                    if (h < nh) a[h][u] = _mm256_fmadd_ps(kv, _mm256_loadu_ps(q + h * q_stride + i), a[h][u]);
+            }
+        }
+        L1__UNROLL for (int h = 0; h < 3; h++) {
+            if (h >= nh) break;
+            float *o = sc + h * FX_ATTN_BLOCK + j, t[4];
+            fx_scores_store4(live == 4 ? o : t, a[h][0], a[h][1], a[h][2], a[h][3], r, q + h * q_stride, dv, d,
+                             scale, f16);
+            if (live < 4) memcpy(o, t, (size_t)live * sizeof *t);
+        }
+    }
+}
+
+/* fx_accumulate of three heads at once over the first d - d % 32 lanes:
+ * 3 x 32 accumulator lanes in 12 ymm registers while each 32-lane slice
+ * of a V row is loaded (and widened) once for the three; the remaining
+ * lanes by fx_accumulate.  Each lane gets the fused multiply-adds of
+ * fx_accumulate in the same order: bit for bit. */
+FX_INLINE void fx_accumulate3(float *a0, float *a1, float *a2, const float *p0, const float *p1, const float *p2,
+                              const uint8_t *v, size_t stride, int64_t nb, int64_t d, bool f16) {
+    const int64_t d32 = (d - d % 8) / 32 * 32;
+    for (int64_t c = 0; c < d32; c += 32) {
+        __m256 x[3][4];
+        float *acc[3] = {a0 + c, a1 + c, a2 + c};
+        L1__UNROLL for (int h = 0; h < 3; h++) L1__UNROLL for (int u = 0; u < 4; u++) x[h][u] = _mm256_loadu_ps(acc[h] + 8 * u);
+        for (int64_t j = 0; j < nb; j++) {
+            const void *r = v + (size_t)j * stride;
+            const __m256 b0 = _mm256_broadcast_ss(p0 + j), b1 = _mm256_broadcast_ss(p1 + j), b2 = _mm256_broadcast_ss(p2 + j);
+            L1__UNROLL for (int u = 0; u < 4; u++) {
+                const __m256 vu = fx_load_kv(r, c + 8 * u, f16);
+                x[0][u] = _mm256_fmadd_ps(vu, b0, x[0][u]);
+                x[1][u] = _mm256_fmadd_ps(vu, b1, x[1][u]);
+                x[2][u] = _mm256_fmadd_ps(vu, b2, x[2][u]);
+            }
+        }
+        L1__UNROLL for (int h = 0; h < 3; h++) L1__UNROLL for (int u = 0; u < 4; u++) _mm256_storeu_ps(acc[h] + 8 * u, x[h][u]);
+    }
+    if (d32 < d) {
+        const uint8_t *vt = v + (size_t)d32 * (f16 ? 2 : 4);
+        fx_accumulate(a0 + d32, p0, vt, stride, nb, d - d32, f16);
+        fx_accumulate(a1 + d32, p1, vt, stride, nb, d - d32, f16);
+        fx_accumulate(a2 + d32, p2, vt, stride, nb, d - d32, f16);
+    }
+}
+#endif
+
 /* The F32 body for every head of a group, block by block: an F16 block of
  * K is widened once into the work buffer and used by all the heads from
  * there; V rows are read in place, three heads at a time where the tier
@@ -440,6 +507,39 @@ FX_INLINE void fx_attention_group_body(const l1__attn_group_args *a, bool f16) {
         r[d + 1] = 0.0f;
     }
     const uint8_t *kb = (const uint8_t *)a->k, *vb = (const uint8_t *)a->v;
+#if !defined(__AVX512F__)
+    /* AVX2: K and V are read in place by three heads at a time. */
+    (void)blk;
+    const size_t rb = (size_t)d * (f16 ? 2 : 4);
+    for (int64_t j0 = 0; j0 < a->n_kv; j0 += FX_ATTN_BLOCK) {
+        const int64_t nb = a->n_kv - j0 < FX_ATTN_BLOCK ? a->n_kv - j0 : FX_ATTN_BLOCK;
+        const size_t off = (size_t)j0 * a->row_stride;
+        const uint8_t *kr = kb + off, *vr = vb + off;
+        for (int64_t j = 0; j < nb; j++) {
+            prefetch_block(kr + (size_t)j * a->row_stride + L1__PREFETCH_AHEAD, rb);
+            prefetch_block(vr + (size_t)j * a->row_stride + L1__PREFETCH_AHEAD, rb);
+        }
+        int h = 0;
+        for (; h + 3 <= a->n_q; h += 3)
+            fx_scores_heads(3, a->q + h * a->q_stride, a->q_stride, kr, a->row_stride, nb, d, a->scale, f16,
+                            scs + h * FX_ATTN_BLOCK);
+        if (a->n_q - h == 2)
+            fx_scores_heads(2, a->q + h * a->q_stride, a->q_stride, kr, a->row_stride, nb, d, a->scale, f16,
+                            scs + h * FX_ATTN_BLOCK);
+        else if (a->n_q - h == 1)
+            fx_scores_heads(1, a->q + h * a->q_stride, a->q_stride, kr, a->row_stride, nb, d, a->scale, f16,
+                            scs + h * FX_ATTN_BLOCK);
+        for (h = 0; h < a->n_q; h++) {
+            float *r = a->rec + h * rs;
+            fx_block_weights(scs + h * FX_ATTN_BLOCK, nb, &r[d], &r[d + 1], r, d);
+        }
+        for (h = 0; h + 3 <= a->n_q; h += 3)
+            fx_accumulate3(a->rec + h * rs, a->rec + (h + 1) * rs, a->rec + (h + 2) * rs, scs + h * FX_ATTN_BLOCK,
+                           scs + (h + 1) * FX_ATTN_BLOCK, scs + (h + 2) * FX_ATTN_BLOCK, vr, a->row_stride, nb, d,
+                           f16);
+        for (; h < a->n_q; h++) fx_accumulate(a->rec + h * rs, scs + h * FX_ATTN_BLOCK, vr, a->row_stride, nb, d, f16);
+    }
+#else
     const size_t bstride = (size_t)d * sizeof(float);
     for (int64_t j0 = 0; j0 < a->n_kv; j0 += FX_ATTN_BLOCK) {
         const int64_t nb = a->n_kv - j0 < FX_ATTN_BLOCK ? a->n_kv - j0 : FX_ATTN_BLOCK;
@@ -470,6 +570,7 @@ FX_INLINE void fx_attention_group_body(const l1__attn_group_args *a, bool f16) {
 #endif
         for (; h < a->n_q; h++) fx_accumulate(a->rec + h * rs, scs + h * FX_ATTN_BLOCK, rows, stride, nb, d, f16);
     }
+#endif
 }
 
 static void fx_attention_group(const l1__attn_group_args *a) {
