@@ -113,9 +113,21 @@ L1__AI void x8_q32_body(int is_q8, int NT, int64_t nb0, int64_t nbc, float *s, s
             const x8_q32_prep *p = &prep[t * X8_CHUNK32 + b];
             /* Two chains: vectors 0-3 and 4-7 (activation bytes 0-15 and 16-31). */
             __m256i i0 = _mm256_set1_epi32(p->seed), i1 = _mm256_setzero_si256();
-            L1__UNROLL for (int m = 0; m < 4; m++) {
-                i0 = dpbusd(i0, w[m], bcast4(ya + 4 * m));
-                i1 = dpbusd(i1, w[m + 4], bcast4(ya + 16 + 4 * m));
+            if (!L1__X86_VNNI && !is_q8) {
+                /* AVX2, 4-bit codes: the 8 maddubs products add in i16
+                 * (|sum| <= 8 * 2 * 15 * 128 = 30720) and widen once:
+                 * the same integer as the dpbusd chains. */
+                __m256i h0 = _mm256_maddubs_epi16(w[0], bcast4(ya)), h1 = _mm256_maddubs_epi16(w[4], bcast4(ya + 16));
+                L1__UNROLL for (int m = 1; m < 4; m++) {
+                    h0 = _mm256_add_epi16(h0, _mm256_maddubs_epi16(w[m], bcast4(ya + 4 * m)));
+                    h1 = _mm256_add_epi16(h1, _mm256_maddubs_epi16(w[m + 4], bcast4(ya + 16 + 4 * m)));
+                }
+                i1 = _mm256_madd_epi16(_mm256_add_epi16(h0, h1), _mm256_set1_epi16(1));
+            } else {
+                L1__UNROLL for (int m = 0; m < 4; m++) {
+                    i0 = dpbusd(i0, w[m], bcast4(ya + 4 * m));
+                    i1 = dpbusd(i1, w[m + 4], bcast4(ya + 16 + 4 * m));
+                }
             }
             const __m256 sc = _mm256_mul_ps(dx, _mm256_set1_ps(p->dy));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(i0, i1)), sc, acc[t]);
@@ -262,11 +274,24 @@ L1__AI void x8_q4_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
                 }
                 L1__UNROLL for (int t = 0; t < NT; t++) {
                     const int8_t *ya = ys[t][nb0 + b].qs + 64 * c + 16 * half;
-                    __m256i a = half ? sa[t] : _mm256_setzero_si256();
-                    __m256i bq = half ? sb[t] : _mm256_setzero_si256();
-                    L1__UNROLL for (int i = 0; i < 4; i++) {
-                        a = dpbusd(a, lo[i], bcast4(ya + 4 * i));
-                        bq = dpbusd(bq, hi[i], bcast4(ya + 32 + 4 * i));
+                    __m256i a, bq;
+                    if (L1__X86_VNNI) {
+                        a = half ? sa[t] : _mm256_setzero_si256();
+                        bq = half ? sb[t] : _mm256_setzero_si256();
+                        L1__UNROLL for (int i = 0; i < 4; i++) {
+                            a = dpbusd(a, lo[i], bcast4(ya + 4 * i));
+                            bq = dpbusd(bq, hi[i], bcast4(ya + 32 + 4 * i));
+                        }
+                    } else {
+                        /* AVX2: a sub-block's 8 maddubs products stay in
+                         * i16 (codes <= 15, |y| <= 128: |sum| <= 8 * 2 *
+                         * 15 * 128 = 30720), the same integers as dpbusd's. */
+                        a = half ? sa[t] : _mm256_maddubs_epi16(lo[0], bcast4(ya));
+                        bq = half ? sb[t] : _mm256_maddubs_epi16(hi[0], bcast4(ya + 32));
+                        L1__UNROLL for (int i = half ? 0 : 1; i < 4; i++) {
+                            a = _mm256_add_epi16(a, _mm256_maddubs_epi16(lo[i], bcast4(ya + 4 * i)));
+                            bq = _mm256_add_epi16(bq, _mm256_maddubs_epi16(hi[i], bcast4(ya + 32 + 4 * i)));
+                        }
                     }
                     sa[t] = a;
                     sb[t] = bq;
@@ -274,9 +299,20 @@ L1__AI void x8_q4_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
             }
             const __m256i sc0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 32 + 16 * c)));
             const __m256i sc1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 40 + 16 * c)));
-            L1__UNROLL for (int t = 0; t < NT; t++) {
-                isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(sa[t], sc0));
-                isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(sb[t], sc1));
+            if (L1__X86_VNNI) {
+                L1__UNROLL for (int t = 0; t < NT; t++) {
+                    isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(sa[t], sc0));
+                    isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(sb[t], sc1));
+                }
+            } else {
+                /* The scale (< 64) in both i16 halves of each lane: one
+                 * madd gives (i16 pair sum) * scale, the product above. */
+                const __m256i sw0 = _mm256_or_si256(sc0, _mm256_slli_epi32(sc0, 16));
+                const __m256i sw1 = _mm256_or_si256(sc1, _mm256_slli_epi32(sc1, 16));
+                L1__UNROLL for (int t = 0; t < NT; t++) {
+                    isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(sa[t], sw0));
+                    isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(sb[t], sw1));
+                }
             }
         }
         /* Mins: lane r of mk[k] = (mn[2k][r], mn[2k+1][r]) as i16. */
