@@ -342,6 +342,23 @@ L1__AI void x8_q6_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
     X8_GROUPS(NT, bb, {
         __m256i isum[L1__X8_MAX_TOKENS];
         for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
+        if (!L1__X86_VNNI) {
+            /* AVX2: the code offset enters once per block, -32 times
+             * sum_j scale_j * bsum_j (one madd per pair of sub-blocks,
+             * scales and activation sums as i16 pairs), and the sub-block
+             * sums below are multiplied by their scales with madd. */
+            __m256i sp[8];
+            L1__UNROLL for (int m = 0; m < 8; m++)
+                sp[m] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(gp + 16 + 16 * m)),
+                                                               _mm_loadl_epi64((const __m128i *)(gp + 24 + 16 * m))));
+            L1__UNROLL for (int t = 0; t < NT; t++) {
+                const int16_t *bs = ys[t][nb0 + b].bsums;
+                __m256i o = _mm256_madd_epi16(sp[0], bcast4((const int8_t *)bs));
+                L1__UNROLL for (int m = 1; m < 8; m++)
+                    o = _mm256_add_epi32(o, _mm256_madd_epi16(sp[m], bcast4((const int8_t *)(bs + 2 * m))));
+                isum[t] = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(o, 5));
+            }
+        }
         /* Sub-block j = 8h + 2k + half holds values 128h + 32k + 16 half
          * + 0..15: vectors m = 4 half + i (i < 4) of ql range k % 2 and
          * of qh, nibble k / 2 and high-bit pair k. */
@@ -362,6 +379,22 @@ L1__AI void x8_q6_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
                         q[i] = _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
                     }
                     const int j = 8 * h + 2 * k + half;
+                    if (!L1__X86_VNNI) {
+                        /* Codes <= 63, |y| <= 128: two maddubs products
+                         * add in i16 (|sum| <= 2 * 2 * 63 * 128 = 32256). */
+                        const __m128i s8 = _mm_loadl_epi64((const __m128i *)(gp + 16 + 8 * j));
+                        const __m256i sw = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s8, s8));
+                        L1__UNROLL for (int t = 0; t < NT; t++) {
+                            const int8_t *ya = ys[t][nb0 + b].qs + 128 * h + 32 * k + 16 * half;
+                            const __m256i h0 = _mm256_add_epi16(_mm256_maddubs_epi16(q[0], bcast4(ya)),
+                                                                _mm256_maddubs_epi16(q[2], bcast4(ya + 8)));
+                            const __m256i h1 = _mm256_add_epi16(_mm256_maddubs_epi16(q[1], bcast4(ya + 4)),
+                                                                _mm256_maddubs_epi16(q[3], bcast4(ya + 12)));
+                            isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(h0, sw),
+                                                                                 _mm256_madd_epi16(h1, sw)));
+                        }
+                        continue;
+                    }
                     const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 16 + 8 * j)));
                     L1__UNROLL for (int t = 0; t < NT; t++) {
                         const int8_t *ya = ys[t][nb0 + b].qs + 128 * h + 32 * k + 16 * half;
