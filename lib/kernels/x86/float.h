@@ -491,11 +491,12 @@ FX_INLINE void fx_accumulate3(float *a0, float *a1, float *a2, const float *p0, 
 }
 #endif
 
-/* The F32 body for every head of a group, block by block: an F16 block of
- * K is widened once into the work buffer and used by all the heads from
- * there; V rows are read in place, three heads at a time where the tier
- * and head_dim allow.  Widening is exact, so each head's arithmetic is
- * that of fx_attention_f32_body. */
+/* The F32 body for every head of a group, block by block.  AVX2: K and V
+ * rows are read in place, three heads at a time (fx_scores_heads,
+ * fx_accumulate3).  AVX-512: an F16 block of K is widened once into the
+ * work buffer and used by all the heads from there; V rows are read in
+ * place, three heads at a time where head_dim is 128.  Widening is exact,
+ * so each head's arithmetic is that of fx_attention_f32_body. */
 FX_INLINE void fx_attention_group_body(const l1__attn_group_args *a, bool f16) {
     const int64_t d = a->head_dim, rs = a->rec_stride;
     float *blk = (float *)a->work;             /* (FX_ATTN_BLOCK, d) */
