@@ -51,6 +51,14 @@ static inline __m256i dpbusd(__m256i acc, __m256i a, __m256i b) {
 #endif
 }
 
+/* acc + sums of 2 adjacent u8 * s8 products in i16 lanes (maddubs), the
+ * AVX2 kernels' way of summing several steps before one widening: exact
+ * while every lane's running sum stays within i16, which each caller
+ * bounds. */
+static inline __m256i dpbusd16(__m256i acc, __m256i a, __m256i b) {
+    return _mm256_add_epi16(acc, _mm256_maddubs_epi16(a, b));
+}
+
 /* acc + sums of 2 adjacent i16 * i16 products. */
 static inline __m256i dpwssd(__m256i acc, __m256i a, __m256i b) {
 #if L1__X86_VNNI

@@ -117,10 +117,10 @@ L1__AI void x8_q32_body(int is_q8, int NT, int64_t nb0, int64_t nbc, float *s, s
                 /* AVX2, 4-bit codes: the 8 maddubs products add in i16
                  * (|sum| <= 8 * 2 * 15 * 128 = 30720) and widen once:
                  * the same integer as the dpbusd chains. */
-                __m256i h0 = _mm256_maddubs_epi16(w[0], bcast4(ya)), h1 = _mm256_maddubs_epi16(w[4], bcast4(ya + 16));
-                L1__UNROLL for (int m = 1; m < 4; m++) {
-                    h0 = _mm256_add_epi16(h0, _mm256_maddubs_epi16(w[m], bcast4(ya + 4 * m)));
-                    h1 = _mm256_add_epi16(h1, _mm256_maddubs_epi16(w[m + 4], bcast4(ya + 16 + 4 * m)));
+                __m256i h0 = _mm256_setzero_si256(), h1 = _mm256_setzero_si256();
+                L1__UNROLL for (int m = 0; m < 4; m++) {
+                    h0 = dpbusd16(h0, w[m], bcast4(ya + 4 * m));
+                    h1 = dpbusd16(h1, w[m + 4], bcast4(ya + 16 + 4 * m));
                 }
                 i1 = _mm256_madd_epi16(_mm256_add_epi16(h0, h1), _mm256_set1_epi16(1));
             } else {
@@ -251,7 +251,7 @@ static void x8_q8_0(int64_t n, float *s, size_t lds, const void *xp, size_t gbyt
 typedef struct {
     float dy;
     int32_t v[16]; /* Q4_K: i16 pairs of 32-value code sums (sub-blocks 2k, 2k+1) in v[k];
-                      Q6_K: -32 times each 16-value code sum */
+                      Q6_K, VNNI tier: -32 times each 16-value code sum */
 } x8_k_prep;
 
 L1__AI void x8_q4_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp, size_t gbytes,
@@ -274,23 +274,18 @@ L1__AI void x8_q4_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
                 }
                 L1__UNROLL for (int t = 0; t < NT; t++) {
                     const int8_t *ya = ys[t][nb0 + b].qs + 64 * c + 16 * half;
-                    __m256i a, bq;
-                    if (L1__X86_VNNI) {
-                        a = half ? sa[t] : _mm256_setzero_si256();
-                        bq = half ? sb[t] : _mm256_setzero_si256();
-                        L1__UNROLL for (int i = 0; i < 4; i++) {
+                    __m256i a = half ? sa[t] : _mm256_setzero_si256();
+                    __m256i bq = half ? sb[t] : _mm256_setzero_si256();
+                    /* AVX2: a sub-block's 8 maddubs products stay in i16
+                     * (codes <= 15, |y| <= 128: |sum| <= 8 * 2 * 15 * 128
+                     * = 30720), the same integers as dpbusd's. */
+                    L1__UNROLL for (int i = 0; i < 4; i++) {
+                        if (L1__X86_VNNI) {
                             a = dpbusd(a, lo[i], bcast4(ya + 4 * i));
                             bq = dpbusd(bq, hi[i], bcast4(ya + 32 + 4 * i));
-                        }
-                    } else {
-                        /* AVX2: a sub-block's 8 maddubs products stay in
-                         * i16 (codes <= 15, |y| <= 128: |sum| <= 8 * 2 *
-                         * 15 * 128 = 30720), the same integers as dpbusd's. */
-                        a = half ? sa[t] : _mm256_maddubs_epi16(lo[0], bcast4(ya));
-                        bq = half ? sb[t] : _mm256_maddubs_epi16(hi[0], bcast4(ya + 32));
-                        L1__UNROLL for (int i = half ? 0 : 1; i < 4; i++) {
-                            a = _mm256_add_epi16(a, _mm256_maddubs_epi16(lo[i], bcast4(ya + 4 * i)));
-                            bq = _mm256_add_epi16(bq, _mm256_maddubs_epi16(hi[i], bcast4(ya + 32 + 4 * i)));
+                        } else {
+                            a = dpbusd16(a, lo[i], bcast4(ya + 4 * i));
+                            bq = dpbusd16(bq, hi[i], bcast4(ya + 32 + 4 * i));
                         }
                     }
                     sa[t] = a;
@@ -386,10 +381,8 @@ L1__AI void x8_q6_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
                         const __m256i sw = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s8, s8));
                         L1__UNROLL for (int t = 0; t < NT; t++) {
                             const int8_t *ya = ys[t][nb0 + b].qs + 128 * h + 32 * k + 16 * half;
-                            const __m256i h0 = _mm256_add_epi16(_mm256_maddubs_epi16(q[0], bcast4(ya)),
-                                                                _mm256_maddubs_epi16(q[2], bcast4(ya + 8)));
-                            const __m256i h1 = _mm256_add_epi16(_mm256_maddubs_epi16(q[1], bcast4(ya + 4)),
-                                                                _mm256_maddubs_epi16(q[3], bcast4(ya + 12)));
+                            const __m256i h0 = dpbusd16(_mm256_maddubs_epi16(q[0], bcast4(ya)), q[2], bcast4(ya + 8));
+                            const __m256i h1 = dpbusd16(_mm256_maddubs_epi16(q[1], bcast4(ya + 4)), q[3], bcast4(ya + 12));
                             isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(h0, sw),
                                                                                  _mm256_madd_epi16(h1, sw)));
                         }
@@ -420,7 +413,9 @@ L1__AI void x8_q6_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
 L1__AI void x8_k_prepare(int is_q6, const l1__block_q8_K *yb, x8_k_prep *p) {
     p->dy = yb->d;
     if (is_q6) {
-        for (int j = 0; j < 16; j++) p->v[j] = -32 * yb->bsums[j];
+        /* AVX2 takes the offset from bsums once per block (x8_q6_K_body). */
+        if (L1__X86_VNNI)
+            for (int j = 0; j < 16; j++) p->v[j] = -32 * yb->bsums[j];
         return;
     }
     for (int k = 0; k < 4; k++) {
