@@ -301,8 +301,21 @@ FX_INLINE void fx_accumulate(float *acc, const float *p, const uint8_t *v, size_
  * moves to it and the sum *S and the accumulator acc (d) are rescaled
  * first.  The block's weights are added to *S. */
 FX_INLINE void fx_block_weights(float *sc, int64_t nb, float *M, float *S, float *acc, int64_t d) {
-    float mb = sc[0];
-    for (int64_t j = 1; j < nb; j++) mb = sc[j] > mb ? sc[j] : mb;
+    /* The block's maximum by the rule mb = (s > mb ? s : mb) from
+     * mb = sc[0], which skips a NaN score unless it is sc[0].  Every lane
+     * starts from sc[0] and applies the same rule (maxps returns its
+     * second operand unless the first is greater), so no lane turns NaN
+     * unless sc[0] is; the lanes then meet by the same rule.  Only the
+     * sign of a zero maximum can differ from a sequential scan, and
+     * s - M and the rescale below give the same values for both. */
+    __m256 mv8 = _mm256_set1_ps(sc[0]);
+    int64_t k = 0;
+    for (; k + 8 <= nb; k += 8) mv8 = _mm256_max_ps(_mm256_loadu_ps(sc + k), mv8);
+    float lanes[8];
+    _mm256_storeu_ps(lanes, mv8);
+    float mb = lanes[0];
+    for (int u = 1; u < 8; u++) mb = lanes[u] > mb ? lanes[u] : mb;
+    for (; k < nb; k++) mb = sc[k] > mb ? sc[k] : mb;
     if (mb > *M) {
         /* A new maximum: scale what was summed so far to it. */
         const float ms = expf(*M - mb);

@@ -76,6 +76,9 @@ L1__AI void x8_store(float *s, size_t lds, int64_t g, const __m256 *acc, int nt)
     }
 
 #define X8_CHUNKK 32   /* 256-value blocks per chunk */
+#ifndef X8_AVX2_BODY_TOKENS
+#  define X8_AVX2_BODY_TOKENS 1 /* AVX2: the most tokens the one-group K bodies take */
+#endif
 
 L1__AI __m256i bcast4(const int8_t *p) {
     int32_t v;
@@ -407,6 +410,115 @@ L1__AI void x8_q6_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
     });
 }
 
+#if !L1__X86_VNNI
+/* AVX2 bodies for more than one token.  With 16 vector registers, the
+ * one-group bodies above (every token's partial sums live at once beside
+ * the unpacked codes) spill most products to the stack.  Here a block's
+ * 2048 codes are unpacked once into codes[] (2 KB, which stays in L1), and
+ * then each token runs alone with a handful of registers: codes[m] (8 rows
+ * x 4 bytes) meets activation bytes 4m .. 4m + 3, and the maddubs products
+ * of a sub-block add in i16 before one madd with its scale.  The integer
+ * block sums are those of the one-group bodies and each row's float steps
+ * are the same, so the results are the same bits. */
+L1__AI void x8_q4_K_tokens(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp,
+                           size_t gbytes, int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
+    const size_t bb = 32 + 128 + 1024;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    X8_GROUPS(NT, bb, {
+        /* codes[8j + k]: sub-block j (values 32j ..), bytes 4k .. 4k + 3
+         * of each row.  The low nibbles of chunk c hold sub-block 2c, the
+         * high ones 2c + 1. */
+        __m256i codes[64], sw[8], mk[4];
+        L1__UNROLL for (int c = 0; c < 4; c++)
+            L1__UNROLL for (int k = 0; k < 8; k++) {
+                const __m256i v = loadu256(gp + 160 + 256 * c + 32 * k);
+                codes[16 * c + k] = _mm256_and_si256(v, m4);
+                codes[16 * c + 8 + k] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            }
+        /* Scale j (< 64) in both i16 halves of each row's lane. */
+        L1__UNROLL for (int j = 0; j < 8; j++) {
+            const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 32 + 8 * j)));
+            sw[j] = _mm256_or_si256(sc, _mm256_slli_epi32(sc, 16));
+        }
+        /* Mins: lane r of mk[k] = (mn[2k][r], mn[2k+1][r]) as i16. */
+        L1__UNROLL for (int k = 0; k < 4; k++)
+            mk[k] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(gp + 96 + 16 * k)),
+                                                           _mm_loadl_epi64((const __m128i *)(gp + 104 + 16 * k))));
+        const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
+        const __m256 dmx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(gp + 16)));
+        for (int t = 0; t < NT; t++) {
+            const int8_t *ya = ys[t][nb0 + b].qs;
+            const x8_k_prep *p = &prep[t * X8_CHUNKK + b];
+            __m256i isum = _mm256_setzero_si256();
+            L1__UNROLL for (int j = 0; j < 8; j++) {
+                /* |sum| <= 8 * 2 * 15 * 128 = 30720: exact in i16. */
+                __m256i a = _mm256_maddubs_epi16(codes[8 * j], bcast4(ya + 32 * j));
+                L1__UNROLL for (int k = 1; k < 8; k++) a = dpbusd16(a, codes[8 * j + k], bcast4(ya + 32 * j + 4 * k));
+                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(a, sw[j]));
+            }
+            __m256i ms = _mm256_madd_epi16(mk[0], _mm256_set1_epi32(p->v[0]));
+            L1__UNROLL for (int k = 1; k < 4; k++) ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mk[k], _mm256_set1_epi32(p->v[k])));
+            const __m256 dyv = _mm256_set1_ps(p->dy);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dx, dyv), acc[t]);
+            acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dmx, dyv), acc[t]);
+        }
+    });
+}
+
+L1__AI void x8_q6_K_tokens(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp,
+                           size_t gbytes, int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
+    const size_t bb = 16 + 128 + 1024 + 512;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
+    X8_GROUPS(NT, bb, {
+        /* codes[m], m = 32h + 8k + 4 half + i: the vector q[i] of
+         * x8_q6_K_body's (h, half, k), which meets activation bytes 4m ..
+         * 4m + 3; sub-block m / 4. */
+        __m256i codes[64], sw[16], sp[8];
+        L1__UNROLL for (int h = 0; h < 2; h++)
+            L1__UNROLL for (int k = 0; k < 4; k++)
+                L1__UNROLL for (int m = 0; m < 8; m++) {
+                    const __m256i l4 = loadu256(gp + 144 + 512 * h + 32 * (8 * (k % 2) + m));
+                    const __m256i hb = loadu256(gp + 1168 + 256 * h + 32 * m);
+                    const __m256i lo = k < 2 ? _mm256_and_si256(l4, m4) : _mm256_and_si256(_mm256_srli_epi16(l4, 4), m4);
+                    const __m256i hi = k == 0   ? _mm256_slli_epi16(hb, 4)
+                                       : k == 1 ? _mm256_slli_epi16(hb, 2)
+                                       : k == 2 ? hb
+                                                : _mm256_srli_epi16(hb, 2);
+                    codes[32 * h + 8 * k + m] = _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
+                }
+        /* Scale j (signed) in both i16 halves of each row's lane. */
+        L1__UNROLL for (int j = 0; j < 16; j++) {
+            const __m128i s8 = _mm_loadl_epi64((const __m128i *)(gp + 16 + 8 * j));
+            sw[j] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s8, s8));
+        }
+        /* Scale pairs (2m, 2m + 1) as i16 pairs, for the code offset. */
+        L1__UNROLL for (int m = 0; m < 8; m++)
+            sp[m] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(gp + 16 + 16 * m)),
+                                                           _mm_loadl_epi64((const __m128i *)(gp + 24 + 16 * m))));
+        const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
+        for (int t = 0; t < NT; t++) {
+            const int8_t *ya = ys[t][nb0 + b].qs;
+            const int16_t *bs = ys[t][nb0 + b].bsums;
+            /* The offset: -32 sum_j scale_j * bsum_j. */
+            __m256i o = _mm256_madd_epi16(sp[0], bcast4((const int8_t *)bs));
+            L1__UNROLL for (int m = 1; m < 8; m++)
+                o = _mm256_add_epi32(o, _mm256_madd_epi16(sp[m], bcast4((const int8_t *)(bs + 2 * m))));
+            __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(o, 5));
+            L1__UNROLL for (int j = 0; j < 16; j++) {
+                /* Codes <= 63, |y| <= 128: two products add in i16
+                 * (|sum| <= 2 * 2 * 63 * 128 = 32256). */
+                const int8_t *yj = ya + 16 * j;
+                const __m256i h0 = dpbusd16(_mm256_maddubs_epi16(codes[4 * j], bcast4(yj)), codes[4 * j + 2], bcast4(yj + 8));
+                const __m256i h1 = dpbusd16(_mm256_maddubs_epi16(codes[4 * j + 1], bcast4(yj + 4)), codes[4 * j + 3], bcast4(yj + 12));
+                isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(h0, sw[j]), _mm256_madd_epi16(h1, sw[j])));
+            }
+            const __m256 dyv = _mm256_set1_ps(prep[t * X8_CHUNKK + b].dy);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dx, dyv), acc[t]);
+        }
+    });
+}
+#endif
+
 /* Per activation block: its scale and what carries the offsets: Q6_K's
  * -32 times each group sum; Q4_K's mins' group sums, two 32-value sums
  * packed as i16 pairs per 64 values. */
@@ -580,6 +692,19 @@ L1__AI void x8_k_bodies(int is_q6, int nt, int64_t b0, int64_t nbc, float *s, si
     float *sr = s + 16 * np;
 #define X8_Q6_K_BODY(NT) x8_q6_K_body(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
 #define X8_Q4_K_BODY(NT) x8_q4_K_body(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
+#if !L1__X86_VNNI
+#define X8_Q6_K_TOKENS(NT) x8_q6_K_tokens(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
+#define X8_Q4_K_TOKENS(NT) x8_q4_K_tokens(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
+    if (nt > X8_AVX2_BODY_TOKENS) {
+        if (is_q6)
+            L1__X8_BY_NT(nt, X8_Q6_K_TOKENS);
+        else
+            L1__X8_BY_NT(nt, X8_Q4_K_TOKENS);
+        return;
+    }
+#undef X8_Q6_K_TOKENS
+#undef X8_Q4_K_TOKENS
+#endif
     if (is_q6)
         L1__X8_BY_NT(nt, X8_Q6_K_BODY);
     else
