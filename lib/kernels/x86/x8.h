@@ -23,7 +23,8 @@
  * Each row's arithmetic is unchanged, so every path gives the same bits.
  *
  * The AVX2 tier emulates vpdpbusd with maddubs + madd, which saturates on
- * (255 * 127) * 2: Q8_0 (codes biased to 0..255) has no AVX2 kernel; the
+ * (255 * 127) * 2: Q8_0 (codes biased to 0..255) takes the signed codes'
+ * magnitudes against sign-flipped activations there (x8_q8_0_tokens); the
  * 4- and 6-bit codes stay below 64 and are exact in both tiers.
  */
 #ifndef L1_KERNELS_X86_X8_H
@@ -147,6 +148,41 @@ L1__AI void x8_q32_prepare(int is_q8, const l1__block_q8_0 *yb, x8_q32_prep *p) 
     p->seed = -off * hsum_epi32(sums);
 }
 
+#if !L1__X86_VNNI
+/* Q8_0 on AVX2, where maddubs would saturate on the biased codes
+ * (255 * 127 * 2 > 32767): each signed code w (the stored byte xor 0x80)
+ * enters as |w| (unsigned, <= 128) against the activation byte with w's
+ * sign, so each product is w * y; an activation byte lies within
+ * [-127, 127] (the Q8_0 quantizer maps a block's largest magnitude to
+ * 127), so the sign flip cannot wrap and a pair of products stays within
+ * 2 * 128 * 127 = 32512, which one madd widens exactly.  No offset seed:
+ * the sum is the signed one.  The same integers as dpbusd's with the seed
+ * and the same float steps, so the same bits as the VNNI tier. */
+L1__AI void x8_q8_0_tokens(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp,
+                           size_t gbytes, int64_t ng, const x8_q32_prep *prep, const l1__block_q8_0 *const *ys) {
+    const size_t bb = 16 + 256;
+    const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
+    X8_GROUPS(NT, bb, {
+        __m256i w[8], a[8];
+        L1__UNROLL for (int m = 0; m < 8; m++) {
+            w[m] = _mm256_xor_si256(loadu256(gp + 16 + 32 * m), flip);
+            a[m] = _mm256_abs_epi8(w[m]);
+        }
+        const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
+        for (int t = 0; t < NT; t++) {
+            const int8_t *ya = ys[t][nb0 + b].qs;
+            __m256i i0 = _mm256_setzero_si256(), i1 = _mm256_setzero_si256();
+            L1__UNROLL for (int m = 0; m < 8; m += 2) {
+                i0 = _mm256_add_epi32(i0, _mm256_madd_epi16(_mm256_maddubs_epi16(a[m], _mm256_sign_epi8(bcast4(ya + 4 * m), w[m])), ones));
+                i1 = _mm256_add_epi32(i1, _mm256_madd_epi16(_mm256_maddubs_epi16(a[m + 1], _mm256_sign_epi8(bcast4(ya + 4 * m + 4), w[m + 1])), ones));
+            }
+            const __m256 sc = _mm256_mul_ps(dx, _mm256_set1_ps(prep[t * X8_CHUNK32 + b].dy));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(i0, i1)), sc, acc[t]);
+        }
+    });
+}
+#endif
+
 #if L1__X86_VNNI
 /* The AVX-512 tier takes two groups (16 rows) at a time in 512-bit
  * vectors, lanes 0-7 group g and 8-15 group g + 1: one activation
@@ -230,7 +266,12 @@ L1__AI void x8_q32_bodies(int is_q8, int nt, int64_t b0, int64_t nbc, float *s, 
 L1__AI void x8_q32_bodies(int is_q8, int nt, int64_t b0, int64_t nbc, float *s, size_t lds, const void *xp,
                           size_t gbytes, int64_t ng, const x8_q32_prep *prep, const l1__block_q8_0 *const *ys) {
 #define X8_Q32_BODY(NT) x8_q32_body(is_q8, NT, b0, nbc, s, lds, xp, gbytes, ng, prep, ys)
-    L1__X8_BY_NT(nt, X8_Q32_BODY);
+#define X8_Q8_0_TOKENS(NT) x8_q8_0_tokens(NT, b0, nbc, s, lds, xp, gbytes, ng, prep, ys)
+    if (is_q8)
+        L1__X8_BY_NT(nt, X8_Q8_0_TOKENS);
+    else
+        L1__X8_BY_NT(nt, X8_Q32_BODY);
+#undef X8_Q8_0_TOKENS
 #undef X8_Q32_BODY
 }
 #endif
@@ -242,12 +283,10 @@ static void x8_q4_0(int64_t n, float *s, size_t lds, const void *xp, size_t gbyt
     x8_q32(0, n, s, lds, xp, gbytes, ng, y, by, nt);
 }
 
-#if L1__X86_VNNI
 static void x8_q8_0(int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng, const void *y,
                     size_t by, int nt) {
     x8_q32(1, n, s, lds, xp, gbytes, ng, y, by, nt);
 }
-#endif
 
 /* ---- Q4_K and Q6_K ------------------------------------------------------------------ */
 
@@ -750,9 +789,7 @@ static void x8_transpose(uint8_t *dst, const uint8_t *const src[8], size_t off, 
 static void x86_fill_x8(l1__kernels *k) {
     k->x8_transpose = x8_transpose;
     k->x8[L1_TYPE_Q4_0] = x8_q4_0;
-#if L1__X86_VNNI
     k->x8[L1_TYPE_Q8_0] = x8_q8_0;
-#endif
     k->x8[L1_TYPE_Q4_K] = x8_q4_K;
     k->x8[L1_TYPE_Q6_K] = x8_q6_K;
 }
