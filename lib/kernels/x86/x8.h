@@ -152,9 +152,9 @@ L1__AI void x8_q32_prepare(int is_q8, const l1__block_q8_0 *yb, x8_q32_prep *p) 
 /* Q8_0 on AVX2, where maddubs would saturate on the biased codes
  * (255 * 127 * 2 > 32767): each signed code w (the stored byte xor 0x80)
  * enters as |w| (unsigned, <= 128) against the activation byte with w's
- * sign, so each product is w * y; an activation byte lies within
- * [-127, 127] (the Q8_0 quantizer maps a block's largest magnitude to
- * 127), so the sign flip cannot wrap and a pair of products stays within
+ * sign, so each product is w * y; an activation byte of a finite row lies
+ * within [-127, 127] (the Q8_0 quantizer maps a block's largest magnitude
+ * to 127), so the sign flip cannot wrap and a pair of products stays within
  * 2 * 128 * 127 = 32512, which one madd widens exactly.  No offset seed:
  * the sum is the signed one.  The same integers as dpbusd's with the seed
  * and the same float steps, so the same bits as the VNNI tier. */
