@@ -13,7 +13,8 @@
  * Group layout (blocks of the group in order, each group-block contiguous):
  *   Q4_0: u16 d[8]; u8 qs[4][8][4]        vector m, row r: row r's qs[4m .. 4m+3]
  *   Q8_0: u16 d[8]; u8 qs[8][8][4]        same; on x86 each byte xor 0x80 (code
- *         + 128, for VNNI's u8 x s8 products), elsewhere the codes as they are
+ *         + 128, for VNNI's u8 x s8 products; AVX2 flips it back to take
+ *         the signed codes' magnitudes), elsewhere the codes as they are
  *         (sdot multiplies s8 x s8): L1__X8_Q8_FLIP
  *   Q4_K: u16 d[8], dmin[8]; u8 sc[8][8], mn[8][8] (sub-block j, row r: 6-bit
  *         scale and min); u8 qs[4][8][8][4] (chunk c, vector m, row r:
