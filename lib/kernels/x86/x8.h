@@ -77,9 +77,6 @@ L1__AI void x8_store(float *s, size_t lds, int64_t g, const __m256 *acc, int nt)
     }
 
 #define X8_CHUNKK 32   /* 256-value blocks per chunk */
-#ifndef X8_AVX2_BODY_TOKENS
-#  define X8_AVX2_BODY_TOKENS 1 /* AVX2: the most tokens the one-group K bodies take */
-#endif
 
 L1__AI __m256i bcast4(const int8_t *p) {
     int32_t v;
@@ -296,6 +293,25 @@ typedef struct {
                       Q6_K, VNNI tier: -32 times each 16-value code sum */
 } x8_k_prep;
 
+/* Q4_K mins of a group-block: lane r of mk[k] = (mn[2k][r], mn[2k+1][r])
+ * as i16. */
+L1__AI void x8_q4_K_mins(const uint8_t *gp, __m256i *mk) {
+    L1__UNROLL for (int k = 0; k < 4; k++)
+        mk[k] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(gp + 96 + 16 * k)),
+                                                       _mm_loadl_epi64((const __m128i *)(gp + 104 + 16 * k))));
+}
+
+/* One token's Q4_K block step on the 8 rows' sums: the scaled integer sum
+ * isum, less the mins (mk) times the token's group sums, each scaled by
+ * its f16 row scales (dx, dmx) times the activation scale. */
+L1__AI __m256 x8_q4_K_step(__m256 acc, __m256i isum, const __m256i *mk, const x8_k_prep *p, __m256 dx, __m256 dmx) {
+    __m256i ms = _mm256_madd_epi16(mk[0], _mm256_set1_epi32(p->v[0]));
+    L1__UNROLL for (int k = 1; k < 4; k++) ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mk[k], _mm256_set1_epi32(p->v[k])));
+    const __m256 dyv = _mm256_set1_ps(p->dy);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dx, dyv), acc);
+    return _mm256_fnmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dmx, dyv), acc);
+}
+
 L1__AI void x8_q4_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp, size_t gbytes,
                          int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
     const size_t bb = 32 + 128 + 1024;
@@ -352,49 +368,57 @@ L1__AI void x8_q4_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
                 }
             }
         }
-        /* Mins: lane r of mk[k] = (mn[2k][r], mn[2k+1][r]) as i16. */
         __m256i mk[4];
-        L1__UNROLL for (int k = 0; k < 4; k++) {
-            const __m128i a = _mm_loadl_epi64((const __m128i *)(gp + 96 + 16 * k));
-            const __m128i b2 = _mm_loadl_epi64((const __m128i *)(gp + 104 + 16 * k));
-            mk[k] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b2));
-        }
-        const __m128i dd = _mm_loadu_si128((const __m128i *)gp);
-        const __m256 dx = _mm256_cvtph_ps(dd), dmx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(gp + 16)));
-        L1__UNROLL for (int t = 0; t < NT; t++) {
-            const x8_k_prep *p = &prep[t * X8_CHUNKK + b];
-            __m256i ms = _mm256_madd_epi16(mk[0], _mm256_set1_epi32(p->v[0]));
-            L1__UNROLL for (int k = 1; k < 4; k++) ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mk[k], _mm256_set1_epi32(p->v[k])));
-            const __m256 dyv = _mm256_set1_ps(p->dy);
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dx, dyv), acc[t]);
-            acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dmx, dyv), acc[t]);
-        }
+        x8_q4_K_mins(gp, mk);
+        const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
+        const __m256 dmx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(gp + 16)));
+        L1__UNROLL for (int t = 0; t < NT; t++) acc[t] = x8_q4_K_step(acc[t], isum[t], mk, &prep[t * X8_CHUNKK + b], dx, dmx);
     });
+}
+
+/* Q6_K: the 6-bit codes of vector m (< 8) of half h and range k (< 4):
+ * low nibbles from ql range k % 2 (nibble k / 2), high-bit pair k of qh. */
+L1__AI __m256i x8_q6_K_codes(const uint8_t *gp, int h, int k, int m) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
+    const __m256i l4 = loadu256(gp + 144 + 512 * h + 32 * (8 * (k % 2) + m));
+    const __m256i hb = loadu256(gp + 1168 + 256 * h + 32 * m);
+    const __m256i lo = k < 2 ? _mm256_and_si256(l4, m4) : _mm256_and_si256(_mm256_srli_epi16(l4, 4), m4);
+    const __m256i hi = k == 0   ? _mm256_slli_epi16(hb, 4)
+                       : k == 1 ? _mm256_slli_epi16(hb, 2)
+                       : k == 2 ? hb
+                                : _mm256_srli_epi16(hb, 2);
+    return _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
+}
+
+/* AVX2: the code offset enters once per block, -32 times sum_j scale_j *
+ * bsum_j, one madd per pair of sub-blocks: sp[m] holds the scale pairs
+ * (2m, 2m + 1) of each row as i16 pairs (x8_q6_K_scale_pairs), and the
+ * activation sums are broadcast as i16 pairs. */
+L1__AI void x8_q6_K_scale_pairs(const uint8_t *gp, __m256i *sp) {
+    L1__UNROLL for (int m = 0; m < 8; m++)
+        sp[m] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(gp + 16 + 16 * m)),
+                                                       _mm_loadl_epi64((const __m128i *)(gp + 24 + 16 * m))));
+}
+
+L1__AI __m256i x8_q6_K_offset(const __m256i *sp, const int16_t *bs) {
+    __m256i o = _mm256_madd_epi16(sp[0], bcast4((const int8_t *)bs));
+    L1__UNROLL for (int m = 1; m < 8; m++) o = _mm256_add_epi32(o, _mm256_madd_epi16(sp[m], bcast4((const int8_t *)(bs + 2 * m))));
+    return _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(o, 5));
 }
 
 L1__AI void x8_q6_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp, size_t gbytes,
                          int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
     const size_t bb = 16 + 128 + 1024 + 512;
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
     X8_GROUPS(NT, bb, {
         __m256i isum[L1__X8_MAX_TOKENS];
-        for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
-        if (!L1__X86_VNNI) {
-            /* AVX2: the code offset enters once per block, -32 times
-             * sum_j scale_j * bsum_j (one madd per pair of sub-blocks,
-             * scales and activation sums as i16 pairs), and the sub-block
-             * sums below are multiplied by their scales with madd. */
+        if (L1__X86_VNNI) {
+            for (int t = 0; t < NT; t++) isum[t] = _mm256_setzero_si256();
+        } else {
+            /* AVX2: the offset once per block; the sub-block sums below
+             * are multiplied by their scales with madd. */
             __m256i sp[8];
-            L1__UNROLL for (int m = 0; m < 8; m++)
-                sp[m] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(gp + 16 + 16 * m)),
-                                                               _mm_loadl_epi64((const __m128i *)(gp + 24 + 16 * m))));
-            L1__UNROLL for (int t = 0; t < NT; t++) {
-                const int16_t *bs = ys[t][nb0 + b].bsums;
-                __m256i o = _mm256_madd_epi16(sp[0], bcast4((const int8_t *)bs));
-                L1__UNROLL for (int m = 1; m < 8; m++)
-                    o = _mm256_add_epi32(o, _mm256_madd_epi16(sp[m], bcast4((const int8_t *)(bs + 2 * m))));
-                isum[t] = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(o, 5));
-            }
+            x8_q6_K_scale_pairs(gp, sp);
+            L1__UNROLL for (int t = 0; t < NT; t++) isum[t] = x8_q6_K_offset(sp, ys[t][nb0 + b].bsums);
         }
         /* Sub-block j = 8h + 2k + half holds values 128h + 32k + 16 half
          * + 0..15: vectors m = 4 half + i (i < 4) of ql range k % 2 and
@@ -403,18 +427,7 @@ L1__AI void x8_q6_K_body(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
             L1__UNROLL for (int half = 0; half < 2; half++)
                 L1__UNROLL for (int k = 0; k < 4; k++) {
                     __m256i q[4];
-                    L1__UNROLL for (int i = 0; i < 4; i++) {
-                        const int m = 4 * half + i;
-                        const __m256i l4 = loadu256(gp + 144 + 512 * h + 32 * (8 * (k % 2) + m));
-                        const __m256i hb = loadu256(gp + 1168 + 256 * h + 32 * m);
-                        const __m256i lo = k < 2 ? _mm256_and_si256(l4, m4)
-                                                 : _mm256_and_si256(_mm256_srli_epi16(l4, 4), m4);
-                        const __m256i hi = k == 0   ? _mm256_slli_epi16(hb, 4)
-                                           : k == 1 ? _mm256_slli_epi16(hb, 2)
-                                           : k == 2 ? hb
-                                                    : _mm256_srli_epi16(hb, 2);
-                        q[i] = _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
-                    }
+                    L1__UNROLL for (int i = 0; i < 4; i++) q[i] = x8_q6_K_codes(gp, h, k, 4 * half + i);
                     const int j = 8 * h + 2 * k + half;
                     if (!L1__X86_VNNI) {
                         /* Codes <= 63, |y| <= 128: two maddubs products
@@ -479,15 +492,11 @@ L1__AI void x8_q4_K_tokens(int NT, int64_t nb0, int64_t nbc, float *s, size_t ld
             const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(gp + 32 + 8 * j)));
             sw[j] = _mm256_or_si256(sc, _mm256_slli_epi32(sc, 16));
         }
-        /* Mins: lane r of mk[k] = (mn[2k][r], mn[2k+1][r]) as i16. */
-        L1__UNROLL for (int k = 0; k < 4; k++)
-            mk[k] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(gp + 96 + 16 * k)),
-                                                           _mm_loadl_epi64((const __m128i *)(gp + 104 + 16 * k))));
+        x8_q4_K_mins(gp, mk);
         const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
         const __m256 dmx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(gp + 16)));
         for (int t = 0; t < NT; t++) {
             const int8_t *ya = ys[t][nb0 + b].qs;
-            const x8_k_prep *p = &prep[t * X8_CHUNKK + b];
             __m256i isum = _mm256_setzero_si256();
             L1__UNROLL for (int j = 0; j < 8; j++) {
                 /* |sum| <= 8 * 2 * 15 * 128 = 30720: exact in i16. */
@@ -495,11 +504,7 @@ L1__AI void x8_q4_K_tokens(int NT, int64_t nb0, int64_t nbc, float *s, size_t ld
                 L1__UNROLL for (int k = 1; k < 8; k++) a = dpbusd16(a, codes[8 * j + k], bcast4(ya + 32 * j + 4 * k));
                 isum = _mm256_add_epi32(isum, _mm256_madd_epi16(a, sw[j]));
             }
-            __m256i ms = _mm256_madd_epi16(mk[0], _mm256_set1_epi32(p->v[0]));
-            L1__UNROLL for (int k = 1; k < 4; k++) ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mk[k], _mm256_set1_epi32(p->v[k])));
-            const __m256 dyv = _mm256_set1_ps(p->dy);
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dx, dyv), acc[t]);
-            acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dmx, dyv), acc[t]);
+            acc[t] = x8_q4_K_step(acc[t], isum, mk, &prep[t * X8_CHUNKK + b], dx, dmx);
         }
     });
 }
@@ -507,7 +512,6 @@ L1__AI void x8_q4_K_tokens(int NT, int64_t nb0, int64_t nbc, float *s, size_t ld
 L1__AI void x8_q6_K_tokens(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds, const uint8_t *xp,
                            size_t gbytes, int64_t ng, const x8_k_prep *prep, const l1__block_q8_K *const *ys) {
     const size_t bb = 16 + 128 + 1024 + 512;
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
     X8_GROUPS(NT, bb, {
         /* codes[m], m = 32h + 8k + 4 half + i: the vector q[i] of
          * x8_q6_K_body's (h, half, k), which meets activation bytes 4m ..
@@ -515,34 +519,17 @@ L1__AI void x8_q6_K_tokens(int NT, int64_t nb0, int64_t nbc, float *s, size_t ld
         __m256i codes[64], sw[16], sp[8];
         L1__UNROLL for (int h = 0; h < 2; h++)
             L1__UNROLL for (int k = 0; k < 4; k++)
-                L1__UNROLL for (int m = 0; m < 8; m++) {
-                    const __m256i l4 = loadu256(gp + 144 + 512 * h + 32 * (8 * (k % 2) + m));
-                    const __m256i hb = loadu256(gp + 1168 + 256 * h + 32 * m);
-                    const __m256i lo = k < 2 ? _mm256_and_si256(l4, m4) : _mm256_and_si256(_mm256_srli_epi16(l4, 4), m4);
-                    const __m256i hi = k == 0   ? _mm256_slli_epi16(hb, 4)
-                                       : k == 1 ? _mm256_slli_epi16(hb, 2)
-                                       : k == 2 ? hb
-                                                : _mm256_srli_epi16(hb, 2);
-                    codes[32 * h + 8 * k + m] = _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
-                }
+                L1__UNROLL for (int m = 0; m < 8; m++) codes[32 * h + 8 * k + m] = x8_q6_K_codes(gp, h, k, m);
         /* Scale j (signed) in both i16 halves of each row's lane. */
         L1__UNROLL for (int j = 0; j < 16; j++) {
             const __m128i s8 = _mm_loadl_epi64((const __m128i *)(gp + 16 + 8 * j));
             sw[j] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s8, s8));
         }
-        /* Scale pairs (2m, 2m + 1) as i16 pairs, for the code offset. */
-        L1__UNROLL for (int m = 0; m < 8; m++)
-            sp[m] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(gp + 16 + 16 * m)),
-                                                           _mm_loadl_epi64((const __m128i *)(gp + 24 + 16 * m))));
+        x8_q6_K_scale_pairs(gp, sp);
         const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gp));
         for (int t = 0; t < NT; t++) {
             const int8_t *ya = ys[t][nb0 + b].qs;
-            const int16_t *bs = ys[t][nb0 + b].bsums;
-            /* The offset: -32 sum_j scale_j * bsum_j. */
-            __m256i o = _mm256_madd_epi16(sp[0], bcast4((const int8_t *)bs));
-            L1__UNROLL for (int m = 1; m < 8; m++)
-                o = _mm256_add_epi32(o, _mm256_madd_epi16(sp[m], bcast4((const int8_t *)(bs + 2 * m))));
-            __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(o, 5));
+            __m256i isum = x8_q6_K_offset(sp, ys[t][nb0 + b].bsums);
             L1__UNROLL for (int j = 0; j < 16; j++) {
                 /* Codes <= 63, |y| <= 128: two products add in i16
                  * (|sum| <= 2 * 2 * 63 * 128 = 32256). */
@@ -564,7 +551,7 @@ L1__AI void x8_q6_K_tokens(int NT, int64_t nb0, int64_t nbc, float *s, size_t ld
 L1__AI void x8_k_prepare(int is_q6, const l1__block_q8_K *yb, x8_k_prep *p) {
     p->dy = yb->d;
     if (is_q6) {
-        /* AVX2 takes the offset from bsums once per block (x8_q6_K_body). */
+        /* AVX2 takes the offset from bsums once per block (x8_q6_K_offset). */
         if (L1__X86_VNNI)
             for (int j = 0; j < 16; j++) p->v[j] = -32 * yb->bsums[j];
         return;
@@ -732,22 +719,28 @@ L1__AI void x8_k_bodies(int is_q6, int nt, int64_t b0, int64_t nbc, float *s, si
 #define X8_Q6_K_BODY(NT) x8_q6_K_body(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
 #define X8_Q4_K_BODY(NT) x8_q4_K_body(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
 #if !L1__X86_VNNI
+    /* AVX2: one token (decode) streams through the one-group bodies, more
+     * go through the token-at-a-time bodies. */
 #define X8_Q6_K_TOKENS(NT) x8_q6_K_tokens(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
 #define X8_Q4_K_TOKENS(NT) x8_q4_K_tokens(NT, b0, nbc, sr, lds, rest, gbytes, ng - 2 * np, prep, ys)
-    if (nt > X8_AVX2_BODY_TOKENS) {
+    if (nt == 1) {
         if (is_q6)
-            L1__X8_BY_NT(nt, X8_Q6_K_TOKENS);
+            X8_Q6_K_BODY(1);
         else
-            L1__X8_BY_NT(nt, X8_Q4_K_TOKENS);
-        return;
+            X8_Q4_K_BODY(1);
+    } else if (is_q6) {
+        L1__X8_BY_NT(nt, X8_Q6_K_TOKENS);
+    } else {
+        L1__X8_BY_NT(nt, X8_Q4_K_TOKENS);
     }
 #undef X8_Q6_K_TOKENS
 #undef X8_Q4_K_TOKENS
-#endif
+#else
     if (is_q6)
         L1__X8_BY_NT(nt, X8_Q6_K_BODY);
     else
         L1__X8_BY_NT(nt, X8_Q4_K_BODY);
+#endif
 #undef X8_Q6_K_BODY
 #undef X8_Q4_K_BODY
 }
