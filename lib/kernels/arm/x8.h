@@ -109,6 +109,87 @@ L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
     X8_ACC_STORE(acc, NT, s, lds);
 }
 
+/* All 8 rows of one group over nbc blocks for NT (1 or 2) tokens: the
+ * body that decoding runs.  Against two calls of x8_q32_rows4 it loads
+ * each token's activations, seed and scale once for both halves, and
+ * reads the weights in 64-byte runs (vectors 2i and 2i + 1, both halves),
+ * each run used up by every token before the next is loaded.  Each row's
+ * integer sum and float steps are those of x8_q32_rows4: the same bits. */
+#define X8_R8_SDOT2(is, w0, w1, a, l0, l1)        \
+    do {                                          \
+        (is) = vdotq_laneq_s32((is), (w0), (a), l0); \
+        (is) = vdotq_laneq_s32((is), (w1), (a), l1); \
+    } while (0)
+/* Run i of a Q8_0 block: vector m = 2i + k pairs with activation bytes
+ * 4m .. 4m + 3, lane m % 4 of a.val[m / 4]. */
+#define X8_R8_Q8_RUN(i, l0, l1)                                                        \
+    do {                                                                              \
+        const int8x16_t v0 = vld1q_s8((const int8_t *)gp + 16 + 64 * (i));           \
+        const int8x16_t v1 = vld1q_s8((const int8_t *)gp + 16 + 64 * (i) + 16);      \
+        const int8x16_t v2 = vld1q_s8((const int8_t *)gp + 16 + 64 * (i) + 32);      \
+        const int8x16_t v3 = vld1q_s8((const int8_t *)gp + 16 + 64 * (i) + 48);      \
+        L1__UNROLL for (int t = 0; t < NT; t++) {                                     \
+            X8_R8_SDOT2(is[t][0], v0, v2, a[t].val[(i) / 2], l0, l1);                \
+            X8_R8_SDOT2(is[t][1], v1, v3, a[t].val[(i) / 2], l0, l1);                \
+        }                                                                             \
+    } while (0)
+/* Run i of a Q4_0 block: stored vectors m = 2i + k; their low nibbles
+ * pair with activation bytes 4m .. (lane m of a.val[0]), their high
+ * nibbles with 16 + 4m .. (lane m of a.val[1]).  Codes 0..15: the offset
+ * 8 comes back through the seed. */
+#define X8_R8_Q4_RUN(i, l0, l1)                                                                   \
+    do {                                                                                         \
+        int8x16_t lo[4], hi[4];                                                                  \
+        L1__UNROLL for (int j = 0; j < 4; j++) {                                                 \
+            const uint8x16_t v = vld1q_u8(gp + 16 + 64 * (i) + 16 * j);                          \
+            lo[j] = s8(vandq_u8(v, vdupq_n_u8(0x0F)));                                           \
+            hi[j] = s8(vshrq_n_u8(v, 4));                                                        \
+        }                                                                                        \
+        L1__UNROLL for (int t = 0; t < NT; t++) {                                                \
+            X8_R8_SDOT2(is[t][0], lo[0], lo[2], a[t].val[0], l0, l1);                            \
+            X8_R8_SDOT2(is[t][1], lo[1], lo[3], a[t].val[0], l0, l1);                            \
+            X8_R8_SDOT2(is[t][0], hi[0], hi[2], a[t].val[1], l0, l1);                            \
+            X8_R8_SDOT2(is[t][1], hi[1], hi[3], a[t].val[1], l0, l1);                            \
+        }                                                                                        \
+    } while (0)
+L1__AI void x8_q32_rows8(int is_q8, int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int first,
+                            const float *dy, const int32_t *seed, const l1__block_q8_0 *const *ys) {
+    const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
+    float32x4_t acc[2][2];
+    for (int t = 0; t < NT; t++)
+        for (int h = 0; h < 2; h++)
+            acc[t][h] = first ? vdupq_n_f32(0.0f) : vld1q_f32(s + (size_t)t * lds + 4 * h);
+    for (int64_t b = 0; b < nbc; b++, gp += bb) {
+        int8x16x2_t a[2];
+        int32x4_t is[2][2];
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            a[t] = vld1q_s8_x2(ys[t][b].qs);
+            is[t][0] = is[t][1] = is_q8 ? vdupq_n_s32(0) : vld1q_dup_s32(&seed[t * ARM_X8_CHUNK32 + b]);
+        }
+        if (is_q8) {
+            X8_R8_Q8_RUN(0, 0, 1);
+            X8_R8_Q8_RUN(1, 2, 3);
+            X8_R8_Q8_RUN(2, 0, 1);
+            X8_R8_Q8_RUN(3, 2, 3);
+        } else {
+            X8_R8_Q4_RUN(0, 0, 1);
+            X8_R8_Q4_RUN(1, 2, 3);
+        }
+        const float16x8_t d16 = vreinterpretq_f16_u16(vld1q_u16((const uint16_t *)gp));
+        const float32x4_t dx[2] = {vcvt_f32_f16(vget_low_f16(d16)), vcvt_high_f32_f16(d16)};
+        L1__UNROLL for (int t = 0; t < NT; t++) {
+            const float dyt = dy[t * ARM_X8_CHUNK32 + b];
+            L1__UNROLL for (int h = 0; h < 2; h++)
+                acc[t][h] = vfmaq_f32(acc[t][h], vcvtq_f32_s32(is[t][h]), vmulq_n_f32(dx[h], dyt));
+        }
+    }
+    for (int t = 0; t < NT; t++)
+        for (int h = 0; h < 2; h++) vst1q_f32(s + (size_t)t * lds + 4 * h, acc[t][h]);
+}
+#undef X8_R8_SDOT2
+#undef X8_R8_Q8_RUN
+#undef X8_R8_Q4_RUN
+
 L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, size_t gbytes, int64_t ng,
                       const void *y, size_t by, int nt) {
     const int64_t nb = n / L1_QK32;
@@ -128,6 +209,11 @@ L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, s
         }
         for (int64_t g = 0; g < ng; g++) {
             const uint8_t *gp = (const uint8_t *)xp + (size_t)g * gbytes + (size_t)b0 * bb;
+            if (nt <= 2) {
+                if (nt == 2) x8_q32_rows8(is_q8, 2, nbc, s + 8 * g, lds, gp, b0 == 0, dy, seed, ys);
+                else x8_q32_rows8(is_q8, 1, nbc, s + 8 * g, lds, gp, b0 == 0, dy, seed, ys);
+                continue;
+            }
             for (int rh = 0; rh < 2; rh++) {
                 float *sg = s + 8 * g + 4 * rh;
 #define X8_Q32(NT) x8_q32_rows4(is_q8, NT, nbc, sg, lds, gp, rh, b0 == 0, dy, seed, ys)
