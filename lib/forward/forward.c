@@ -834,7 +834,30 @@ static void attend(l1_ctx *c, int il, int64_t n_tok) {
     }
 }
 
-static void layer(l1_ctx *c, int il, int64_t n_tok) {
+/* Rows t with keep[t] >= 0 of the attention output (xn) and the residual
+ * stream (x) moved, in order, to the front; their count. */
+static int64_t gather_kept(l1_ctx *c, const int32_t *keep, int64_t n_tok) {
+    const int64_t e = c->model->hp.n_embd;
+    int64_t n = 0;
+    for (int64_t t = 0; t < n_tok; t++) {
+        if (keep[t] < 0) continue;
+        if (n != t) {
+            memcpy(c->xn + n * e, c->xn + t * e, (size_t)e * sizeof(float));
+            memcpy(c->x + n * e, c->x + t * e, (size_t)e * sizeof(float));
+        }
+        n++;
+    }
+    return n;
+}
+
+/* Layer il over the step's n_tok tokens.  Keys and values are stored for
+ * all of them; in the last layer (keep non-NULL: each token's logits row
+ * or -1) only the tokens whose logits are kept go on past attention,
+ * gathered to the front, since nothing reads the others' hidden states.
+ * Every product and epilogue works row by row (a row's bits do not depend
+ * on the rows beside it), so the kept rows come out as they would have.
+ * Returns the number of rows it finished. */
+static int64_t layer(l1_ctx *c, int il, int64_t n_tok, const int32_t *keep) {
     const l1__hparams *hp = &c->model->hp;
     const l1__layer *L = &c->model->layers[il];
     const int64_t e = hp->n_embd, kvd = (int64_t)hp->n_head_kv * hp->head_dim, ff = hp->n_ff;
@@ -845,6 +868,7 @@ static void layer(l1_ctx *c, int il, int64_t n_tok) {
                    prod_of(&L->wv, c->v, kvd, EPI_V, (const float *)L->bv.data)};
     run_prods(c, &a, il, qkv, 3);
     attend(c, il, n_tok);
+    if (keep && (n_tok = gather_kept(c, keep, n_tok)) == 0) return 0;
     a = act_of(c->xn, e, n_tok, e);
     prod o = prod_of(&L->wo, c->tmp, e, EPI_RESIDUAL, NULL);
     run_prods(c, &a, il, &o, 1);
@@ -865,6 +889,7 @@ static void layer(l1_ctx *c, int il, int64_t n_tok) {
     a = act_of(c->gate, ff, n_tok, ff);
     prod down = prod_of(&L->w_down, c->tmp, e, EPI_RESIDUAL, NULL);
     run_prods(c, &a, il, &down, 1);
+    return n_tok;
 }
 
 static void embed(l1_ctx *c, const l1_token *tokens, int64_t n_tok) {
@@ -890,7 +915,7 @@ static void head(l1_ctx *c, int64_t n_rows, float *out) {
 static l1_status step(l1_ctx *c, const l1_token *tokens, int64_t s0, int64_t n_tok, l1_abort_fn poll,
                       void *poll_user) {
     const l1__hparams *hp = &c->model->hp;
-    const int64_t hh = hp->head_dim / 2, e = hp->n_embd;
+    const int64_t hh = hp->head_dim / 2;
     int32_t count[L1_MAX_SEQ] = {0};
     for (int64_t t = 0; t < n_tok; t++) {
         c->tok_seq[t] = c->eval_seq[s0 + t];
@@ -901,20 +926,16 @@ static l1_status step(l1_ctx *c, const l1_token *tokens, int64_t s0, int64_t n_t
     for (int64_t t = 0; t < n_tok; t++)
         c->tok_f32[t] = c->params.f32_activations || count[c->tok_seq[t]] >= REF_ATTN_TILE;
     embed(c, tokens + s0, n_tok);
+    int64_t n_rows = 0;
     for (int il = 0; il < hp->n_layer; il++) {
         if ((poll && poll(poll_user)) || l1__ctx_abort_requested(c))
             return l1__error(L1_ERR_ABORTED, "l1_ctx_eval: stopped by the abort callback");
-        layer(c, il, n_tok);
+        n_rows = layer(c, il, n_tok, il == hp->n_layer - 1 ? c->out_row + s0 : NULL);
     }
-    /* The rows whose logits are kept, gathered in order (their logits rows
-     * are consecutive). */
-    int64_t n_rows = 0, row0 = -1;
-    for (int64_t t = 0; t < n_tok; t++) {
-        if (c->out_row[s0 + t] < 0) continue;
-        if (row0 < 0) row0 = c->out_row[s0 + t];
-        if (n_rows != t) memcpy(c->x + n_rows * e, c->x + t * e, (size_t)e * sizeof(float));
-        n_rows++;
-    }
+    /* The last layer left the rows whose logits are kept at the front, in
+     * order (their logits rows are consecutive). */
+    int64_t row0 = -1;
+    for (int64_t t = 0; t < n_tok && row0 < 0; t++) row0 = c->out_row[s0 + t];
     if (n_rows) head(c, n_rows, c->logits + (size_t)row0 * (size_t)hp->n_vocab);
     return L1_OK;
 }
