@@ -67,16 +67,29 @@ L1__AI int32x4_t x8_u8x4(const uint8_t *p, int rh) {
 /* The running sums of 4 rows for NT tokens: zero at the first chunk, else
  * what the previous chunk stored. */
 #define X8_ACC_LOAD(acc, NT, s, lds, first)                                                   \
-    for (int t = 0; t < (NT); t++) (acc)[t] = (first) ? vdupq_n_f32(0.0f) : vld1q_f32((s) + (size_t)t * (lds))
+    L1__UNROLL for (int t = 0; t < (NT); t++) (acc)[t] = (first) ? vdupq_n_f32(0.0f) : vld1q_f32((s) + (size_t)t * (lds))
 #define X8_ACC_STORE(acc, NT, s, lds) \
-    for (int t = 0; t < (NT); t++) vst1q_f32((s) + (size_t)t * (lds), (acc)[t])
+    L1__UNROLL for (int t = 0; t < (NT); t++) vst1q_f32((s) + (size_t)t * (lds), (acc)[t])
 
 /* ---- Q4_0 and Q8_0 ---------------------------------------------------------------- */
+
+/* dx times lane t % 4 of dy (a constant lane once the token loop is
+ * unrolled; every lane a literal for builds that do not unroll). */
+L1__AI float32x4_t x8_scale_lane(float32x4_t dx, float32x4_t dy, int t) {
+    switch (t & 3) {
+    case 0: return vmulq_laneq_f32(dx, dy, 0);
+    case 1: return vmulq_laneq_f32(dx, dy, 1);
+    case 2: return vmulq_laneq_f32(dx, dy, 2);
+    default: return vmulq_laneq_f32(dx, dy, 3);
+    }
+}
 
 /* Rows 4rh .. 4rh + 3 of one group over nbc blocks from gp (group-block
  * layout of repack.h: u16 d[8], then 32-byte vectors m of 8 rows x 4
  * bytes; Q4_0's low nibbles pair with activation bytes 4m.., high nibbles
- * with 16 + 4m..; Q8_0's vector m with 4m..). */
+ * with 16 + 4m..; Q8_0's vector m with 4m..).  dy and seed hold block b's
+ * values for token t at b * L1__X8_MAX_TOKENS + t, so one load brings
+ * four tokens' activation scales. */
 L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int rh,
                             int first, const float *dy, const int32_t *seed, const l1__block_q8_0 *const *ys) {
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
@@ -96,14 +109,17 @@ L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
             }
         }
         const float32x4_t dx = x8_f16x4(gp + 8 * rh);
+        const float *dyb = dy + b * L1__X8_MAX_TOKENS;
+        float32x4_t dyv[L1__X8_MAX_TOKENS / 4];
+        L1__UNROLL for (int q = 0; q < (NT + 3) / 4; q++) dyv[q] = vld1q_f32(dyb + 4 * q);
         L1__UNROLL for (int t = 0; t < NT; t++) {
-            const int8_t *ya = ys[t][b].qs;
+            const int8x16x2_t a = vld1q_s8_x2(ys[t][b].qs);
             /* One chain of 8 sdot from the seed: the tokens' chains run
              * side by side. */
-            int32x4_t is = vld1q_dup_s32(&seed[t * ARM_X8_CHUNK32 + b]);
-            X8_SDOT4(is, w[0], w[1], w[2], w[3], vld1q_s8(ya));
-            X8_SDOT4(is, w[4], w[5], w[6], w[7], vld1q_s8(ya + 16));
-            acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(is), vmulq_n_f32(dx, dy[t * ARM_X8_CHUNK32 + b]));
+            int32x4_t is = is_q8 ? vdupq_n_s32(0) : vld1q_dup_s32(&seed[b * L1__X8_MAX_TOKENS + t]);
+            X8_SDOT4(is, w[0], w[1], w[2], w[3], a.val[0]);
+            X8_SDOT4(is, w[4], w[5], w[6], w[7], a.val[1]);
+            acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(is), x8_scale_lane(dx, dyv[t / 4], t));
         }
     }
     X8_ACC_STORE(acc, NT, s, lds);
@@ -164,7 +180,7 @@ L1__AI void x8_q32_rows8(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
         int32x4_t is[2][2];
         L1__UNROLL for (int t = 0; t < NT; t++) {
             a[t] = vld1q_s8_x2(ys[t][b].qs);
-            is[t][0] = is[t][1] = is_q8 ? vdupq_n_s32(0) : vld1q_dup_s32(&seed[t * ARM_X8_CHUNK32 + b]);
+            is[t][0] = is[t][1] = is_q8 ? vdupq_n_s32(0) : vld1q_dup_s32(&seed[b * L1__X8_MAX_TOKENS + t]);
         }
         if (is_q8) {
             X8_R8_Q8_RUN(0, 0, 1);
@@ -178,7 +194,7 @@ L1__AI void x8_q32_rows8(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
         const float16x8_t d16 = vreinterpretq_f16_u16(vld1q_u16((const uint16_t *)gp));
         const float32x4_t dx[2] = {vcvt_f32_f16(vget_low_f16(d16)), vcvt_high_f32_f16(d16)};
         L1__UNROLL for (int t = 0; t < NT; t++) {
-            const float dyt = dy[t * ARM_X8_CHUNK32 + b];
+            const float dyt = dy[b * L1__X8_MAX_TOKENS + t];
             L1__UNROLL for (int h = 0; h < 2; h++)
                 acc[t][h] = vfmaq_f32(acc[t][h], vcvtq_f32_s32(is[t][h]), vmulq_n_f32(dx[h], dyt));
         }
@@ -195,18 +211,23 @@ L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, s
     const int64_t nb = n / L1_QK32;
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
     const l1__block_q8_0 *ys[L1__X8_MAX_TOKENS];
+    /* Block b's activation scale and Q4_0 seed (-8 times the activation
+     * code sum) for token t at b * L1__X8_MAX_TOKENS + t. */
     float dy[L1__X8_MAX_TOKENS * ARM_X8_CHUNK32];
-    int32_t seed[L1__X8_MAX_TOKENS * ARM_X8_CHUNK32]; /* Q4_0: -8 times the activation code sum */
+    int32_t seed[L1__X8_MAX_TOKENS * ARM_X8_CHUNK32];
     for (int64_t b0 = 0; b0 < nb; b0 += ARM_X8_CHUNK32) {
         const int64_t nbc = nb - b0 < ARM_X8_CHUNK32 ? nb - b0 : ARM_X8_CHUNK32;
         for (int t = 0; t < nt; t++) {
             ys[t] = (const l1__block_q8_0 *)((const uint8_t *)y + (size_t)t * by) + b0;
             for (int64_t b = 0; b < nbc; b++) {
-                dy[t * ARM_X8_CHUNK32 + b] = f16(ys[t][b].d);
-                seed[t * ARM_X8_CHUNK32 + b] =
+                dy[b * L1__X8_MAX_TOKENS + t] = f16(ys[t][b].d);
+                seed[b * L1__X8_MAX_TOKENS + t] =
                     is_q8 ? 0 : -8 * (vaddlvq_s8(vld1q_s8(ys[t][b].qs)) + vaddlvq_s8(vld1q_s8(ys[t][b].qs + 16)));
             }
         }
+        /* The lanes past nt of a 4-token load of dy, never used, zero. */
+        for (int t = nt; t % 4; t++)
+            for (int64_t b = 0; b < nbc; b++) dy[b * L1__X8_MAX_TOKENS + t] = 0.0f;
         for (int64_t g = 0; g < ng; g++) {
             const uint8_t *gp = (const uint8_t *)xp + (size_t)g * gbytes + (size_t)b0 * bb;
             if (nt <= 2) {
