@@ -32,7 +32,7 @@
 #  error "the NEON x8 Q8_0 kernel reads the codes unflipped"
 #endif
 
-#define ARM_X8_CHUNK32 128 /* 32-value blocks per chunk of prepared activation scales */
+#define ARM_X8_CHUNK32 64  /* 32-value blocks per chunk of prepared activation data */
 #define ARM_X8_CHUNKK 32   /* 256-value blocks per chunk of prepared activation data */
 
 /* The 4 f16 row scales at p, as f32 (exact). */
@@ -73,8 +73,18 @@ L1__AI int32x4_t x8_u8x4(const uint8_t *p, int rh) {
 
 /* ---- Q4_0 and Q8_0 ---------------------------------------------------------------- */
 
-/* dx times lane t % 4 of dy (a constant lane once the token loop is
- * unrolled; every lane a literal for builds that do not unroll). */
+/* Block b of a chunk, prepared for up to L1__X8_MAX_TOKENS tokens: the
+ * activation codes of token t side by side (3-8 tokens only), its scale
+ * and its Q4_0 seed (-8 times the code sum), so the 3-8 token body finds
+ * everything at fixed offsets from one pointer. */
+typedef struct {
+    int8_t qs[L1__X8_MAX_TOKENS][L1_QK32];
+    float dy[L1__X8_MAX_TOKENS];
+    int32_t seed[L1__X8_MAX_TOKENS];
+} x8_q32_prep;
+
+/* dx times lane t % 4 of dy, and lane t % 4 of v in every lane (constant
+ * lanes once the token loop is unrolled; literal lanes in every build). */
 L1__AI float32x4_t x8_scale_lane(float32x4_t dx, float32x4_t dy, int t) {
     switch (t & 3) {
     case 0: return vmulq_laneq_f32(dx, dy, 0);
@@ -83,19 +93,26 @@ L1__AI float32x4_t x8_scale_lane(float32x4_t dx, float32x4_t dy, int t) {
     default: return vmulq_laneq_f32(dx, dy, 3);
     }
 }
+L1__AI int32x4_t x8_dup_lane(int32x4_t v, int t) {
+    switch (t & 3) {
+    case 0: return vdupq_laneq_s32(v, 0);
+    case 1: return vdupq_laneq_s32(v, 1);
+    case 2: return vdupq_laneq_s32(v, 2);
+    default: return vdupq_laneq_s32(v, 3);
+    }
+}
 
 /* Rows 4rh .. 4rh + 3 of one group over nbc blocks from gp (group-block
  * layout of repack.h: u16 d[8], then 32-byte vectors m of 8 rows x 4
  * bytes; Q4_0's low nibbles pair with activation bytes 4m.., high nibbles
- * with 16 + 4m..; Q8_0's vector m with 4m..).  dy and seed hold block b's
- * values for token t at b * L1__X8_MAX_TOKENS + t, so one load brings
- * four tokens' activation scales. */
+ * with 16 + 4m..; Q8_0's vector m with 4m..), for NT (3..8) tokens
+ * prepared in pr. */
 L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int rh,
-                            int first, const float *dy, const int32_t *seed, const l1__block_q8_0 *const *ys) {
+                            int first, const x8_q32_prep *pr) {
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
     float32x4_t acc[L1__X8_MAX_TOKENS];
     X8_ACC_LOAD(acc, NT, s, lds, first);
-    for (int64_t b = 0; b < nbc; b++, gp += bb) {
+    for (int64_t b = 0; b < nbc; b++, gp += bb, pr++) {
         int8x16_t w[8];
         if (is_q8) {
             /* The codes as they are (L1__X8_Q8_FLIP is 0 on this architecture). */
@@ -109,16 +126,18 @@ L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
             }
         }
         const float32x4_t dx = x8_f16x4(gp + 8 * rh);
-        const float *dyb = dy + b * L1__X8_MAX_TOKENS;
         float32x4_t dyv[L1__X8_MAX_TOKENS / 4];
-        L1__UNROLL for (int q = 0; q < (NT + 3) / 4; q++) dyv[q] = vld1q_f32(dyb + 4 * q);
+        int32x4_t sdv[L1__X8_MAX_TOKENS / 4];
+        L1__UNROLL for (int q = 0; q < (NT + 3) / 4; q++) {
+            dyv[q] = vld1q_f32(pr->dy + 4 * q);
+            sdv[q] = is_q8 ? vdupq_n_s32(0) : vld1q_s32(pr->seed + 4 * q);
+        }
         L1__UNROLL for (int t = 0; t < NT; t++) {
-            const int8x16x2_t a = vld1q_s8_x2(ys[t][b].qs);
             /* One chain of 8 sdot from the seed: the tokens' chains run
              * side by side. */
-            int32x4_t is = is_q8 ? vdupq_n_s32(0) : vld1q_dup_s32(&seed[b * L1__X8_MAX_TOKENS + t]);
-            X8_SDOT4(is, w[0], w[1], w[2], w[3], a.val[0]);
-            X8_SDOT4(is, w[4], w[5], w[6], w[7], a.val[1]);
+            int32x4_t is = is_q8 ? vdupq_n_s32(0) : x8_dup_lane(sdv[t / 4], t);
+            X8_SDOT4(is, w[0], w[1], w[2], w[3], vld1q_s8(pr->qs[t]));
+            X8_SDOT4(is, w[4], w[5], w[6], w[7], vld1q_s8(pr->qs[t] + 16));
             acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(is), x8_scale_lane(dx, dyv[t / 4], t));
         }
     }
@@ -169,7 +188,7 @@ L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
         }                                                                                        \
     } while (0)
 L1__AI void x8_q32_rows8(int is_q8, int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int first,
-                            const float *dy, const int32_t *seed, const l1__block_q8_0 *const *ys) {
+                            const x8_q32_prep *pr, const l1__block_q8_0 *const *ys) {
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
     float32x4_t acc[2][2];
     for (int t = 0; t < NT; t++)
@@ -180,7 +199,7 @@ L1__AI void x8_q32_rows8(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
         int32x4_t is[2][2];
         L1__UNROLL for (int t = 0; t < NT; t++) {
             a[t] = vld1q_s8_x2(ys[t][b].qs);
-            is[t][0] = is[t][1] = is_q8 ? vdupq_n_s32(0) : vld1q_dup_s32(&seed[b * L1__X8_MAX_TOKENS + t]);
+            is[t][0] = is[t][1] = is_q8 ? vdupq_n_s32(0) : vld1q_dup_s32(&pr[b].seed[t]);
         }
         if (is_q8) {
             X8_R8_Q8_RUN(0, 0, 1);
@@ -194,7 +213,7 @@ L1__AI void x8_q32_rows8(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
         const float16x8_t d16 = vreinterpretq_f16_u16(vld1q_u16((const uint16_t *)gp));
         const float32x4_t dx[2] = {vcvt_f32_f16(vget_low_f16(d16)), vcvt_high_f32_f16(d16)};
         L1__UNROLL for (int t = 0; t < NT; t++) {
-            const float dyt = dy[b * L1__X8_MAX_TOKENS + t];
+            const float dyt = pr[b].dy[t];
             L1__UNROLL for (int h = 0; h < 2; h++)
                 acc[t][h] = vfmaq_f32(acc[t][h], vcvtq_f32_s32(is[t][h]), vmulq_n_f32(dx[h], dyt));
         }
@@ -211,33 +230,31 @@ L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, s
     const int64_t nb = n / L1_QK32;
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
     const l1__block_q8_0 *ys[L1__X8_MAX_TOKENS];
-    /* Block b's activation scale and Q4_0 seed (-8 times the activation
-     * code sum) for token t at b * L1__X8_MAX_TOKENS + t. */
-    float dy[L1__X8_MAX_TOKENS * ARM_X8_CHUNK32];
-    int32_t seed[L1__X8_MAX_TOKENS * ARM_X8_CHUNK32];
+    x8_q32_prep prep[ARM_X8_CHUNK32];
     for (int64_t b0 = 0; b0 < nb; b0 += ARM_X8_CHUNK32) {
         const int64_t nbc = nb - b0 < ARM_X8_CHUNK32 ? nb - b0 : ARM_X8_CHUNK32;
         for (int t = 0; t < nt; t++) {
             ys[t] = (const l1__block_q8_0 *)((const uint8_t *)y + (size_t)t * by) + b0;
             for (int64_t b = 0; b < nbc; b++) {
-                dy[b * L1__X8_MAX_TOKENS + t] = f16(ys[t][b].d);
-                seed[b * L1__X8_MAX_TOKENS + t] =
-                    is_q8 ? 0 : -8 * (vaddlvq_s8(vld1q_s8(ys[t][b].qs)) + vaddlvq_s8(vld1q_s8(ys[t][b].qs + 16)));
+                x8_q32_prep *p = &prep[b];
+                p->dy[t] = f16(ys[t][b].d);
+                p->seed[t] = is_q8 ? 0 : -8 * (vaddlvq_s8(vld1q_s8(ys[t][b].qs)) + vaddlvq_s8(vld1q_s8(ys[t][b].qs + 16)));
+                if (nt > 2) memcpy(p->qs[t], ys[t][b].qs, L1_QK32);
             }
         }
-        /* The lanes past nt of a 4-token load of dy, never used, zero. */
+        /* The lanes past nt of a 4-token load, never used, zero. */
         for (int t = nt; t % 4; t++)
-            for (int64_t b = 0; b < nbc; b++) dy[b * L1__X8_MAX_TOKENS + t] = 0.0f;
+            for (int64_t b = 0; b < nbc; b++) prep[b].dy[t] = 0.0f, prep[b].seed[t] = 0;
         for (int64_t g = 0; g < ng; g++) {
             const uint8_t *gp = (const uint8_t *)xp + (size_t)g * gbytes + (size_t)b0 * bb;
             if (nt <= 2) {
-                if (nt == 2) x8_q32_rows8(is_q8, 2, nbc, s + 8 * g, lds, gp, b0 == 0, dy, seed, ys);
-                else x8_q32_rows8(is_q8, 1, nbc, s + 8 * g, lds, gp, b0 == 0, dy, seed, ys);
+                if (nt == 2) x8_q32_rows8(is_q8, 2, nbc, s + 8 * g, lds, gp, b0 == 0, prep, ys);
+                else x8_q32_rows8(is_q8, 1, nbc, s + 8 * g, lds, gp, b0 == 0, prep, ys);
                 continue;
             }
             for (int rh = 0; rh < 2; rh++) {
                 float *sg = s + 8 * g + 4 * rh;
-#define X8_Q32(NT) x8_q32_rows4(is_q8, NT, nbc, sg, lds, gp, rh, b0 == 0, dy, seed, ys)
+#define X8_Q32(NT) x8_q32_rows4(is_q8, NT, nbc, sg, lds, gp, rh, b0 == 0, prep)
                 L1__X8_BY_NT(nt, X8_Q32);
 #undef X8_Q32
             }
