@@ -124,6 +124,9 @@ static void nf_attention_f16acc(const l1__attn_args *a) {
 }
 
 #define NF_ATTN_BLOCK L1__ATTN_BLOCK
+/* Loops over 16 accumulator registers, unrolled whole so they stay in
+ * registers. */
+#define NF_UNROLL16 _Pragma("GCC unroll 16")
 
 NF_INLINE float32x4_t nf_load_kv(const void *row, int64_t i, bool h) {
     return h ? load_f16x4((const uint16_t *)row + i) : vld1q_f32((const float *)row + i);
@@ -141,13 +144,13 @@ NF_INLINE void nf_scores(const float *q, const uint8_t *k, size_t stride, int64_
     for (; j + 4 <= nb; j += 4) {
         const void *r[4];
         float32x4_t acc[4];
-        for (int t = 0; t < 4; t++) {
+        L1__UNROLL for (int t = 0; t < 4; t++) {
             r[t] = k + (size_t)(j + t) * stride;
             acc[t] = vdupq_n_f32(0.0f);
         }
         for (int64_t i = 0; i < dv; i += 4) {
             const float32x4_t qv = vld1q_f32(q + i);
-            for (int t = 0; t < 4; t++) acc[t] = vfmaq_f32(acc[t], nf_load_kv(r[t], i, h), qv);
+            L1__UNROLL for (int t = 0; t < 4; t++) acc[t] = vfmaq_f32(acc[t], nf_load_kv(r[t], i, h), qv);
         }
         float32x4_t s4 = vpaddq_f32(vpaddq_f32(acc[0], acc[1]), vpaddq_f32(acc[2], acc[3]));
         if (dv < d) {
@@ -174,12 +177,13 @@ NF_INLINE void nf_accumulate(float *acc, const float *p, const uint8_t *v, size_
     int64_t c = 0;
     for (; c + 64 <= d; c += 64) {
         float32x4_t x[16];
-        for (int u = 0; u < 16; u++) x[u] = vld1q_f32(acc + c + 4 * u);
+        NF_UNROLL16 for (int u = 0; u < 16; u++) x[u] = vld1q_f32(acc + c + 4 * u);
         for (int64_t j = 0; j < nb; j++) {
             const void *r = v + (size_t)j * stride;
-            for (int u = 0; u < 16; u++) x[u] = vfmaq_n_f32(x[u], nf_load_kv(r, c + 4 * u, h), p[j]);
+            const float pj = p[j];
+            NF_UNROLL16 for (int u = 0; u < 16; u++) x[u] = vfmaq_n_f32(x[u], nf_load_kv(r, c + 4 * u, h), pj);
         }
-        for (int u = 0; u < 16; u++) vst1q_f32(acc + c + 4 * u, x[u]);
+        NF_UNROLL16 for (int u = 0; u < 16; u++) vst1q_f32(acc + c + 4 * u, x[u]);
     }
     for (; c + 4 <= d; c += 4) {
         float32x4_t x = vld1q_f32(acc + c);
