@@ -297,6 +297,47 @@ static void long_eval_split_into_batches_matches_one_batch(void **state) {
     l1_ctx_free(b);
 }
 
+/* The last layer carries only the rows whose logits are kept past
+ * attention.  Expected values: the same eval keeping every row, which runs
+ * the last layer on all of them; each kept row must equal its row there
+ * bit for bit (same step, same attention path), whichever rows are kept,
+ * also when a step keeps none (n_batch 6: the first steps of the prompt),
+ * and the cache must be the same afterwards (a decode step compared). */
+static void rows_without_logits_leave_the_kept_rows_unchanged(void **state) {
+    (void)state;
+    const int n = 20, nv = l1_n_vocab(g_model);
+    l1_token t[21];
+    tokens(t, 21, 3);
+    const size_t bytes = (size_t)nv * sizeof(float);
+    for (int split = 0; split < 2; split++) {
+        const int32_t nb = split ? 6 : 512;
+        l1_ctx *all = new_ctx(64, nb, L1_KV_F16), *last = new_ctx(64, nb, L1_KV_F16),
+               *some = new_ctx(64, nb, L1_KV_F16);
+        assert_int_equal(l1_ctx_eval(all, t, n, L1_EVAL_ALL_LOGITS), L1_OK);
+        assert_int_equal(l1_ctx_eval(last, t, n, 0), L1_OK);
+        assert_memory_equal(l1_ctx_logits(all, n - 1), l1_ctx_logits(last, -1), bytes);
+        int8_t keep[20] = {0};
+        keep[2] = keep[11] = keep[12] = keep[17] = 1;
+        const l1_batch b = {.n = n, .tokens = t, .logits = keep};
+        assert_int_equal(l1_ctx_decode(some, &b), L1_OK);
+        for (int i = 0; i < n; i++) {
+            if (!keep[i]) {
+                assert_null(l1_ctx_batch_logits(some, i));
+                continue;
+            }
+            assert_memory_equal(l1_ctx_logits(all, i), l1_ctx_batch_logits(some, i), bytes);
+        }
+        assert_int_equal(l1_ctx_eval(all, &t[n], 1, 0), L1_OK);
+        assert_int_equal(l1_ctx_eval(last, &t[n], 1, 0), L1_OK);
+        assert_int_equal(l1_ctx_eval(some, &t[n], 1, 0), L1_OK);
+        assert_memory_equal(l1_ctx_logits(all, -1), l1_ctx_logits(last, -1), bytes);
+        assert_memory_equal(l1_ctx_logits(all, -1), l1_ctx_logits(some, -1), bytes);
+        l1_ctx_free(all);
+        l1_ctx_free(last);
+        l1_ctx_free(some);
+    }
+}
+
 static void truncate_rewinds_so_a_prefix_is_reused(void **state) {
     (void)state;
     const int nv = l1_n_vocab(g_model);
@@ -602,6 +643,7 @@ int main(void) {
         cmocka_unit_test(softmax_sums_to_one_and_keeps_order),
         cmocka_unit_test(decode_after_prefill_equals_whole_sequence),
         cmocka_unit_test(long_eval_split_into_batches_matches_one_batch),
+        cmocka_unit_test(rows_without_logits_leave_the_kept_rows_unchanged),
         cmocka_unit_test(truncate_rewinds_so_a_prefix_is_reused),
         cmocka_unit_test(full_cache_returns_context_full_and_changes_nothing),
         cmocka_unit_test(abort_callback_stops_eval_and_keeps_n_past),

@@ -14,8 +14,11 @@
  *       └──────────────────────────────────────────────── + ◄─────┘
  *
  * then RMSNorm(output_norm) and the output head on the positions whose
- * logits are wanted.  Prefill (n tokens) and decode (n = 1) are the same
- * code; an eval longer than n_batch is run in steps of n_batch.
+ * logits are wanted.  The last layer stores every token's K and V but
+ * carries only those positions past attention (the others' hidden states
+ * are never read), as the reference does.  Prefill (n tokens) and decode
+ * (n = 1) are the same code; an eval longer than n_batch is run in steps
+ * of n_batch.
  *
  * Numerics follow the reference CPU backend so that logits match it
  * closely: every matmul input row is converted once to the activation type
