@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """bench/arm/by_function.py - guest instructions per function from one or
-two bench/arm/insn_blocks.c profiles of an aarch64 program run under qemu.
+two block profiles of an aarch64 program run under qemu (the plugin
+bench/arm/insn_count.c with blocks=on).
 
   bench/arm/by_function.py PROGRAM A.blocks [B.blocks TOKENS] [-n TOP]
 

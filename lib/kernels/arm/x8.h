@@ -83,8 +83,9 @@ typedef struct {
     int32_t seed[L1__X8_MAX_TOKENS];
 } x8_q32_prep;
 
-/* dx times lane t % 4 of dy, and lane t % 4 of v in every lane (constant
- * lanes once the token loop is unrolled; literal lanes in every build). */
+/* dx times lane t % 4 of dy (x8_scale_lane), and lane t % 4 of v in every
+ * lane (x8_dup_lane): the lane is a constant once the token loop is
+ * unrolled, and a literal in every build. */
 L1__AI float32x4_t x8_scale_lane(float32x4_t dx, float32x4_t dy, int t) {
     switch (t & 3) {
     case 0: return vmulq_laneq_f32(dx, dy, 0);
