@@ -74,9 +74,9 @@ L1__AI int32x4_t x8_u8x4(const uint8_t *p, int rh) {
 /* ---- Q4_0 and Q8_0 ---------------------------------------------------------------- */
 
 /* Block b of a chunk, prepared for up to L1__X8_MAX_TOKENS tokens: the
- * activation codes of token t side by side (3-8 tokens only), its scale
- * and its Q4_0 seed (-8 times the code sum), so the 3-8 token body finds
- * everything at fixed offsets from one pointer. */
+ * activation codes of token t side by side, its scale and its Q4_0 seed
+ * (-8 times the code sum), so the bodies find everything at fixed offsets
+ * from one pointer. */
 typedef struct {
     int8_t qs[L1__X8_MAX_TOKENS][L1_QK32];
     float dy[L1__X8_MAX_TOKENS];
@@ -189,7 +189,7 @@ L1__AI void x8_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
         }                                                                                        \
     } while (0)
 L1__AI void x8_q32_rows8(int is_q8, int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int first,
-                            const x8_q32_prep *pr, const l1__block_q8_0 *const *ys) {
+                            const x8_q32_prep *pr) {
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
     float32x4_t acc[2][2];
     for (int t = 0; t < NT; t++)
@@ -199,7 +199,7 @@ L1__AI void x8_q32_rows8(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
         int8x16x2_t a[2];
         int32x4_t is[2][2];
         L1__UNROLL for (int t = 0; t < NT; t++) {
-            a[t] = vld1q_s8_x2(ys[t][b].qs);
+            a[t] = vld1q_s8_x2(pr[b].qs[t]);
             is[t][0] = is[t][1] = is_q8 ? vdupq_n_s32(0) : vld1q_dup_s32(&pr[b].seed[t]);
         }
         if (is_q8) {
@@ -230,17 +230,16 @@ L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, s
                       const void *y, size_t by, int nt) {
     const int64_t nb = n / L1_QK32;
     const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
-    const l1__block_q8_0 *ys[L1__X8_MAX_TOKENS];
     x8_q32_prep prep[ARM_X8_CHUNK32];
     for (int64_t b0 = 0; b0 < nb; b0 += ARM_X8_CHUNK32) {
         const int64_t nbc = nb - b0 < ARM_X8_CHUNK32 ? nb - b0 : ARM_X8_CHUNK32;
         for (int t = 0; t < nt; t++) {
-            ys[t] = (const l1__block_q8_0 *)((const uint8_t *)y + (size_t)t * by) + b0;
+            const l1__block_q8_0 *yt = (const l1__block_q8_0 *)((const uint8_t *)y + (size_t)t * by) + b0;
             for (int64_t b = 0; b < nbc; b++) {
                 x8_q32_prep *p = &prep[b];
-                p->dy[t] = f16(ys[t][b].d);
-                p->seed[t] = is_q8 ? 0 : -8 * (vaddlvq_s8(vld1q_s8(ys[t][b].qs)) + vaddlvq_s8(vld1q_s8(ys[t][b].qs + 16)));
-                if (nt > 2) memcpy(p->qs[t], ys[t][b].qs, L1_QK32);
+                p->dy[t] = f16(yt[b].d);
+                p->seed[t] = is_q8 ? 0 : -8 * (vaddlvq_s8(vld1q_s8(yt[b].qs)) + vaddlvq_s8(vld1q_s8(yt[b].qs + 16)));
+                memcpy(p->qs[t], yt[b].qs, L1_QK32);
             }
         }
         /* The lanes past nt of a 4-token load, never used, zero. */
@@ -249,8 +248,8 @@ L1__AI void x8_q32(int is_q8, int64_t n, float *s, size_t lds, const void *xp, s
         for (int64_t g = 0; g < ng; g++) {
             const uint8_t *gp = (const uint8_t *)xp + (size_t)g * gbytes + (size_t)b0 * bb;
             if (nt <= 2) {
-                if (nt == 2) x8_q32_rows8(is_q8, 2, nbc, s + 8 * g, lds, gp, b0 == 0, prep, ys);
-                else x8_q32_rows8(is_q8, 1, nbc, s + 8 * g, lds, gp, b0 == 0, prep, ys);
+                if (nt == 2) x8_q32_rows8(is_q8, 2, nbc, s + 8 * g, lds, gp, b0 == 0, prep);
+                else x8_q32_rows8(is_q8, 1, nbc, s + 8 * g, lds, gp, b0 == 0, prep);
                 continue;
             }
             for (int rh = 0; rh < 2; rh++) {
