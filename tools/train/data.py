@@ -10,7 +10,8 @@ the generation prompt with "<think>\\n"):
 The response is a scratchpad, "</think>", then "\\n\\n**Final Answer**\\n"
 (the text l1 writes after a forced close) and "\\boxed{C}", then EOS.  The
 scratchpad comes in four routes, from the full digit-by-digit sentences to
-none; an example takes the longest route whose whole response fits N.
+none; an example takes the fullest route that N holds for every problem of
+its class (operation and digit counts: what the prompt shows).
 """
 import random
 
@@ -72,7 +73,9 @@ def add_steps(a, b):
 
 
 def sub_steps(a, b):
-    """a >= b."""
+    """a >= b.  The compact equations decide the borrow up front (14-9=5);
+    the full route writes a column's digits first and then decides
+    (4-9 is below 0, so 14-9=5), so the decision reads what is written."""
     n = len(str(a))
     da, db = digits_right(a, n), digits_right(b, n)
     eqs, cols, br = [], [], 0
@@ -80,14 +83,36 @@ def sub_steps(a, b):
         d = x - y - br
         left = "%d-%d" % (x, y) if br == 0 else "%d-%d-1" % (x, y)
         if d < 0:
-            eq = "1" + left + "=%d" % (d + 10)
+            eqs.append("1" + left + "=%d" % (d + 10))
+            eq = left + " is below 0, so 1" + left + "=%d" % (d + 10)
             br = 1
         else:
-            eq = left + "=%d" % d
+            eqs.append(left + "=%d" % d)
+            eq = eqs[-1]
             br = 0
-        eqs.append(eq)
         cols.append((eq, d + 10 * br, br))
     return eqs, column_lines(cols, "borrow")
+
+
+def ndigits(n):
+    return "1 digit" if n == 1 else "%d digits" % n
+
+
+def compare_line(a, b):
+    """Which operand is larger, decided from text already written: the digit
+    counts, or the digits from the left up to the first that differ, each
+    pair labelled as it is written."""
+    sa, sb = str(a), str(b)
+    if len(sa) != len(sb):
+        return "Compare %d and %d: %s and %s.\n" % (a, b, ndigits(len(sa)), ndigits(len(sb)))
+    pairs = []
+    for x, y in zip(sa, sb):
+        if x == y:
+            pairs.append("%s and %s same" % (x, y))
+            continue
+        pairs.append("%s and %s, %s" % (x, y, "below" if x < y else "above"))
+        break
+    return "Compare %d and %d: %s each; from the left %s.\n" % (a, b, ndigits(len(sa)), "; ".join(pairs))
 
 
 def mul_steps(a, b):
@@ -115,12 +140,12 @@ def routes(a, op, b):
         c = a - b
         if a >= b:
             eqs, lines = sub_steps(a, b)
-            full = ("Take %d from %d, from the right.\n" % (b, a) + "".join(lines)
+            full = (compare_line(a, b) + "So take %d from %d, from the right.\n" % (b, a) + "".join(lines)
                     + "The difference is %d.\n" % c)
             compact = ", ".join(eqs) + ".\nSo %d.\n" % c
         else:
             eqs, lines = sub_steps(b, a)
-            full = ("%d is less than %d, so take %d from %d and negate.\n" % (a, b, a, b)
+            full = (compare_line(a, b) + "So %d is less: take %d from %d and negate.\n" % (a, a, b)
                     + "".join(lines) + "That gives %d, so the answer is %d.\n" % (-c, c))
             compact = "Negate: " + ", ".join(eqs) + ".\nSo %d.\n" % c
     else:
@@ -138,9 +163,9 @@ def response(scratch, c):
 
 def sample_problem(rng):
     r = rng.random()
-    if r < 0.4:
+    if r < 0.42:
         op = "+"
-    elif r < 0.8:
+    elif r < 0.88:
         op = "-"
     else:
         op = "*"
@@ -154,25 +179,61 @@ def sample_problem(rng):
 
 
 def sample_budget(rng):
-    """None (no instruction) 10%, an evaluation budget 40%, any N in
-    [16, 300] 50%: about half the examples get the full route."""
+    """None (no instruction) 10%, an evaluation budget 30%, any N in
+    [16, 512] 60%: most examples get the full route."""
     r = rng.random()
     if r < 0.1:
         return None
-    if r < 0.5:
+    if r < 0.4:
         return rng.choice(EVAL_BUDGETS)
-    return rng.randint(16, 300)
+    return rng.randint(16, 512)
+
+
+def problem_class(a, op, b):
+    """What the prompt shows of a problem's size: the operation and the
+    operands' digit counts."""
+    return op, len(str(a)), len(str(b))
+
+
+def class_problem(rng, cls):
+    op, la, lb = cls
+    lo = lambda k: 0 if k == 1 else 10 ** (k - 1)
+    return rng.randint(lo(la), 10 ** la - 1), op, rng.randint(lo(lb), 10 ** lb - 1)
+
+
+# Per problem class, the most tokens each route's response takes: a route is
+# taken when N holds it for every problem of the class, so the choice is a
+# rule on what the prompt shows (operation, digit counts, N), never a guess
+# at a token count, and a problem at a budget near a route's length gets
+# the same route as its neighbours.
+_route_max = {}
+
+
+def route_max(tok, cls):
+    if cls not in _route_max:
+        rng = random.Random("%s%d,%d" % cls)
+        most = [0, 0, 0, 0]
+        for _ in range(300):
+            a, op, b = class_problem(rng, cls)
+            c, rs = routes(a, op, b)
+            for i, s in enumerate(rs):
+                most[i] = max(most[i], len(tok.encode(response(s, c))))
+        _route_max[cls] = most
+    return _route_max[cls]
 
 
 def example(rng, tok):
-    """(prompt ids, response ids) for one random problem and budget."""
+    """(prompt ids, response ids) for one random problem and budget: the
+    fullest route whose longest response in the problem's class fits N (and
+    this response too)."""
     a, op, b = sample_problem(rng)
     n = sample_budget(rng)
     c, rs = routes(a, op, b)
     p = tok.encode(prompt(a, op, b, n))
-    for s in rs:
+    most = route_max(tok, problem_class(a, op, b))
+    for i, s in enumerate(rs):
         r = tok.encode(response(s, c))
-        if n is None or len(r) <= n:
+        if n is None or (most[i] <= n and len(r) <= n) or i == len(rs) - 1:
             break
     return p, r
 
