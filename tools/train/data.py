@@ -74,8 +74,8 @@ def add_steps(a, b):
 
 def sub_steps(a, b):
     """a >= b.  The compact equations decide the borrow up front (14-9=5);
-    the full route writes a column's digits first and then decides
-    (4-9 is below 0, so 14-9=5), so the decision reads what is written."""
+    the full route writes a column's signed difference first and reads the
+    borrow off its sign (4-9=-5, below 0, so 14-9=5)."""
     n = len(str(a))
     da, db = digits_right(a, n), digits_right(b, n)
     eqs, cols, br = [], [], 0
@@ -84,7 +84,7 @@ def sub_steps(a, b):
         left = "%d-%d" % (x, y) if br == 0 else "%d-%d-1" % (x, y)
         if d < 0:
             eqs.append("1" + left + "=%d" % (d + 10))
-            eq = left + " is below 0, so 1" + left + "=%d" % (d + 10)
+            eq = left + "=%d, below 0, so 1" % d + left + "=%d" % (d + 10)
             br = 1
         else:
             eqs.append(left + "=%d" % d)
