@@ -564,9 +564,13 @@ L1__AI void x8_k_prepare(int is_q6, const l1__block_q8_K *yb, x8_k_prep *p) {
 }
 
 #if L1__X86_VNNI
-#ifndef X8_K_PAIR_TOKENS
-#  define X8_K_PAIR_TOKENS 4
-#endif
+
+/* v as computed so far, in a register: the compiler may not regroup the
+ * additions into it across this point.  Without it GCC turns a block's 16
+ * scaled sub-block sums into one tree of additions, which keeps every
+ * token's partial sums alive at once and sends most of them through the
+ * stack.  (Integer additions in any order give the same sum.) */
+#define X8_KEEP(v) __asm__("" : "+v"(v))
 
 /* 8 bytes at p then 8 at q: a pair's per-row bytes (scales, mins). */
 L1__AI __m128i x8_pair_bytes(const uint8_t *p, const uint8_t *q) {
@@ -614,6 +618,7 @@ L1__AI void x8_q4_K_pair(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
             L1__UNROLL for (int t = 0; t < NT; t++) {
                 isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sa[t], sc0));
                 isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sb[t], sc1));
+                X8_KEEP(isum[t]);
             }
         }
         __m512i mk[4];
@@ -680,6 +685,7 @@ L1__AI void x8_q6_K_pair(int NT, int64_t nb0, int64_t nbc, float *s, size_t lds,
                         a0 = _mm512_dpbusd_epi32(a0, q[2], bcast4_512(ya + 8));
                         a1 = _mm512_dpbusd_epi32(a1, q[3], bcast4_512(ya + 12));
                         isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(_mm512_add_epi32(a0, a1), sc));
+                        X8_KEEP(isum[t]);
                     }
                 }
         const __m512 dx = x8_pair_f16(gp, gq, 0);
@@ -697,19 +703,16 @@ L1__AI void x8_k_bodies(int is_q6, int nt, int64_t b0, int64_t nbc, float *s, si
     int64_t np = 0; /* pairs of groups taken by the AVX-512 pair bodies (tokens > 1, as for Q4_0) */
 #if L1__X86_VNNI
     np = nt > 1 ? ng / 2 : 0;
-    /* At most X8_K_PAIR_TOKENS tokens a pass: the K bodies hold more
-     * per token (sub-block sums, their scaled total, the float sum) than
-     * 32 registers take for 8 tokens. */
-#define X8_Q6_K_PAIR(NT) x8_q6_K_pair(NT, b0, nbc, s + (size_t)t0 * lds, lds, xp, gbytes, g, prep + t0 * X8_CHUNKK, ys + t0)
-#define X8_Q4_K_PAIR(NT) x8_q4_K_pair(NT, b0, nbc, s + (size_t)t0 * lds, lds, xp, gbytes, g, prep + t0 * X8_CHUNKK, ys + t0)
-    for (int64_t g = 0; g < 2 * np; g += 2)
-        for (int t0 = 0; t0 < nt; t0 += X8_K_PAIR_TOKENS) {
-            const int pt = nt - t0 < X8_K_PAIR_TOKENS ? nt - t0 : X8_K_PAIR_TOKENS;
-            if (is_q6)
-                L1__X8_BY_NT(pt, X8_Q6_K_PAIR);
-            else
-                L1__X8_BY_NT(pt, X8_Q4_K_PAIR);
-        }
+    /* Every token in one pass: each block's codes are unpacked once (with
+     * X8_KEEP, a token's sums take few registers beside them). */
+#define X8_Q6_K_PAIR(NT) x8_q6_K_pair(NT, b0, nbc, s, lds, xp, gbytes, g, prep, ys)
+#define X8_Q4_K_PAIR(NT) x8_q4_K_pair(NT, b0, nbc, s, lds, xp, gbytes, g, prep, ys)
+    for (int64_t g = 0; g < 2 * np; g += 2) {
+        if (is_q6)
+            L1__X8_BY_NT(nt, X8_Q6_K_PAIR);
+        else
+            L1__X8_BY_NT(nt, X8_Q4_K_PAIR);
+    }
 #undef X8_Q6_K_PAIR
 #undef X8_Q4_K_PAIR
 #endif
