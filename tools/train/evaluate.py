@@ -27,7 +27,7 @@ def main():
     ap.add_argument("checkpoint")
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--budget", type=int, default=256)
-    ap.add_argument("--seed", type=int, default=1234, help="train.py's --seed (the tokenizer)")
+    ap.add_argument("--seed", type=int, default=4321, help="train.py's --seed (the tokenizer)")
     ap.add_argument("--merges", type=int, default=300, help="train.py's --merges")
     ap.add_argument("--problem-seed", type=int, default=7)
     model.add_shape_args(ap)
