@@ -131,12 +131,35 @@ static float fx_dot_f16_lanes(const uint16_t *a, const float *b, int64_t d) {
     return (float)s;
 }
 
+#if defined(__AVX512F__)
+/* 16 lanes from row + i: f16 values widened, or f32 values. */
+FX_INLINE __m512 fx_load_kv16(const void *row, int64_t i, bool f16) {
+    return f16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)row + i)))
+               : _mm512_loadu_ps((const float *)row + i);
+}
+#endif
+
 /* acc16 = f16(f32(acc16) * ms) when rescale, then acc16 = f16(fma(v, vs,
  * f32(acc16))): the two roundings of the scalar kernel, in one pass. */
 static void fx_acc16_update(uint16_t *acc16, const uint16_t *vh, int64_t d, bool rescale, float ms,
                             float vs) {
-    const __m256 msv = _mm256_set1_ps(ms), vsv = _mm256_set1_ps(vs);
     int64_t i = 0;
+#if defined(__AVX512F__)
+    const __m512 msw = _mm512_set1_ps(ms), vsw = _mm512_set1_ps(vs);
+    if (rescale)
+        for (; i + 16 <= d; i += 16) {
+            const __m256i r = _mm512_cvtps_ph(_mm512_mul_ps(fx_load_kv16(acc16, i, true), msw),
+                                              _MM_FROUND_TO_NEAREST_INT);
+            const __m512 u = _mm512_fmadd_ps(fx_load_kv16(vh, i, true), vsw, _mm512_cvtph_ps(r));
+            _mm256_storeu_si256((__m256i *)(acc16 + i), _mm512_cvtps_ph(u, _MM_FROUND_TO_NEAREST_INT));
+        }
+    else
+        for (; i + 16 <= d; i += 16) {
+            const __m512 u = _mm512_fmadd_ps(fx_load_kv16(vh, i, true), vsw, fx_load_kv16(acc16, i, true));
+            _mm256_storeu_si256((__m256i *)(acc16 + i), _mm512_cvtps_ph(u, _MM_FROUND_TO_NEAREST_INT));
+        }
+#endif
+    const __m256 msv = _mm256_set1_ps(ms), vsv = _mm256_set1_ps(vs);
     if (rescale)
         for (; i + 8 <= d; i += 8) {
             const __m128i r = _mm256_cvtps_ph(_mm256_mul_ps(fx_load_f16(acc16 + i), msv),
@@ -153,6 +176,9 @@ static void fx_acc16_update(uint16_t *acc16, const uint16_t *vh, int64_t d, bool
     }
 }
 
+/* Positions per block of fx_attention_f16acc. */
+#define FX_F16ACC_BLOCK 32
+
 static void fx_attention_f16acc(const l1__attn_args *a) {
     const int64_t d = a->head_dim;
     float *qf = (float *)a->work;           /* (d) query rounded to f16, held in f32 */
@@ -166,20 +192,27 @@ static void fx_attention_f16acc(const l1__attn_args *a) {
     memset(acc16, 0, (size_t)d * sizeof *acc16);
     float M = -INFINITY, S = 0.0f;
     const uint8_t *kb = (const uint8_t *)a->k, *vb = (const uint8_t *)a->v;
-    for (int64_t j = 0; j < a->n_kv; j++) {
-        const uint16_t *kr = (const uint16_t *)(kb + (size_t)j * a->row_stride);
-        const uint16_t *vr = (const uint16_t *)(vb + (size_t)j * a->row_stride);
-        const float s = fx_dot_f16_lanes(kr, qf, d) * a->scale;
-        float ms = 1.0f, vs = 1.0f;
-        const bool grow = s > M;
-        if (grow) {
-            ms = expf(M - s);
-            M = s;
-        } else {
-            vs = expf(s - M);
+    float sc[FX_F16ACC_BLOCK];
+    for (int64_t j0 = 0; j0 < a->n_kv; j0 += FX_F16ACC_BLOCK) {
+        const int64_t nb = a->n_kv - j0 < FX_F16ACC_BLOCK ? a->n_kv - j0 : FX_F16ACC_BLOCK;
+        /* The block's scores first: they do not depend on the running
+         * maximum, so their dot products overlap. */
+        for (int64_t j = 0; j < nb; j++)
+            sc[j] = fx_dot_f16_lanes((const uint16_t *)(kb + (size_t)(j0 + j) * a->row_stride), qf, d) * a->scale;
+        for (int64_t j = 0; j < nb; j++) {
+            const uint16_t *vr = (const uint16_t *)(vb + (size_t)(j0 + j) * a->row_stride);
+            const float s = sc[j];
+            float ms = 1.0f, vs = 1.0f;
+            const bool grow = s > M;
+            if (grow) {
+                ms = expf(M - s);
+                M = s;
+            } else {
+                vs = expf(s - M);
+            }
+            fx_acc16_update(acc16, vr, d, grow, ms, vs);
+            S = S * ms + vs;
         }
-        fx_acc16_update(acc16, vr, d, grow, ms, vs);
-        S = S * ms + vs;
     }
     const float inv = S == 0.0f ? 0.0f : 1.0f / S;
     const __m256 invv = _mm256_set1_ps(inv);
@@ -191,6 +224,11 @@ static void fx_attention_f16acc(const l1__attn_args *a) {
 
 /* Positions per block: the scores of a block live on the stack. */
 #define FX_ATTN_BLOCK L1__ATTN_BLOCK
+/* The head_dim 128 group kernel (AVX-512) prefetches the K and V rows this
+ * many bytes ahead while it sums a block's values, one row of each per
+ * value row, so that the prefetches are spread among the arithmetic
+ * (8, 16 and 32 KiB measured the same). */
+#define FX_GROUP_PF_AHEAD 16384
 
 FX_INLINE __m256 fx_load_kv(const void *row, int64_t i, bool f16) {
     return f16 ? fx_load_f16((const uint16_t *)row + i) : _mm256_loadu_ps((const float *)row + i);
@@ -213,6 +251,56 @@ FX_INLINE void fx_scores_store4(float *sc, __m256 a0, __m256 a1, __m256 a2, __m2
     }
     _mm_storeu_ps(sc, _mm_mul_ps(s4, _mm_set1_ps(scale)));
 }
+
+#if defined(__AVX512F__)
+
+/* The eight lane sums of a[0..7], in that order: the 128-bit quarters
+ * (q0 + q2) + (q1 + q3), then the four lanes (l0 + l1) + (l2 + l3).  Every
+ * row gets the same additions whichever of the eight it is. */
+FX_INLINE __m256 fx_hsum8x16(const __m512 a[8]) {
+    __m512 p[4];
+    L1__UNROLL for (int u = 0; u < 4; u++)
+        p[u] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * u], a[2 * u + 1], 0x44),
+                             _mm512_shuffle_f32x4(a[2 * u], a[2 * u + 1], 0xEE));
+    /* p[u] quarters: rows 2u, 2u+1 as (q0+q2, q1+q3) each. */
+    const __m512 x = _mm512_add_ps(_mm512_shuffle_f32x4(p[0], p[1], 0x88), _mm512_shuffle_f32x4(p[0], p[1], 0xDD));
+    const __m512 y = _mm512_add_ps(_mm512_shuffle_f32x4(p[2], p[3], 0x88), _mm512_shuffle_f32x4(p[2], p[3], 0xDD));
+    /* quarter k of x: row k's four lanes; of y: row 4 + k's. */
+    const __m512 z = _mm512_add_ps(_mm512_shuffle_ps(x, y, 0x88), _mm512_shuffle_ps(x, y, 0xDD));
+    const __m512 w = _mm512_add_ps(_mm512_shuffle_ps(z, z, 0x88), _mm512_shuffle_ps(z, z, 0xDD));
+    /* lane 4k of w: row k, lane 4k + 1: row 4 + k. */
+    const __m512i idx = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 13, 9, 5, 1, 12, 8, 4, 0);
+    return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, w));
+}
+
+/* The scaled scores of the 8 rows from k on, into sc (AVX-512 tier): one
+ * chain of fused multiply-adds per row over 16-lane slices, sharing each
+ * load of q, the lanes added by fx_hsum8x16, the tail past d - d % 16 in
+ * scalar order.  Only the first `live` rows exist: the others read the
+ * last live row again (their scores are written too, and ignored). */
+FX_INLINE void fx_scores_rows8_512(int live, const float *q, const uint8_t *k, size_t stride, int64_t d,
+                                   float scale, bool f16, float *sc) {
+    const void *r[8];
+    __m512 a[8];
+    const int64_t dv = d - d % 16;
+    L1__UNROLL for (int u = 0; u < 8; u++) {
+        r[u] = k + (size_t)(u < live ? u : live - 1) * stride;
+        a[u] = _mm512_setzero_ps();
+    }
+    for (int64_t i = 0; i < dv; i += 16) {
+        const __m512 qv = _mm512_loadu_ps(q + i);
+        L1__UNROLL for (int u = 0; u < 8; u++) a[u] = _mm512_fmadd_ps(fx_load_kv16(r[u], i, f16), qv, a[u]);
+    }
+    __m256 s8 = fx_hsum8x16(a);
+    if (dv < d) {
+        float t[8] = {0};
+        for (int64_t i = dv; i < d; i++)
+            for (int u = 0; u < 8; u++) t[u] += fx_kv_at(r[u], i, f16) * q[i];
+        s8 = _mm256_add_ps(s8, _mm256_loadu_ps(t));
+    }
+    _mm256_storeu_ps(sc, _mm256_mul_ps(s8, _mm256_set1_ps(scale)));
+}
+#endif
 
 /* The scaled scores of the n rows (4 or 8) from k on, into sc: one chain
  * of fused multiply-adds per row over 8-lane slices, sharing each load of
@@ -239,9 +327,20 @@ FX_INLINE void fx_scores_rows(int n, int live, const float *q, const uint8_t *k,
  * apart.  Eight rows at a time keep eight multiply-add chains in flight,
  * which the multiply-add latency needs (four measured half the
  * throughput); every row's score is the same bits in a pass of eight, of
- * four or alone. */
+ * four or alone.  AVX-512: passes of eight rows of fx_scores_rows8_512. */
 FX_INLINE void fx_scores(const float *q, const uint8_t *k, size_t stride, int64_t nb, int64_t d,
                          float scale, bool f16, float *sc) {
+#if defined(__AVX512F__)
+    for (int64_t j = 0; j < nb; j += 8) {
+        if (nb - j >= 8) {
+            fx_scores_rows8_512(8, q, k + (size_t)j * stride, stride, d, scale, f16, sc + j);
+        } else {
+            float t[8];
+            fx_scores_rows8_512((int)(nb - j), q, k + (size_t)j * stride, stride, d, scale, f16, t);
+            for (int64_t u = 0; u < nb - j; u++) sc[j + u] = t[u];
+        }
+    }
+#else
     const int64_t dv = d - d % 8;
     int64_t j = 0;
     for (; j + 8 <= nb; j += 8) fx_scores_rows(8, 8, q, k + (size_t)j * stride, stride, dv, d, scale, f16, sc + j);
@@ -251,6 +350,7 @@ FX_INLINE void fx_scores(const float *q, const uint8_t *k, size_t stride, int64_
         fx_scores_rows(4, (int)(nb - j), q, k + (size_t)j * stride, stride, dv, d, scale, f16, t);
         for (int u = 0; u < nb - j; u++) sc[j + u] = t[u];
     }
+#endif
 }
 
 /* acc[i] += sum_j p[j] v_j[i] for j < nb: 64 accumulator lanes stay in
@@ -370,9 +470,10 @@ FX_INLINE void fx_attention_f32_body(const l1__attn_args *a, bool f16) {
     for (; i < d; i++) a->out[i] = acc[i] * inv;
 }
 
-/* dst (nb, d) = the nb f16 rows of src, stride bytes apart, widened.  The
- * cache is read in one stream per KV head; each row prefetches the bytes
- * L1__PREFETCH_AHEAD further on (x86/common.h). */
+#if defined(__AVX512F__)
+/* dst (nb, d) = the nb f16 rows of src, stride bytes apart, widened (the
+ * AVX-512 group body where head_dim is not 128).  Each row prefetches the
+ * bytes L1__PREFETCH_AHEAD further on (x86/common.h). */
 FX_INLINE void fx_widen_rows(float *dst, const uint8_t *src, size_t stride, int64_t nb, int64_t d) {
     for (int64_t j = 0; j < nb; j++) {
         const uint16_t *r = (const uint16_t *)(src + (size_t)j * stride);
@@ -384,57 +485,125 @@ FX_INLINE void fx_widen_rows(float *dst, const uint8_t *src, size_t stride, int6
     }
 }
 
-#if defined(__AVX512F__)
-/* fx_accumulate of three heads at once for head_dim 128 (AVX-512 tier):
- * the 3 x 128 accumulators stay in 24 zmm registers while each V row is
- * loaded (and widened) once for the three.  Each lane gets the same fused
- * multiply-adds in the same order as in fx_accumulate: bit for bit. */
-#define FX_V16(u) (f16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)r + 16 * (u)))) \
-                       : _mm512_loadu_ps((const float *)r + 16 * (u)))
-#define FX_ACC3_ROW(u)                                      \
-    do {                                                    \
-        const __m512 vu = FX_V16(u);                        \
-        x0##u = _mm512_fmadd_ps(vu, q0, x0##u);             \
-        x1##u = _mm512_fmadd_ps(vu, q1, x1##u);             \
-        x2##u = _mm512_fmadd_ps(vu, q2, x2##u);             \
-    } while (0)
-#define FX_ACC3_DECL(h) \
-    __m512 x##h##0 = _mm512_loadu_ps(a##h), x##h##1 = _mm512_loadu_ps(a##h + 16), \
-           x##h##2 = _mm512_loadu_ps(a##h + 32), x##h##3 = _mm512_loadu_ps(a##h + 48), \
-           x##h##4 = _mm512_loadu_ps(a##h + 64), x##h##5 = _mm512_loadu_ps(a##h + 80), \
-           x##h##6 = _mm512_loadu_ps(a##h + 96), x##h##7 = _mm512_loadu_ps(a##h + 112)
-#define FX_ACC3_STORE(h)                                                                          \
-    do {                                                                                          \
-        _mm512_storeu_ps(a##h, x##h##0), _mm512_storeu_ps(a##h + 16, x##h##1);                   \
-        _mm512_storeu_ps(a##h + 32, x##h##2), _mm512_storeu_ps(a##h + 48, x##h##3);              \
-        _mm512_storeu_ps(a##h + 64, x##h##4), _mm512_storeu_ps(a##h + 80, x##h##5);              \
-        _mm512_storeu_ps(a##h + 96, x##h##6), _mm512_storeu_ps(a##h + 112, x##h##7);             \
-    } while (0)
-FX_INLINE void fx_accumulate3_d128(float *a0, float *a1, float *a2, const float *p0, const float *p1,
-                                   const float *p2, const uint8_t *v, size_t stride, int64_t nb, bool f16) {
-    FX_ACC3_DECL(0);
-    FX_ACC3_DECL(1);
-    FX_ACC3_DECL(2);
-    for (int64_t j = 0; j < nb; j++) {
-        const void *r = v + (size_t)j * stride;
-        const __m512 q0 = _mm512_set1_ps(p0[j]), q1 = _mm512_set1_ps(p1[j]), q2 = _mm512_set1_ps(p2[j]);
-        FX_ACC3_ROW(0);
-        FX_ACC3_ROW(1);
-        FX_ACC3_ROW(2);
-        FX_ACC3_ROW(3);
-        FX_ACC3_ROW(4);
-        FX_ACC3_ROW(5);
-        FX_ACC3_ROW(6);
-        FX_ACC3_ROW(7);
+/* Heads per pass of the head_dim 128 group kernels below: their
+ * accumulators fill 24 of the 32 zmm registers at six. */
+#define FX_HEADS 6
+
+/* The scaled scores of nh (1..FX_HEADS) heads over four rows of k from
+ * row 0 on, head_dim 128: each 16-lane slice of a row is loaded (and
+ * widened from f16) once for the nh heads, 4 x nh chains of fused
+ * multiply-adds.  Every chain is fx_scores_rows8_512's chain of its row
+ * and head, and its lanes are added by the same fx_hsum8x16: the same
+ * bits.  Only the first `live` rows exist (the others read the last live
+ * row again); head h's scores go to sc + h * FX_ATTN_BLOCK. */
+FX_INLINE void fx_scores4_heads_d128(int nh, int live, const float *q, int64_t q_stride, const uint8_t *k,
+                                     size_t stride, float scale, bool f16, float *sc) {
+    const void *r[4];
+    __m512 a[FX_HEADS][4];
+    L1__UNROLL for (int u = 0; u < 4; u++) r[u] = k + (size_t)(u < live ? u : live - 1) * stride;
+    L1__UNROLL for (int h = 0; h < FX_HEADS; h++) L1__UNROLL for (int u = 0; u < 4; u++) a[h][u] = _mm512_setzero_ps();
+    L1__UNROLL for (int i = 0; i < 128; i += 16) {
+        __m512 qv[FX_HEADS];
+        L1__UNROLL for (int h = 0; h < FX_HEADS; h++) if (h < nh) qv[h] = _mm512_loadu_ps(q + h * q_stride + i);
+        L1__UNROLL for (int u = 0; u < 4; u++) {
+            const __m512 kv = fx_load_kv16(r[u], i, f16);
+            L1__UNROLL for (int h = 0; h < FX_HEADS; h++) if (h < nh) a[h][u] = _mm512_fmadd_ps(kv, qv[h], a[h][u]);
+        }
     }
-    FX_ACC3_STORE(0);
-    FX_ACC3_STORE(1);
-    FX_ACC3_STORE(2);
+    const __m256 sv = _mm256_set1_ps(scale);
+    L1__UNROLL for (int h = 0; h < FX_HEADS; h += 2) {
+        if (h >= nh) break;
+        const int h1 = h + 1 < nh ? h + 1 : h;
+        const __m512 v[8] = {a[h][0], a[h][1], a[h][2], a[h][3], a[h1][0], a[h1][1], a[h1][2], a[h1][3]};
+        const __m256 s8 = _mm256_mul_ps(fx_hsum8x16(v), sv);
+        if (live == 4) {
+            _mm_storeu_ps(sc + h * FX_ATTN_BLOCK, _mm256_castps256_ps128(s8));
+            if (h + 1 < nh) _mm_storeu_ps(sc + (h + 1) * FX_ATTN_BLOCK, _mm256_extractf128_ps(s8, 1));
+        } else {
+            float t[8];
+            _mm256_storeu_ps(t, s8);
+            for (int u = 0; u < live; u++) sc[h * FX_ATTN_BLOCK + u] = t[u];
+            if (h + 1 < nh)
+                for (int u = 0; u < live; u++) sc[(h + 1) * FX_ATTN_BLOCK + u] = t[4 + u];
+        }
+    }
 }
-#undef FX_V16
-#undef FX_ACC3_ROW
-#undef FX_ACC3_DECL
-#undef FX_ACC3_STORE
+
+/* fx_accumulate of nh (1..FX_HEADS) heads at once, head_dim 128: half a
+ * row (64 lanes) at a time, its 4 x nh accumulators in registers while
+ * each V row's half is loaded (and widened) once for the nh heads.  Each
+ * lane gets the fused multiply-adds of fx_accumulate in the same order:
+ * bit for bit.  With pfk set, each row prefetches one row of K and of V
+ * at pfk and pfv, the same distance on. */
+FX_INLINE void fx_accumulate_heads_d128(int nh, float *const *acc, const float *const *p, const uint8_t *v,
+                                        size_t stride, int64_t nb, bool f16, const uint8_t *pfk,
+                                        const uint8_t *pfv) {
+    const size_t rb = f16 ? 256 : 512;
+    for (int half = 0; half < 2; half++) {
+        __m512 x[FX_HEADS][4];
+        L1__UNROLL for (int h = 0; h < FX_HEADS; h++) if (h < nh)
+            L1__UNROLL for (int u = 0; u < 4; u++) x[h][u] = _mm512_loadu_ps(acc[h] + 64 * half + 16 * u);
+        for (int64_t j = 0; j < nb; j++) {
+            const void *r = v + (size_t)j * stride;
+            if (pfk && half == 0) {
+                prefetch_block(pfk + (size_t)j * stride, rb);
+                prefetch_block(pfv + (size_t)j * stride, rb);
+            }
+            __m512 b[FX_HEADS];
+            L1__UNROLL for (int h = 0; h < FX_HEADS; h++) if (h < nh) b[h] = _mm512_set1_ps(p[h][j]);
+            L1__UNROLL for (int u = 0; u < 4; u++) {
+                const __m512 vu = fx_load_kv16(r, 64 * half + 16 * u, f16);
+                L1__UNROLL for (int h = 0; h < FX_HEADS; h++) if (h < nh) x[h][u] = _mm512_fmadd_ps(vu, b[h], x[h][u]);
+            }
+        }
+        L1__UNROLL for (int h = 0; h < FX_HEADS; h++) if (h < nh)
+            L1__UNROLL for (int u = 0; u < 4; u++) _mm512_storeu_ps(acc[h] + 64 * half + 16 * u, x[h][u]);
+    }
+}
+
+/* One block of nb rows for heads h0 .. h0 + nh - 1 of a group, head_dim
+ * 128: scores, weights, values (the three steps of fx_attention_f32_body
+ * for each head). */
+FX_INLINE void fx_group_block_d128(int nh, const l1__attn_group_args *a, int h0, const uint8_t *kr,
+                                   const uint8_t *vr, int64_t nb, float *scs, bool f16, const uint8_t *pfk,
+                                   const uint8_t *pfv) {
+    const int64_t rs = a->rec_stride;
+    const float *q = a->q + h0 * a->q_stride;
+    for (int64_t j = 0; j < nb; j += 4)
+        fx_scores4_heads_d128(nh, nb - j < 4 ? (int)(nb - j) : 4, q, a->q_stride, kr + (size_t)j * a->row_stride,
+                              a->row_stride, a->scale, f16, scs + j);
+    float *acc[FX_HEADS];
+    const float *p[FX_HEADS];
+    for (int h = 0; h < nh; h++) {
+        float *r = a->rec + (h0 + h) * rs;
+        fx_block_weights(scs + h * FX_ATTN_BLOCK, nb, &r[128], &r[129], r, 128);
+        acc[h] = r;
+        p[h] = scs + h * FX_ATTN_BLOCK;
+    }
+    fx_accumulate_heads_d128(nh, acc, p, vr, a->row_stride, nb, f16, pfk, pfv);
+}
+
+/* The group body for head_dim 128: block by block, the heads in passes of
+ * up to FX_HEADS, each K and V row read in place once per pass. */
+FX_INLINE void fx_group_d128(const l1__attn_group_args *a, bool f16, float *scs) {
+    const uint8_t *kb = (const uint8_t *)a->k, *vb = (const uint8_t *)a->v;
+    for (int64_t j0 = 0; j0 < a->n_kv; j0 += FX_ATTN_BLOCK) {
+        const int64_t nb = a->n_kv - j0 < FX_ATTN_BLOCK ? a->n_kv - j0 : FX_ATTN_BLOCK;
+        const size_t off = (size_t)j0 * a->row_stride;
+        for (int h0 = 0; h0 < a->n_q; h0 += FX_HEADS) {
+            const int nh = a->n_q - h0 < FX_HEADS ? a->n_q - h0 : FX_HEADS;
+            const uint8_t *pfk = h0 == 0 ? kb + off + FX_GROUP_PF_AHEAD : NULL, *pfv = vb + off + FX_GROUP_PF_AHEAD;
+            switch (nh) {
+            case 6: fx_group_block_d128(6, a, h0, kb + off, vb + off, nb, scs, f16, pfk, pfv); break;
+            case 5: fx_group_block_d128(5, a, h0, kb + off, vb + off, nb, scs, f16, pfk, pfv); break;
+            case 4: fx_group_block_d128(4, a, h0, kb + off, vb + off, nb, scs, f16, pfk, pfv); break;
+            case 3: fx_group_block_d128(3, a, h0, kb + off, vb + off, nb, scs, f16, pfk, pfv); break;
+            case 2: fx_group_block_d128(2, a, h0, kb + off, vb + off, nb, scs, f16, pfk, pfv); break;
+            default: fx_group_block_d128(1, a, h0, kb + off, vb + off, nb, scs, f16, pfk, pfv); break;
+            }
+        }
+    }
+}
 #endif
 
 #if !defined(__AVX512F__)
@@ -506,10 +675,11 @@ FX_INLINE void fx_accumulate3(float *a0, float *a1, float *a2, const float *p0, 
 
 /* The F32 body for every head of a group, block by block.  AVX2: K and V
  * rows are read in place, three heads at a time (fx_scores_heads,
- * fx_accumulate3).  AVX-512: an F16 block of K is widened once into the
- * work buffer and used by all the heads from there; V rows are read in
- * place, three heads at a time where head_dim is 128.  Widening is exact,
- * so each head's arithmetic is that of fx_attention_f32_body. */
+ * fx_accumulate3).  AVX-512, head_dim 128: K and V rows are read in place,
+ * up to six heads at a time (fx_group_d128).  AVX-512, other head_dims: an
+ * F16 block of K is widened once into the work buffer and used by all the
+ * heads from there, V rows are read in place.  Widening is exact, so each
+ * head's arithmetic is that of fx_attention_f32_body. */
 FX_INLINE void fx_attention_group_body(const l1__attn_group_args *a, bool f16) {
     const int64_t d = a->head_dim, rs = a->rec_stride;
     float *blk = (float *)a->work;             /* (FX_ATTN_BLOCK, d) */
@@ -554,6 +724,10 @@ FX_INLINE void fx_attention_group_body(const l1__attn_group_args *a, bool f16) {
         for (; h < a->n_q; h++) fx_accumulate(a->rec + h * rs, scs + h * FX_ATTN_BLOCK, vr, a->row_stride, nb, d, f16);
     }
 #else
+    if (d == 128) {
+        fx_group_d128(a, f16, scs);
+        return;
+    }
     const size_t bstride = (size_t)d * sizeof(float);
     for (int64_t j0 = 0; j0 < a->n_kv; j0 += FX_ATTN_BLOCK) {
         const int64_t nb = a->n_kv - j0 < FX_ATTN_BLOCK ? a->n_kv - j0 : FX_ATTN_BLOCK;
@@ -574,15 +748,8 @@ FX_INLINE void fx_attention_group_body(const l1__attn_group_args *a, bool f16) {
         stride = a->row_stride;
         for (int64_t j = 0; j < nb; j++)
             prefetch_block(rows + (size_t)j * stride + L1__PREFETCH_AHEAD, (size_t)d * (f16 ? 2 : 4));
-        int h = 0;
-#if defined(__AVX512F__)
-        if (d == 128)
-            for (; h + 3 <= a->n_q; h += 3)
-                fx_accumulate3_d128(a->rec + h * rs, a->rec + (h + 1) * rs, a->rec + (h + 2) * rs,
-                                    scs + h * FX_ATTN_BLOCK, scs + (h + 1) * FX_ATTN_BLOCK,
-                                    scs + (h + 2) * FX_ATTN_BLOCK, rows, stride, nb, f16);
-#endif
-        for (; h < a->n_q; h++) fx_accumulate(a->rec + h * rs, scs + h * FX_ATTN_BLOCK, rows, stride, nb, d, f16);
+        for (int h = 0; h < a->n_q; h++)
+            fx_accumulate(a->rec + h * rs, scs + h * FX_ATTN_BLOCK, rows, stride, nb, d, f16);
     }
 #endif
 }
