@@ -238,15 +238,23 @@ FX_INLINE float fx_kv_at(const void *row, int64_t i, bool f16) {
     return f16 ? l1__f16_to_f32(((const uint16_t *)row)[i]) : ((const float *)row)[i];
 }
 
+/* t[u] = the scalar sum of k_u[i] * q[i] for dv <= i < d, in that order,
+ * for the n rows r[u]: the tail past the vector lanes of a score. */
+FX_INLINE void fx_score_tails(float *t, int n, const void *const *r, const float *q, int64_t dv, int64_t d,
+                              bool f16) {
+    for (int u = 0; u < n; u++) t[u] = 0.0f;
+    for (int64_t i = dv; i < d; i++)
+        for (int u = 0; u < n; u++) t[u] += fx_kv_at(r[u], i, f16) * q[i];
+}
+
 /* Positions 0..3 of sc (scaled) from the four chains a0..a3 of rows r[0..3],
  * the tail past dv (d not a multiple of 8) added in scalar order. */
 FX_INLINE void fx_scores_store4(float *sc, __m256 a0, __m256 a1, __m256 a2, __m256 a3, const void *const *r,
                                 const float *q, int64_t dv, int64_t d, float scale, bool f16) {
     __m128 s4 = fx_hsum4(a0, a1, a2, a3);
     if (dv < d) {
-        float t[4] = {0};
-        for (int64_t i = dv; i < d; i++)
-            for (int u = 0; u < 4; u++) t[u] += fx_kv_at(r[u], i, f16) * q[i];
+        float t[4];
+        fx_score_tails(t, 4, r, q, dv, d, f16);
         s4 = _mm_add_ps(s4, _mm_loadu_ps(t));
     }
     _mm_storeu_ps(sc, _mm_mul_ps(s4, _mm_set1_ps(scale)));
@@ -293,9 +301,8 @@ FX_INLINE void fx_scores_rows8_512(int live, const float *q, const uint8_t *k, s
     }
     __m256 s8 = fx_hsum8x16(a);
     if (dv < d) {
-        float t[8] = {0};
-        for (int64_t i = dv; i < d; i++)
-            for (int u = 0; u < 8; u++) t[u] += fx_kv_at(r[u], i, f16) * q[i];
+        float t[8];
+        fx_score_tails(t, 8, r, q, dv, d, f16);
         s8 = _mm256_add_ps(s8, _mm256_loadu_ps(t));
     }
     _mm256_storeu_ps(sc, _mm256_mul_ps(s8, _mm256_set1_ps(scale)));
