@@ -105,6 +105,24 @@ typedef struct l1__attn_args {
     void *work;           /* >= l1__attn_work_bytes(head_dim) bytes */
 } l1__attn_args;
 
+/* One position of the online softmax, score s against the running
+ * maximum *M.  At a new maximum (true returned): *ms = e^(*M - s), the
+ * factor that rescales everything accumulated so far, *vs = 1, and *M = s;
+ * otherwise *ms = 1 and *vs = e^(s - *M), the position's weight.  The
+ * running sum of weights becomes S * ms + vs.  Every tier's attention
+ * kernels take their steps from here. */
+static inline bool l1__softmax_step(float s, float *M, float *ms, float *vs) {
+    if (s > *M) {
+        *ms = expf(*M - s);
+        *vs = 1.0f;
+        *M = s;
+        return true;
+    }
+    *ms = 1.0f;
+    *vs = expf(s - *M);
+    return false;
+}
+
 /* Bytes of work memory one attention call needs. */
 static inline size_t l1__attn_work_bytes(int64_t head_dim) {
     return (size_t)head_dim * (2 * sizeof(float) + 2 * sizeof(uint16_t)) + 64;

@@ -107,14 +107,8 @@ static void nf_attention_f16acc(const l1__attn_args *a) {
         const uint16_t *kr = (const uint16_t *)(kb + (size_t)j * a->row_stride);
         const uint16_t *vr = (const uint16_t *)(vb + (size_t)j * a->row_stride);
         const float s = nf_dot_f16_lanes(kr, qf, d) * a->scale;
-        float ms = 1.0f, vs = 1.0f;
-        const bool grow = s > M;
-        if (grow) {
-            ms = expf(M - s);
-            M = s;
-        } else {
-            vs = expf(s - M);
-        }
+        float ms, vs;
+        const bool grow = l1__softmax_step(s, &M, &ms, &vs);
         nf_acc16_update(acc16, vr, d, grow, ms, vs);
         S = S * ms + vs;
     }

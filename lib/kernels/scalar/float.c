@@ -120,16 +120,12 @@ static void attention(const l1__attn_args *a) {
         const void *kr = kb + (size_t)j * a->row_stride;
         const void *vr = vb + (size_t)j * a->row_stride;
         const float s = kq_dot(a->q, f16acc ? qh : NULL, kr, a->kv_type, d) * a->scale;
-        float ms = 1.0f, vs = 1.0f;
-        if (s > M) {
-            ms = expf(M - s);
-            M = s;
+        float ms, vs;
+        if (l1__softmax_step(s, &M, &ms, &vs)) {
             if (f16acc)
                 for (int64_t i = 0; i < d; i++) acc16[i] = l1__f32_to_f16(l1__f16_to_f32(acc16[i]) * ms);
             else
                 for (int64_t i = 0; i < d; i++) acc[i] *= ms;
-        } else {
-            vs = expf(s - M);
         }
         if (f16acc) {
             const uint16_t *vh = (const uint16_t *)vr;
@@ -165,14 +161,9 @@ static void attention_group(const l1__attn_group_args *g) {
             const void *kr = kb + (size_t)j * g->row_stride;
             const void *vr = vb + (size_t)j * g->row_stride;
             const float s = kq_dot(q, NULL, kr, g->kv_type, d) * g->scale;
-            float ms = 1.0f, vs = 1.0f;
-            if (s > M) {
-                ms = expf(M - s);
-                M = s;
+            float ms, vs;
+            if (l1__softmax_step(s, &M, &ms, &vs))
                 for (int64_t c = 0; c < d; c++) acc[c] *= ms;
-            } else {
-                vs = expf(s - M);
-            }
             if (g->kv_type == L1_TYPE_F16) {
                 const uint16_t *vh = (const uint16_t *)vr;
                 for (int64_t c = 0; c < d; c++) acc[c] += l1__f16_to_f32(vh[c]) * vs;

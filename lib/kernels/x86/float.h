@@ -202,14 +202,8 @@ static void fx_attention_f16acc(const l1__attn_args *a) {
         for (int64_t j = 0; j < nb; j++) {
             const uint16_t *vr = (const uint16_t *)(vb + (size_t)(j0 + j) * a->row_stride);
             const float s = sc[j];
-            float ms = 1.0f, vs = 1.0f;
-            const bool grow = s > M;
-            if (grow) {
-                ms = expf(M - s);
-                M = s;
-            } else {
-                vs = expf(s - M);
-            }
+            float ms, vs;
+            const bool grow = l1__softmax_step(s, &M, &ms, &vs);
             fx_acc16_update(acc16, vr, d, grow, ms, vs);
             S = S * ms + vs;
         }
