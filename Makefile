@@ -79,6 +79,7 @@ LDLIBS += -lm -lpthread
 ISA_FLAGS_avx2   := -mavx2 -mfma -mf16c
 ISA_FLAGS_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 ISA_FLAGS_neon   := -march=armv8.2-a+dotprod+fp16
+ISA_FLAGS_i8mm   := -march=armv8.2-a+dotprod+fp16+i8mm
 
 # Sources by folder: lib/<layer>/*.c, and the kernel tiers of
 # lib/kernels/{scalar,x86,arm}/ for the architectures that run them.

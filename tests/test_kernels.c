@@ -90,9 +90,9 @@ static void tier_set_picks_supported_tiers_only(void **state) {
     assert_null(l1t_dot(9999, best));
 #if defined(__x86_64__) && !defined(L1_SCALAR_ONLY)
     assert_true(l1__tier_compiled(L1_TIER_AVX2) && l1__tier_compiled(L1_TIER_AVX512));
-    assert_false(l1__tier_compiled(L1_TIER_NEON));
+    assert_false(l1__tier_compiled(L1_TIER_NEON) || l1__tier_compiled(L1_TIER_I8MM));
 #elif defined(__aarch64__) && !defined(L1_SCALAR_ONLY)
-    assert_true(l1__tier_compiled(L1_TIER_NEON));
+    assert_true(l1__tier_compiled(L1_TIER_NEON) && l1__tier_compiled(L1_TIER_I8MM));
 #endif
 }
 
@@ -387,7 +387,7 @@ static void simd_vec_dot_rows_match_single_row_kernels(void **state) {
     int checked = 0;
     for (int tier = 1; tier < L1_TIER_COUNT; tier++) {
         if (!l1__tier_supported((l1__tier)tier)) continue;
-        for (size_t k = 0; k < L1_ARRAY_LEN(k_rows_types) && tier != L1_TIER_NEON; k++)
+        for (size_t k = 0; k < L1_ARRAY_LEN(k_rows_types) && tier != L1_TIER_NEON && tier != L1_TIER_I8MM; k++)
             if (!l1t_rows(k_rows_types[k], (l1__tier)tier))
                 fail_msg("%s has no vec_dot_rows for %s", l1__tier_name((l1__tier)tier),
                          l1__quant_traits_get(k_rows_types[k])->name);

@@ -87,7 +87,10 @@ static uint8_t *make_acts(uint32_t type, int64_t n_tok, int64_t n, size_t *strid
     assert_non_null(x);
     assert_non_null(row);
     for (int64_t t = 0; t < n_tok; t++) {
-        for (int64_t i = 0; i < n; i++) row[i] = rndf() * (t % 2 ? 10.0f : 0.5f);
+        /* Tokens 6 and 7 constant, so every activation code is at its
+         * extreme and the code sums of a block at their bounds (Q4_K's
+         * mins go through them). */
+        for (int64_t i = 0; i < n; i++) row[i] = t >= 6 ? (t == 6 ? 3.0f : -3.0f) : rndf() * (t % 2 ? 10.0f : 0.5f);
         vt->from_float(row, x + (size_t)t * *stride, n);
     }
     free(row);
@@ -153,6 +156,13 @@ static void x8_kernels_bit_identical_to_definition(void **state) {
      * VNNI); NEON for all four. */
     if (l1__tier_supported(L1_TIER_AVX2)) assert_true(kernels >= 3);
     if (l1__tier_supported(L1_TIER_NEON)) assert_true(kernels >= 4);
+    /* The i8mm tier's Q4_0, Q8_0 and Q4_K kernels are its own (smmla), not
+     * the NEON tier's, so the loop above checked them too. */
+    if (l1__tier_supported(L1_TIER_I8MM)) {
+        assert_true(l1t_x8(L1_TYPE_Q4_0, L1_TIER_I8MM) != l1t_x8(L1_TYPE_Q4_0, L1_TIER_NEON));
+        assert_true(l1t_x8(L1_TYPE_Q8_0, L1_TIER_I8MM) != l1t_x8(L1_TYPE_Q8_0, L1_TIER_NEON));
+        assert_true(l1t_x8(L1_TYPE_Q4_K, L1_TIER_I8MM) != l1t_x8(L1_TYPE_Q4_K, L1_TIER_NEON));
+    }
 }
 
 /* The definition is a dot product: within f32 rounding of the double

@@ -6,13 +6,18 @@
 #
 #   bench/arm/proxy.sh [TYPE ...]          (default: Q4_0 Q8_0 Q4_K)
 #   L1_ARM=other/aarch64/l1 bench/arm/proxy.sh     another l1 build (before/after)
+#   I8MM=1 bench/arm/proxy.sh ...          both engines with the int8 matrix
+#                                          multiply extension (smmla)
 #
 # Per token means the difference of two runs divided by their difference
 # in tokens, so loading, repacking and warm-up cancel out: prefill from
 # pp32 and pp64, decode from tg16 and tg48 (llama-bench's and l1 bench's
 # tests, --no-warmup, -r 1, -t 1; l1 also --no-roofline, since its
 # bandwidth probe reads memory for a fixed time).  Both builds target
-# armv8.2-a+dotprod+fp16 (the NEON tier's features).  The files have
+# armv8.2-a+dotprod+fp16 (the NEON tier's features; l1 runs with
+# L1_TIER=neon, since qemu's CPU also has i8mm), or with I8MM=1
+# armv8.2-a+dotprod+fp16+i8mm (l1's i8mm tier, llama.cpp's i8mm kernels,
+# its build in build/armproxy/llama-i8mm).  The files have
 # L1-Qwen-1.5B's layer shapes with 4 layers and the small built-in
 # vocabulary (l1 synth --preset l1-1.5b --layers 4), so the layers, not
 # the output head, dominate.  Instructions are a proxy for time, not a
@@ -43,17 +48,24 @@ if [ -z "${L1_ARM:-}" ]; then
 fi
 [ -x "$L1_ARM" ] || fail "$L1_ARM is not an aarch64 l1 build"
 echo "l1: $L1_ARM" >&2
-if [ ! -x "$OUT/llama/bin/llama-bench" ]; then
-    cmake -S "$REFSRC" -B "$OUT/llama" -DCMAKE_BUILD_TYPE=Release -DCMAKE_SYSTEM_NAME=Linux \
+if [ "${I8MM:-0}" = 1 ]; then
+    ARM_ARCH=armv8.2-a+dotprod+fp16+i8mm LLAMA_DIR=$OUT/llama-i8mm L1_TIER=i8mm
+else
+    ARM_ARCH=armv8.2-a+dotprod+fp16 LLAMA_DIR=$OUT/llama L1_TIER=neon
+fi
+export L1_TIER
+echo "l1 tier: $L1_TIER; llama.cpp: $ARM_ARCH" >&2
+if [ ! -x "$LLAMA_DIR/bin/llama-bench" ]; then
+    cmake -S "$REFSRC" -B "$LLAMA_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_SYSTEM_NAME=Linux \
         -DCMAKE_SYSTEM_PROCESSOR=aarch64 -DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc \
         -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++ -DGGML_NATIVE=OFF \
-        -DGGML_CPU_ARM_ARCH=armv8.2-a+dotprod+fp16 -DGGML_OPENMP=OFF -DBUILD_SHARED_LIBS=OFF \
+        -DGGML_CPU_ARM_ARCH="$ARM_ARCH" -DGGML_OPENMP=OFF -DBUILD_SHARED_LIBS=OFF \
         -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
-        >"$OUT/llama-cmake.log" 2>&1 || fail "cmake failed (see $OUT/llama-cmake.log)"
-    cmake --build "$OUT/llama" --target llama-bench -j2 >"$OUT/llama-build.log" 2>&1 ||
-        fail "llama-bench build failed (see $OUT/llama-build.log)"
+        >"$LLAMA_DIR-cmake.log" 2>&1 || fail "cmake failed (see $LLAMA_DIR-cmake.log)"
+    cmake --build "$LLAMA_DIR" --target llama-bench -j2 >"$LLAMA_DIR-build.log" 2>&1 ||
+        fail "llama-bench build failed (see $LLAMA_DIR-build.log)"
 fi
-LLAMA_ARM=$OUT/llama/bin/llama-bench
+LLAMA_ARM=$LLAMA_DIR/bin/llama-bench
 
 # count ENGINE MODEL ARGS...: guest instructions of one run.
 count() {

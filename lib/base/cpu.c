@@ -77,6 +77,7 @@ static void detect_arm(l1__cpu *c) {
     unsigned long hw = getauxval(AT_HWCAP);
     if (hw & (1ul << 20)) c->dotprod = true; /* HWCAP_ASIMDDP */
     if (hw & (1ul << 10)) c->fp16 = true;    /* HWCAP_ASIMDHP */
+    if (getauxval(AT_HWCAP2) & (1ul << 13)) c->i8mm = true; /* HWCAP2_I8MM */
 #endif
 }
 #endif

@@ -42,6 +42,7 @@ static bool cpu_has(l1__tier tier) {
         return c->avx2 && c->fma && c->f16c && c->avx512f && c->avx512bw && c->avx512vl &&
                c->avx512dq && c->avx512vnni;
     case L1_TIER_NEON: return c->neon && c->dotprod && c->fp16;
+    case L1_TIER_I8MM: return c->neon && c->dotprod && c->fp16 && c->i8mm;
     default: return false;
     }
 }
@@ -84,6 +85,7 @@ static void init_once(void) {
 #endif
 #if L1__HAVE_NEON_TIER
     l1__kernels_fill_neon(&g_own[L1_TIER_NEON]);
+    l1__kernels_fill_i8mm(&g_own[L1_TIER_I8MM]);
 #endif
     for (int t = L1_TIER_SCALAR + 1; t < L1_TIER_COUNT; t++) {
         if (!l1__tier_compiled((l1__tier)t)) continue;
@@ -120,6 +122,7 @@ const char *l1__tier_name(l1__tier tier) {
     case L1_TIER_AVX2: return "avx2";
     case L1_TIER_AVX512: return "avx512";
     case L1_TIER_NEON: return "neon";
+    case L1_TIER_I8MM: return "i8mm";
     default: return "unknown";
     }
 }
@@ -129,7 +132,8 @@ bool l1__tier_compiled(l1__tier tier) {
     case L1_TIER_SCALAR: return true;
     case L1_TIER_AVX2:
     case L1_TIER_AVX512: return L1__HAVE_X86_TIERS;
-    case L1_TIER_NEON: return L1__HAVE_NEON_TIER;
+    case L1_TIER_NEON:
+    case L1_TIER_I8MM: return L1__HAVE_NEON_TIER;
     default: return false;
     }
 }

@@ -17,7 +17,7 @@
  * without the kernel knowing.
  *
  * The best tier the CPU supports is chosen once; L1_FORCE_SCALAR=1 in the
- * environment, or L1_TIER=scalar|avx2|avx512|neon (the best supported tier
+ * environment, or L1_TIER=scalar|avx2|avx512|neon|i8mm (the best supported tier
  * up to that one), or l1__tier_set, overrides the choice.
  *
  * Contracts (every tier, same arguments):
@@ -59,7 +59,8 @@ typedef enum l1__tier {
     L1_TIER_AVX2 = 1,   /* x86-64: AVX2 + FMA + F16C */
     L1_TIER_AVX512 = 2, /* x86-64: AVX-512 F/BW/VL/DQ + VNNI */
     L1_TIER_NEON = 3,   /* aarch64: NEON + dotprod + fp16 */
-    L1_TIER_COUNT = 4
+    L1_TIER_I8MM = 4,   /* aarch64: NEON + dotprod + fp16 + i8mm */
+    L1_TIER_COUNT = 5
 } l1__tier;
 
 #define L1__DOT_MAX_ROWS 4
@@ -277,6 +278,7 @@ void l1__kernels_fill_scalar(l1__kernels *k);
 void l1__kernels_fill_avx2(l1__kernels *k);
 void l1__kernels_fill_avx512(l1__kernels *k);
 void l1__kernels_fill_neon(l1__kernels *k);
+void l1__kernels_fill_i8mm(l1__kernels *k);
 
 /* cos/sin of the NEOX angles at position `pos`: angle i = pos * base^(-2i/head_dim),
  * i < head_dim / 2, computed by repeated multiplication in f32 as the
