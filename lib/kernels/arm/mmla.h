@@ -42,16 +42,13 @@ typedef struct {
     int32_t seed[MM_PAIRS][4];
 } mm_q32_prep;
 
-/* Rows 4rh .. 4rh + 3 of one group over nbc blocks from gp, for NT (3..8)
- * tokens prepared in pr: the pair p's sums in acc[p][0] (rows 0, 1) and
- * acc[p][1] (rows 2, 3), lanes in smmla's order. */
-L1__AI void mm_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int rh,
-                         int first, const mm_q32_prep *pr) {
-    enum { NP_MAX = MM_PAIRS };
-    const int np = (NT + 1) / 2;
-    const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
-    float32x4_t acc[NP_MAX][2];
-    L1__UNROLL for (int p = 0; p < np; p++) {
+/* The running sums of 4 rows for NT tokens, as pairs of tokens in
+ * smmla's lane order: acc[p][0] = (row 0, token 2p), (row 0, token 2p + 1),
+ * (row 1, token 2p), (row 1, token 2p + 1); acc[p][1] the same for rows 2
+ * and 3.  Zero at the first chunk, else what the previous chunk stored
+ * (tokens past NT read as zero, never stored). */
+L1__AI void mm_acc_load(float32x4_t acc[][2], int NT, const float *s, size_t lds, int first) {
+    L1__UNROLL for (int p = 0; p < (NT + 1) / 2; p++) {
         if (first) {
             acc[p][0] = acc[p][1] = vdupq_n_f32(0.0f);
         } else {
@@ -61,6 +58,27 @@ L1__AI void mm_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
             acc[p][1] = vzip2q_f32(x0, x1);
         }
     }
+}
+
+/* Back to rows side by side per token: lanes 0 and 2 of both halves are
+ * the pair's first token, lanes 1 and 3 its second. */
+L1__AI void mm_acc_store(float32x4_t acc[][2], int NT, float *s, size_t lds) {
+    L1__UNROLL for (int p = 0; p < (NT + 1) / 2; p++) {
+        vst1q_f32(s + (size_t)(2 * p) * lds, vuzp1q_f32(acc[p][0], acc[p][1]));
+        if (2 * p + 1 < NT) vst1q_f32(s + (size_t)(2 * p + 1) * lds, vuzp2q_f32(acc[p][0], acc[p][1]));
+    }
+}
+
+/* Rows 4rh .. 4rh + 3 of one group over nbc blocks from gp, for NT (3..8)
+ * tokens prepared in pr: the pair p's sums in acc[p][0] (rows 0, 1) and
+ * acc[p][1] (rows 2, 3), lanes in smmla's order. */
+L1__AI void mm_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int rh,
+                         int first, const mm_q32_prep *pr) {
+    enum { NP_MAX = MM_PAIRS };
+    const int np = (NT + 1) / 2;
+    const size_t bb = is_q8 ? 16 + 256 : 16 + 128;
+    float32x4_t acc[NP_MAX][2];
+    mm_acc_load(acc, NT, s, lds, first);
     for (int64_t b = 0; b < nbc; b++, gp += bb, pr++) {
         /* wa[j]: rows 0 and 1 with the bytes that meet activation bytes
          * 8j .. 8j + 7; wb[j]: rows 2 and 3.  Stored vector m holds each
@@ -105,12 +123,7 @@ L1__AI void mm_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
             acc[p][1] = vfmaq_f32(acc[p][1], vcvtq_f32_s32(ib), vmulq_f32(dxb, dy));
         }
     }
-    /* Back to rows side by side per token: lanes 0 and 2 of both halves
-     * are the pair's first token, lanes 1 and 3 its second. */
-    L1__UNROLL for (int p = 0; p < np; p++) {
-        vst1q_f32(s + (size_t)(2 * p) * lds, vuzp1q_f32(acc[p][0], acc[p][1]));
-        if (2 * p + 1 < NT) vst1q_f32(s + (size_t)(2 * p + 1) * lds, vuzp2q_f32(acc[p][0], acc[p][1]));
-    }
+    mm_acc_store(acc, NT, s, lds);
 }
 
 /* x8_q32 of arm/x8.h for 3..8 tokens, on smmla. */
@@ -227,16 +240,7 @@ L1__AI void mm_q4_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8
     const int np = (NT + 1) / 2;
     const size_t bb = 32 + 128 + 1024;
     float32x4_t acc[NP_MAX][2];
-    L1__UNROLL for (int p = 0; p < np; p++) {
-        if (first) {
-            acc[p][0] = acc[p][1] = vdupq_n_f32(0.0f);
-        } else {
-            const float32x4_t x0 = vld1q_f32(s + (size_t)(2 * p) * lds);
-            const float32x4_t x1 = 2 * p + 1 < NT ? vld1q_f32(s + (size_t)(2 * p + 1) * lds) : vdupq_n_f32(0.0f);
-            acc[p][0] = vzip1q_f32(x0, x1);
-            acc[p][1] = vzip2q_f32(x0, x1);
-        }
-    }
+    mm_acc_load(acc, NT, s, lds, first);
     for (int64_t b = 0; b < nbc; b++, gp += bb, pr++) {
         int32x4_t isum[NP_MAX][2];
         L1__UNROLL for (int p = 0; p < np; p++) isum[p][0] = isum[p][1] = vdupq_n_s32(0);
@@ -296,10 +300,7 @@ L1__AI void mm_q4_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8
             acc[p][1] = vfmsq_f32(acc[p][1], vcvtq_f32_s32(msb), vmulq_f32(dmb, dy));
         }
     }
-    L1__UNROLL for (int p = 0; p < np; p++) {
-        vst1q_f32(s + (size_t)(2 * p) * lds, vuzp1q_f32(acc[p][0], acc[p][1]));
-        if (2 * p + 1 < NT) vst1q_f32(s + (size_t)(2 * p + 1) * lds, vuzp2q_f32(acc[p][0], acc[p][1]));
-    }
+    mm_acc_store(acc, NT, s, lds);
 }
 
 /* x8_k of arm/x8.h for Q4_K and 3..8 tokens, on smmla. */
