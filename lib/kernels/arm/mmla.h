@@ -69,6 +69,15 @@ L1__AI void mm_acc_store(float32x4_t acc[][2], int NT, float *s, size_t lds) {
     }
 }
 
+/* *ia += rows (0, 1) x one token pair over 32 bytes, *ib the same for rows
+ * (2, 3): 4 smmla steps of 8 bytes each (wa[i], wb[i] against a.val[i]). */
+L1__AI void mm_smmla4(int32x4_t *ia, int32x4_t *ib, const int8x16_t *wa, const int8x16_t *wb, int8x16x4_t a) {
+    L1__UNROLL for (int i = 0; i < 4; i++) {
+        *ia = vmmlaq_s32(*ia, wa[i], a.val[i]);
+        *ib = vmmlaq_s32(*ib, wb[i], a.val[i]);
+    }
+}
+
 /* Rows 4rh .. 4rh + 3 of one group over nbc blocks from gp, for NT (3..8)
  * tokens prepared in pr: the pair p's sums in acc[p][0] (rows 0, 1) and
  * acc[p][1] (rows 2, 3), lanes in smmla's order. */
@@ -110,14 +119,7 @@ L1__AI void mm_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
             const int8x16x4_t a = vld1q_s8_x4(&pr->qs[p][0][0]);
             int32x4_t ia = is_q8 ? vdupq_n_s32(0) : vld1q_s32(pr->seed[p]);
             int32x4_t ib = ia;
-            ia = vmmlaq_s32(ia, wa[0], a.val[0]);
-            ib = vmmlaq_s32(ib, wb[0], a.val[0]);
-            ia = vmmlaq_s32(ia, wa[1], a.val[1]);
-            ib = vmmlaq_s32(ib, wb[1], a.val[1]);
-            ia = vmmlaq_s32(ia, wa[2], a.val[2]);
-            ib = vmmlaq_s32(ib, wb[2], a.val[2]);
-            ia = vmmlaq_s32(ia, wa[3], a.val[3]);
-            ib = vmmlaq_s32(ib, wb[3], a.val[3]);
+            mm_smmla4(&ia, &ib, wa, wb, a);
             const float32x4_t dy = vld1q_f32(pr->dy[p]);
             acc[p][0] = vfmaq_f32(acc[p][0], vcvtq_f32_s32(ia), vmulq_f32(dxa, dy));
             acc[p][1] = vfmaq_f32(acc[p][1], vcvtq_f32_s32(ib), vmulq_f32(dxb, dy));
@@ -266,14 +268,8 @@ L1__AI void mm_q4_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8
                 }
                 L1__UNROLL for (int p = 0; p < np; p++) {
                     const int8x16x4_t a = vld1q_s8_x4(&pr->qs[p][j][0][0]);
-                    int32x4_t ia = vmmlaq_s32(vdupq_n_s32(0), wa[0], a.val[0]);
-                    int32x4_t ib = vmmlaq_s32(vdupq_n_s32(0), wb[0], a.val[0]);
-                    ia = vmmlaq_s32(ia, wa[1], a.val[1]);
-                    ib = vmmlaq_s32(ib, wb[1], a.val[1]);
-                    ia = vmmlaq_s32(ia, wa[2], a.val[2]);
-                    ib = vmmlaq_s32(ib, wb[2], a.val[2]);
-                    ia = vmmlaq_s32(ia, wa[3], a.val[3]);
-                    ib = vmmlaq_s32(ib, wb[3], a.val[3]);
+                    int32x4_t ia = vdupq_n_s32(0), ib = vdupq_n_s32(0);
+                    mm_smmla4(&ia, &ib, wa, wb, a);
                     isum[p][0] = vmlaq_s32(isum[p][0], ia, sca);
                     isum[p][1] = vmlaq_s32(isum[p][1], ib, scb);
                 }
