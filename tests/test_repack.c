@@ -156,12 +156,13 @@ static void x8_kernels_bit_identical_to_definition(void **state) {
      * VNNI); NEON for all four. */
     if (l1__tier_supported(L1_TIER_AVX2)) assert_true(kernels >= 3);
     if (l1__tier_supported(L1_TIER_NEON)) assert_true(kernels >= 4);
-    /* The i8mm tier's Q4_0, Q8_0 and Q4_K kernels are its own (smmla), not
-     * the NEON tier's, so the loop above checked them too. */
+    /* The i8mm tier's Q4_0, Q8_0, Q4_K and Q6_K kernels are its own
+     * (smmla), not the NEON tier's, so the loop above checked them too. */
     if (l1__tier_supported(L1_TIER_I8MM)) {
         assert_true(l1t_x8(L1_TYPE_Q4_0, L1_TIER_I8MM) != l1t_x8(L1_TYPE_Q4_0, L1_TIER_NEON));
         assert_true(l1t_x8(L1_TYPE_Q8_0, L1_TIER_I8MM) != l1t_x8(L1_TYPE_Q8_0, L1_TIER_NEON));
         assert_true(l1t_x8(L1_TYPE_Q4_K, L1_TIER_I8MM) != l1t_x8(L1_TYPE_Q4_K, L1_TIER_NEON));
+        assert_true(l1t_x8(L1_TYPE_Q6_K, L1_TIER_I8MM) != l1t_x8(L1_TYPE_Q6_K, L1_TIER_NEON));
     }
 }
 

@@ -1,8 +1,8 @@
 /*
  * arm/tier_i8mm.c - the aarch64 tier for cores with the int8 matrix-multiply
  * extension (i8mm, Armv8.6-A; optional from Armv8.2-A): the NEON tier's
- * kernels, with arm/mmla.h's Q4_0 and Q8_0 x8 kernels (smmla) for products
- * of 3..8 tokens.  Compiled with -march=armv8.2-a+dotprod+fp16+i8mm;
+ * kernels, with arm/mmla.h's Q4_0, Q8_0, Q4_K and Q6_K x8 kernels (smmla)
+ * for products of 3..8 tokens.  Compiled with -march=armv8.2-a+dotprod+fp16+i8mm;
  * kernels.c selects it only where the CPU reports all three extensions
  * (on Linux, HWCAP2_I8MM).
  */
