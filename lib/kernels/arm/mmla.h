@@ -45,6 +45,26 @@ typedef struct {
     int32_t seed[MM_PAIRS][4];
 } mm_q32_prep;
 
+/* (x[0], x[0], x[1], x[1]) and (x[2], x[2], x[3], x[3]): a per-row value
+ * of 4 rows in the lane order of rows (0, 1) and of rows (2, 3). */
+L1__AI void mm_rows_pairs_s32(int32x4_t x, int32x4_t *a, int32x4_t *b) {
+    *a = vzip1q_s32(x, x);
+    *b = vzip2q_s32(x, x);
+}
+L1__AI void mm_rows_pairs_f32(float32x4_t x, float32x4_t *a, float32x4_t *b) {
+    *a = vzip1q_f32(x, x);
+    *b = vzip2q_f32(x, x);
+}
+
+/* The 16 bytes at q and at q + 32 (x8 half-vectors m and m + 1: 4 bytes
+ * of each of 4 rows) zipped in 32-bit units: *a holds rows 0 and 1 with 8
+ * bytes each, *b rows 2 and 3. */
+L1__AI void mm_zip_rows(const uint8_t *q, uint8x16_t *a, uint8x16_t *b) {
+    const uint32x4_t v0 = vreinterpretq_u32_u8(vld1q_u8(q)), v1 = vreinterpretq_u32_u8(vld1q_u8(q + 32));
+    *a = vreinterpretq_u8_u32(vzip1q_u32(v0, v1));
+    *b = vreinterpretq_u8_u32(vzip2q_u32(v0, v1));
+}
+
 /* The running sums of 4 rows for NT tokens, as pairs of tokens in
  * smmla's lane order: acc[p][0] = (row 0, token 2p), (row 0, token 2p + 1),
  * (row 1, token 2p), (row 1, token 2p + 1); acc[p][1] the same for rows 2
@@ -101,10 +121,8 @@ L1__AI void mm_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
         int8x16_t wa[4], wb[4];
         L1__UNROLL for (int j = 0; j < 4; j++) {
             if (!is_q8 && j >= 2) break;
-            const uint32x4_t v0 = vreinterpretq_u32_u8(vld1q_u8(gp + 16 + 32 * (2 * j) + 16 * rh));
-            const uint32x4_t v1 = vreinterpretq_u32_u8(vld1q_u8(gp + 16 + 32 * (2 * j + 1) + 16 * rh));
-            const uint8x16_t za = vreinterpretq_u8_u32(vzip1q_u32(v0, v1));
-            const uint8x16_t zb = vreinterpretq_u8_u32(vzip2q_u32(v0, v1));
+            uint8x16_t za, zb;
+            mm_zip_rows(gp + 16 + 32 * (2 * j) + 16 * rh, &za, &zb);
             if (is_q8) {
                 wa[j] = s8(za);
                 wb[j] = s8(zb);
@@ -116,8 +134,8 @@ L1__AI void mm_q32_rows4(int is_q8, int NT, int64_t nbc, float *s, size_t lds, c
                 wb[j + 2] = s8(vshrq_n_u8(zb, 4));
             }
         }
-        const float32x4_t dx = x8_f16x4(gp + 8 * rh);
-        const float32x4_t dxa = vzip1q_f32(dx, dx), dxb = vzip2q_f32(dx, dx);
+        float32x4_t dxa, dxb;
+        mm_rows_pairs_f32(x8_f16x4(gp + 8 * rh), &dxa, &dxb);
         L1__UNROLL for (int p = 0; p < np; p++) {
             const int8x16x4_t a = vld1q_s8_x4(&pr->qs[p][0][0]);
             int32x4_t ia = is_q8 ? vdupq_n_s32(0) : vld1q_s32(pr->seed[p]);
@@ -205,17 +223,6 @@ static const uint8_t mm_mins_index[2][2][16] = {
      {6, 14, 22, 30, 38, 46, 54, 62, 7, 15, 23, 31, 39, 47, 55, 63}},
 };
 
-/* (x[0], x[0], x[1], x[1]) and (x[2], x[2], x[3], x[3]): a per-row value
- * of 4 rows in the lane order of rows (0, 1) and of rows (2, 3). */
-L1__AI void mm_rows_pairs_s32(int32x4_t x, int32x4_t *a, int32x4_t *b) {
-    *a = vzip1q_s32(x, x);
-    *b = vzip2q_s32(x, x);
-}
-L1__AI void mm_rows_pairs_f32(float32x4_t x, float32x4_t *a, float32x4_t *b) {
-    *a = vzip1q_f32(x, x);
-    *b = vzip2q_f32(x, x);
-}
-
 /* x8_q4_K_rows4 of arm/x8.h on smmla: rows 4rh .. 4rh + 3 of one group
  * over nbc blocks, NT (3..8) tokens prepared in pr. */
 L1__AI void mm_q4_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int rh, int first,
@@ -232,12 +239,7 @@ L1__AI void mm_q4_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8
             /* Rows 0, 1 and rows 2, 3 of chunk c zipped once: 8 values of
              * each row per vector, both nibbles. */
             uint8x16_t za[4], zb[4];
-            L1__UNROLL for (int i = 0; i < 4; i++) {
-                const uint32x4_t v0 = vreinterpretq_u32_u8(vld1q_u8(gp + 160 + 256 * c + 32 * (2 * i) + 16 * rh));
-                const uint32x4_t v1 = vreinterpretq_u32_u8(vld1q_u8(gp + 160 + 256 * c + 32 * (2 * i + 1) + 16 * rh));
-                za[i] = vreinterpretq_u8_u32(vzip1q_u32(v0, v1));
-                zb[i] = vreinterpretq_u8_u32(vzip2q_u32(v0, v1));
-            }
+            L1__UNROLL for (int i = 0; i < 4; i++) mm_zip_rows(gp + 160 + 256 * c + 32 * (2 * i) + 16 * rh, &za[i], &zb[i]);
             /* Sub-block j = 2c + nib: chunk c's low nibbles, then its high. */
             L1__UNROLL for (int nib = 0; nib < 2; nib++) {
                 const int j = 2 * c + nib;
@@ -287,9 +289,8 @@ L1__AI void mm_q4_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8
  * over nbc blocks, NT (3..8) tokens prepared in pr (mm_k_prep: Q6_K's
  * 16-value sub-block j is steps 2 (j % 2) and 2 (j % 2) + 1 of the
  * 32-value record j / 2).  The stored vectors of half h and m < 8 are
- * zipped in pairs (m, m + 1) before the codes are put together, which
- * works byte by byte: low 4 bits from ql (range k % 2, nibble k / 2), high
- * 2 bits from qh (bit pair k), minus 32. */
+ * zipped in pairs (m, m + 1) before the codes are put together by
+ * x8_q6_combine (arm/x8.h), which works byte by byte. */
 L1__AI void mm_q6_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8_t *gp, int rh, int first,
                           const mm_k_prep *pr) {
     enum { NP_MAX = MM_PAIRS };
@@ -307,30 +308,15 @@ L1__AI void mm_q6_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8
                 uint8x16_t lz[2][2][2], hz[2][2];
                 L1__UNROLL for (int u = 0; u < 2; u++) {
                     const int m = 4 * half + 2 * u;
-                    L1__UNROLL for (int r = 0; r < 2; r++) {
-                        const uint8_t *q = gp + 144 + 512 * h + 32 * (8 * r + m) + 16 * rh;
-                        const uint32x4_t v0 = vreinterpretq_u32_u8(vld1q_u8(q)), v1 = vreinterpretq_u32_u8(vld1q_u8(q + 32));
-                        lz[r][u][0] = vreinterpretq_u8_u32(vzip1q_u32(v0, v1));
-                        lz[r][u][1] = vreinterpretq_u8_u32(vzip2q_u32(v0, v1));
-                    }
-                    const uint8_t *q = gp + 1168 + 256 * h + 32 * m + 16 * rh;
-                    const uint32x4_t v0 = vreinterpretq_u32_u8(vld1q_u8(q)), v1 = vreinterpretq_u32_u8(vld1q_u8(q + 32));
-                    hz[u][0] = vreinterpretq_u8_u32(vzip1q_u32(v0, v1));
-                    hz[u][1] = vreinterpretq_u8_u32(vzip2q_u32(v0, v1));
+                    L1__UNROLL for (int r = 0; r < 2; r++)
+                        mm_zip_rows(gp + 144 + 512 * h + 32 * (8 * r + m) + 16 * rh, &lz[r][u][0], &lz[r][u][1]);
+                    mm_zip_rows(gp + 1168 + 256 * h + 32 * m + 16 * rh, &hz[u][0], &hz[u][1]);
                 }
                 L1__UNROLL for (int k = 0; k < 4; k++) {
                     /* w[u][e]: step u of the sub-block, rows 0, 1 (e = 0) or 2, 3. */
                     int8x16_t w[2][2];
                     L1__UNROLL for (int u = 0; u < 2; u++)
-                        L1__UNROLL for (int e = 0; e < 2; e++) {
-                            const uint8x16_t l4 = lz[k % 2][u][e], hb = hz[u][e];
-                            const uint8x16_t lo = k < 2 ? vandq_u8(l4, vdupq_n_u8(0x0F)) : vshrq_n_u8(l4, 4);
-                            const uint8x16_t hi = k == 0   ? vshlq_n_u8(hb, 4)
-                                                  : k == 1 ? vshlq_n_u8(hb, 2)
-                                                  : k == 2 ? hb
-                                                           : vshrq_n_u8(hb, 2);
-                            w[u][e] = vsubq_s8(s8(vorrq_u8(lo, vandq_u8(hi, vdupq_n_u8(0x30)))), vdupq_n_s8(32));
-                        }
+                        L1__UNROLL for (int e = 0; e < 2; e++) w[u][e] = x8_q6_combine(lz[k % 2][u][e], hz[u][e], k);
                     const int j = 8 * h + 2 * k + half;
                     int32x4_t sca, scb;
                     mm_rows_pairs_s32(x8_s8x4(gp + 16 + 8 * j, rh), &sca, &scb);

@@ -347,18 +347,22 @@ L1__AI void x8_q4_K_rows4(int NT, int64_t nbc, float *s, size_t lds, const uint8
     X8_ACC_STORE(acc, NT, s, lds);
 }
 
-/* The 6-bit codes (minus 32) of vector m of value range k (0..3) in half h
- * of a Q6_K group-block: low 4 bits from ql (range k % 2, nibble k / 2),
- * high 2 bits from qh (bit pair k), moved to bits 4-5. */
-L1__AI int8x16_t x8_q6_codes(const uint8_t *gp, int h, int k, int m, int rh) {
-    const uint8x16_t l4 = vld1q_u8(gp + 144 + 512 * h + 32 * (8 * (k % 2) + m) + 16 * rh);
-    const uint8x16_t hb = vld1q_u8(gp + 1168 + 256 * h + 32 * m + 16 * rh);
+/* Q6_K 6-bit codes (minus 32) of value range k (0..3), byte by byte: low 4
+ * bits from the ql bytes l4 (nibble k / 2), high 2 bits from the qh bytes
+ * hb (bit pair k), moved to bits 4-5. */
+L1__AI int8x16_t x8_q6_combine(uint8x16_t l4, uint8x16_t hb, int k) {
     const uint8x16_t lo = k < 2 ? vandq_u8(l4, vdupq_n_u8(0x0F)) : vshrq_n_u8(l4, 4);
     const uint8x16_t hi = k == 0   ? vshlq_n_u8(hb, 4)
                           : k == 1 ? vshlq_n_u8(hb, 2)
                           : k == 2 ? hb
                                    : vshrq_n_u8(hb, 2);
     return vsubq_s8(s8(vorrq_u8(lo, vandq_u8(hi, vdupq_n_u8(0x30)))), vdupq_n_s8(32));
+}
+/* Those codes for vector m of range k in half h of a Q6_K group-block:
+ * ql from range k % 2 of the half, qh vector m. */
+L1__AI int8x16_t x8_q6_codes(const uint8_t *gp, int h, int k, int m, int rh) {
+    return x8_q6_combine(vld1q_u8(gp + 144 + 512 * h + 32 * (8 * (k % 2) + m) + 16 * rh),
+                         vld1q_u8(gp + 1168 + 256 * h + 32 * m + 16 * rh), k);
 }
 
 /* Q6_K group-block: u16 d[8] at 0; i8 sc[16][8] at 16; ql at 144 (half h,
