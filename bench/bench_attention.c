@@ -17,7 +17,12 @@
  * time (the minimum and the median over the repetitions), which other
  * processes' time slices on a loaded machine do not inflate.
  *
- * usage: bench_attention [-d DEPTH] [-r REPS] [-T scalar|avx2|avx512|neon] [-m 0|1|2]
+ * With -c every layer reads the first layer's K and V (4 MB at depth
+ * 4096), which then come from the caches: the kernels' arithmetic alone,
+ * so that the difference from a run without -c is the time spent waiting
+ * for memory.
+ *
+ * usage: bench_attention [-d DEPTH] [-r REPS] [-T scalar|avx2|avx512|neon] [-m 0|1|2] [-c]
  * (-m: only that kernel of the three, for a profiler)
  */
 #include <math.h>
@@ -58,6 +63,7 @@ static int cmp_d(const void *a, const void *b) {
 typedef struct setup {
     const l1__kernels *k;
     int64_t depth;
+    bool cached;    /* every layer reads layer 0's K and V */
     uint16_t *kv;   /* (N_LAYER, 2, N_KV, depth, HD) */
     float *q, *out; /* (N_HEAD, HD) */
     float *rec;     /* (N_HEAD, max chunks, HD + 2) */
@@ -65,6 +71,7 @@ typedef struct setup {
 } setup;
 
 static const uint16_t *head(const setup *s, int il, int which, int kh) {
+    if (s->cached) il = 0;
     return s->kv + (((size_t)il * 2 + (size_t)which) * N_KV + (size_t)kh) * (size_t)s->depth * HD;
 }
 
@@ -104,13 +111,15 @@ static void run(const setup *s, int method) {
 int main(int argc, char **argv) {
     int64_t depth = 4096;
     int reps = 9, only = -1;
+    bool cached = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-d") && i + 1 < argc) depth = atoll(argv[++i]);
         else if (!strcmp(argv[i], "-r") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-T") && i + 1 < argc) setenv("L1_TIER", argv[++i], 1);
         else if (!strcmp(argv[i], "-m") && i + 1 < argc) only = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-c")) cached = true;
         else {
-            fprintf(stderr, "usage: %s [-d DEPTH] [-r REPS] [-T scalar|avx2|avx512|neon] [-m 0|1|2]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-d DEPTH] [-r REPS] [-T scalar|avx2|avx512|neon] [-m 0|1|2] [-c]\n", argv[0]);
             return 2;
         }
     }
@@ -118,6 +127,7 @@ int main(int argc, char **argv) {
     setup s;
     s.k = l1__kernels_get();
     s.depth = depth;
+    s.cached = cached;
     const size_t kv_n = (size_t)N_LAYER * 2 * N_KV * (size_t)depth * HD;
     const int64_t max_ch = (depth + CHUNK - 1) / CHUNK;
     s.kv = malloc(kv_n * sizeof *s.kv);
@@ -131,8 +141,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N_HEAD * HD; i++) s.q[i] = 2.0f * rnd_f();
     static const char *names[3] = {"per-head f16acc", "grouped f32", "split f32"};
     printf("decode attention, %s tier, 1 thread, depth %lld, %d layers x %d heads / %d KV heads x %d, "
-           "%.0f MB of K and V\n\n| kernel | min CPU ms / token | median CPU ms / token |\n|---|---:|---:|\n",
-           s.k->name, (long long)depth, N_LAYER, N_HEAD, N_KV, HD, (double)kv_n * 2 / 1e6);
+           "%.0f MB of K and V%s\n\n| kernel | min CPU ms / token | median CPU ms / token |\n|---|---:|---:|\n",
+           s.k->name, (long long)depth, N_LAYER, N_HEAD, N_KV, HD, (double)kv_n * 2 / 1e6,
+           cached ? " (-c: every layer reads the first layer's, from the caches)" : "");
     double t[3][1000];
     for (int m = 0; m < 3; m++) run(&s, m); /* warm-up */
     for (int r = 0; r < reps; r++)
