@@ -10,8 +10,11 @@
 
 #include "kernels/arm/mmla.h"
 
-/* The NEON tier's table, its x8 entries from this file's copy of arm/x8.h
- * (the same source), then the smmla kernels over Q4_0's and Q8_0's. */
+/* The NEON tier's table, then arm/mmla.h's entry points for all four x8
+ * types (Q4_0, Q8_0, Q4_K, Q6_K), which run 1..2 tokens on this file's
+ * copy of arm/x8.h's sdot bodies.  arm_fill_x8's four entries are all
+ * replaced by arm_fill_mmla's; it is called so that this file uses the
+ * header's x8 entry points it includes (GCC's -Wunused-function). */
 void l1__kernels_fill_i8mm(l1__kernels *k) {
     l1__kernels_fill_neon(k);
     arm_fill_x8(k);
