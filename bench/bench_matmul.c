@@ -13,8 +13,10 @@
  * an upper bound for a full step.
  *
  * --serial adds the one-thread run (decode, and a prompt of at most 64).
+ * --type T times only the products whose weights are of type T (a name as
+ * `l1 info` prints it, e.g. q6_K), so one kernel's share can be measured.
  *
- * usage: bench_matmul MODEL.gguf [-t THREADS] [-p PROMPT] [-n DECODE_TOKENS] [-r REPS] [--serial]
+ * usage: bench_matmul MODEL.gguf [-t THREADS] [-p PROMPT] [-n DECODE_TOKENS] [-r REPS] [--serial] [--type T]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +44,25 @@ typedef struct bench {
     float *x;        /* (n_tok, n_ff) inputs, f32 */
     uint8_t *xq;     /* (n_tok, row) inputs in an activation type */
     float *y;        /* (n_tok, n_vocab) outputs */
+    int only;        /* >= 0: only the products whose weights are of this type (--type) */
 } bench;
 
 /* The products sharing one input: converted once, run as one batch (a
  * group whose weights pair with different activation types is run one
  * product at a time). */
 static void group(bench *b, const l1__weight *const *ws, int n) {
+    if (b->only >= 0) {
+        const l1__weight *keep[3];
+        int nk = 0;
+        for (int i = 0; i < n; i++)
+            if (ws[i]->type == (uint32_t)b->only) keep[nk++] = ws[i];
+        if (nk == 0) return;
+        const int only = b->only;
+        b->only = -1;
+        group(b, keep, nk);
+        b->only = only;
+        return;
+    }
     for (int i = 1; i < n; i++)
         if (ws[i]->qt->vec_dot_type != ws[0]->qt->vec_dot_type) {
             for (int j = 0; j < n; j++) group(b, &ws[j], 1);
@@ -102,6 +117,17 @@ static double time_steps(bench *b, int reps, int warm) {
     return (double)reps * (double)b->n_tok / (now_s() - t0);
 }
 
+/* Whether any matrix of a step has weights of `type`. */
+static int has_type(const l1_model *m, uint32_t type) {
+    int found = m->output.type == type;
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        const l1__layer *L = &m->layers[il];
+        const l1__weight *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+        for (size_t i = 0; i < L1_ARRAY_LEN(ws); i++) found |= ws[i]->type == type;
+    }
+    return found;
+}
+
 static uint64_t matrix_bytes(const l1_model *m) {
     uint64_t s = (uint64_t)m->output.row_bytes * (uint64_t)m->output.ne1;
     for (int il = 0; il < m->hp.n_layer; il++) {
@@ -113,20 +139,29 @@ static uint64_t matrix_bytes(const l1_model *m) {
 }
 
 int main(int argc, char **argv) {
-    int threads = 2, prompt = 512, n_dec = 32, reps = 2, serial = 0;
-    const char *path = NULL;
+    int threads = 2, prompt = 512, n_dec = 32, reps = 2, serial = 0, only = -1;
+    const char *path = NULL, *type_name = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-p") && i + 1 < argc) prompt = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) n_dec = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-r") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--serial")) serial = 1;
+        else if (!strcmp(argv[i], "--type") && i + 1 < argc) type_name = argv[++i];
         else path = argv[i];
     }
     if (!path || threads < 1 || threads > L1__POOL_MAX_THREADS || prompt < 1 || n_dec < 1 || reps < 1) {
         fprintf(stderr, "usage: %s MODEL.gguf [-t THREADS] [-p PROMPT] [-n DECODE_TOKENS] [-r REPS] "
-                        "[--serial]\n", argv[0]);
+                        "[--serial] [--type T]\n", argv[0]);
         return 2;
+    }
+    if (type_name) {
+        l1__type t;
+        if (!l1__type_from_name(type_name, &t)) {
+            fprintf(stderr, "--type %s: not a type name (q4_K, q6_K, ...)\n", type_name);
+            return 2;
+        }
+        only = (int)t;
     }
     l1_model *m = NULL;
     l1__pool *pool = NULL;
@@ -137,8 +172,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", path, l1_last_error());
         return 1;
     }
+    if (only >= 0 && !has_type(m, (uint32_t)only)) {
+        fprintf(stderr, "%s: no matrix of type %s\n", path, l1__type_name((uint32_t)only));
+        l1__pool_free(pool);
+        l1_model_free(m);
+        return 2;
+    }
     const int64_t width = m->hp.n_ff > m->hp.n_embd ? m->hp.n_ff : m->hp.n_embd;
-    bench b = {m, l1__kernels_get(), pool, 1, NULL, NULL, NULL};
+    bench b = {m, l1__kernels_get(), pool, 1, NULL, NULL, NULL, only};
     b.x = malloc((size_t)(prompt * width) * sizeof(float));
     b.xq = malloc((size_t)(prompt * width) * sizeof(float));
     b.y = malloc((size_t)prompt * (size_t)m->hp.n_vocab * sizeof(float));
