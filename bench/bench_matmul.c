@@ -14,7 +14,8 @@
  *
  * --serial adds the one-thread run (decode, and a prompt of at most 64).
  * --type T times only the products whose weights are of type T (a name as
- * `l1 info` prints it, e.g. q6_K), so one kernel's share can be measured.
+ * `l1 info` prints it, e.g. q6_K), so one kernel's share can be measured;
+ * its GB/s counts those matrices' bytes alone.
  *
  * usage: bench_matmul MODEL.gguf [-t THREADS] [-p PROMPT] [-n DECODE_TOKENS] [-r REPS] [--serial] [--type T]
  */
@@ -51,17 +52,14 @@ typedef struct bench {
  * group whose weights pair with different activation types is run one
  * product at a time). */
 static void group(bench *b, const l1__weight *const *ws, int n) {
+    const l1__weight *keep[3]; /* a group has at most 3 products (Q, K, V) */
     if (b->only >= 0) {
-        const l1__weight *keep[3];
         int nk = 0;
         for (int i = 0; i < n; i++)
             if (ws[i]->type == (uint32_t)b->only) keep[nk++] = ws[i];
         if (nk == 0) return;
-        const int only = b->only;
-        b->only = -1;
-        group(b, keep, nk);
-        b->only = only;
-        return;
+        ws = keep;
+        n = nk;
     }
     for (int i = 1; i < n; i++)
         if (ws[i]->qt->vec_dot_type != ws[0]->qt->vec_dot_type) {
@@ -117,23 +115,19 @@ static double time_steps(bench *b, int reps, int warm) {
     return (double)reps * (double)b->n_tok / (now_s() - t0);
 }
 
-/* Whether any matrix of a step has weights of `type`. */
-static int has_type(const l1_model *m, uint32_t type) {
-    int found = m->output.type == type;
-    for (int il = 0; il < m->hp.n_layer; il++) {
-        const l1__layer *L = &m->layers[il];
-        const l1__weight *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
-        for (size_t i = 0; i < L1_ARRAY_LEN(ws); i++) found |= ws[i]->type == type;
-    }
-    return found;
+/* Bytes of w, or 0 when only >= 0 and w is not of type `only`. */
+static uint64_t weight_bytes(const l1__weight *w, int only) {
+    return only < 0 || w->type == (uint32_t)only ? (uint64_t)w->row_bytes * (uint64_t)w->ne1 : 0;
 }
 
-static uint64_t matrix_bytes(const l1_model *m) {
-    uint64_t s = (uint64_t)m->output.row_bytes * (uint64_t)m->output.ne1;
+/* Bytes of the matrices of one step, or of those whose weights are of
+ * type `only` when only >= 0 (--type). */
+static uint64_t matrix_bytes(const l1_model *m, int only) {
+    uint64_t s = weight_bytes(&m->output, only);
     for (int il = 0; il < m->hp.n_layer; il++) {
         const l1__layer *L = &m->layers[il];
         const l1__weight *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
-        for (size_t i = 0; i < L1_ARRAY_LEN(ws); i++) s += (uint64_t)ws[i]->row_bytes * (uint64_t)ws[i]->ne1;
+        for (size_t i = 0; i < L1_ARRAY_LEN(ws); i++) s += weight_bytes(ws[i], only);
     }
     return s;
 }
@@ -172,7 +166,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", path, l1_last_error());
         return 1;
     }
-    if (only >= 0 && !has_type(m, (uint32_t)only)) {
+    const double gb = (double)matrix_bytes(m, only) / 1e9;
+    if (gb == 0) {
         fprintf(stderr, "%s: no matrix of type %s\n", path, l1__type_name((uint32_t)only));
         l1__pool_free(pool);
         l1_model_free(m);
@@ -185,9 +180,8 @@ int main(int argc, char **argv) {
     b.y = malloc((size_t)prompt * (size_t)m->hp.n_vocab * sizeof(float));
     if (!b.x || !b.xq || !b.y) return 1;
     for (int64_t i = 0; i < prompt * width; i++) b.x[i] = (float)((i * 7919) % 2001) * 1e-3f - 1.0f;
-    const double gb = (double)matrix_bytes(m) / 1e9;
-    printf("%s: %s, %.3f GB of matrices, kernels %s, %d thread%s\n", path, m->weight_type, gb,
-           b.k->name, threads, threads > 1 ? "s" : "");
+    printf("%s: %s, %.3f GB of %s matrices, kernels %s, %d thread%s\n", path, m->weight_type, gb,
+           only >= 0 ? l1__type_name((uint32_t)only) : "all", b.k->name, threads, threads > 1 ? "s" : "");
     printf("| path | tg (1 token) t/s | GB/s | prompt t/s |\n|---|---|---|---|\n");
     for (int s = 0; s <= serial; s++) {
         b.pool = s ? NULL : pool;
